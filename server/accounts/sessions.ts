@@ -1,0 +1,57 @@
+import { randomString } from '../core/clock.js';
+import type { Ctx } from '../context.js';
+import type { Tx } from '../db/sql.js';
+import * as store from './store.js';
+import { forgetTokens, issueTokens, type IssuedTokens } from './tokens.js';
+
+export interface Session extends IssuedTokens {
+  userId: string;
+  deviceId: string;
+}
+
+/**
+ * Starts a logged-in session inside `tx`: the device (new, or the existing one with that
+ * id) and its tokens. Device ids are 10 random upper-case letters, as Synapse makes them.
+ */
+export async function startSession(
+  ctx: Ctx,
+  tx: Tx,
+  args: { userId: string; deviceId?: string | undefined; displayName?: string | undefined; refreshable: boolean },
+): Promise<Session> {
+  const deviceId = args.deviceId ?? randomString(ctx.random, 10, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ');
+  await store.upsertDevice(tx, {
+    userId: args.userId,
+    deviceId,
+    displayName: args.displayName ?? null,
+    createdTs: ctx.clock.now(),
+  });
+  const tokens = await issueTokens(ctx, tx, { userId: args.userId, deviceId, refreshable: args.refreshable });
+  return { userId: args.userId, deviceId, ...tokens };
+}
+
+/** The login/register response body for a session (spec field names). */
+export function sessionResponse(ctx: Ctx, s: Session): Record<string, unknown> {
+  return {
+    user_id: s.userId,
+    access_token: s.accessToken,
+    device_id: s.deviceId,
+    home_server: ctx.config.serverName,
+    ...(s.refreshToken ? { refresh_token: s.refreshToken } : {}),
+    ...(s.expiresInMs ? { expires_in_ms: s.expiresInMs } : {}),
+  };
+}
+
+/** Deletes devices (and with them their tokens), inside `tx`; caches drop them after commit. */
+export async function removeDevices(ctx: Ctx, tx: Tx, userId: string, deviceIds: string[]): Promise<void> {
+  const hashes = await store.listAccessTokenHashesOfDevices(tx, userId, deviceIds);
+  await store.deleteDevices(tx, userId, deviceIds);
+  tx.afterCommit(() => forgetTokens(ctx, hashes));
+}
+
+/** Deletes every device of a user but `keep` (null: all of them), inside `tx`. */
+export async function removeOtherDevices(ctx: Ctx, tx: Tx, userId: string, keep: string | null): Promise<void> {
+  const hashes = await store.listAccessTokenHashes(tx, userId);
+  await store.deleteAllDevicesExcept(tx, userId, keep);
+  const kept = keep ? new Set(await store.listAccessTokenHashesOfDevices(tx, userId, [keep])) : new Set();
+  tx.afterCommit(() => forgetTokens(ctx, hashes.filter((h) => !kept.has(h))));
+}

@@ -1,0 +1,30 @@
+import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import { accountsRoutes } from './accounts/routes/index.js';
+import { adminRoutes } from './admin/routes/index.js';
+import type { Ctx } from './context.js';
+import { discoveryRoutes } from './discovery/routes/index.js';
+import { installPlumbing, JSON_BODY_LIMIT } from './http/plumbing.js';
+import type { Route } from './http/route.js';
+import { webuiRoutes } from './webui/routes.js';
+
+/** Every route Hearth serves, grouped by domain (explicit lists, no autoloading). */
+export const ALL_ROUTES: Route[] = [...discoveryRoutes, ...accountsRoutes, ...adminRoutes, ...webuiRoutes];
+
+/**
+ * Builds the HTTP app with every domain registered. It never listens: the CLI, the Electron
+ * utility process and the tests all start from here (tests call `inject`).
+ */
+export async function buildApp(ctx: Ctx): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: ctx.log.child({ component: 'http' }) as FastifyBaseLogger,
+    disableRequestLogging: true,
+    bodyLimit: JSON_BODY_LIMIT,
+    maxParamLength: 1000,
+    return503OnClosing: true,
+    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false } },
+  });
+  installPlumbing(app, ctx.log);
+  for (const r of ALL_ROUTES) r.register(app, ctx);
+  await app.ready();
+  return app;
+}

@@ -1,0 +1,88 @@
+import { mkdirSync } from 'node:fs';
+import { dirname } from 'node:path';
+import { createCache, type Cache } from './core/cache.js';
+import { systemClock, systemRandom, type Clock, type Random } from './core/clock.js';
+import type { Config } from './core/config/types.js';
+import type { Logger } from './core/logger.js';
+import { RateLimiter } from './core/rate-limiter.js';
+import { migrate } from './db/migrate.js';
+import type { Queryable } from './db/sql.js';
+import { openSqlite, sqliteQueryable } from './db/sqlite.js';
+import { Writer } from './db/writer.js';
+import type { Requester } from './accounts/requester.js';
+
+/** The in-memory caches; each is bounded and scaled by the cache factors of the config. */
+export interface Caches {
+  /** access token hash -> who it belongs to (invalidated on logout and deactivation) */
+  accessTokens: Cache<string, Requester>;
+  /** "user|device" -> when its last-seen time was last written */
+  deviceLastSeen: Cache<string, number>;
+  /** shared-secret registration nonce -> when it expires */
+  registrationNonces: Cache<string, number>;
+}
+
+/**
+ * What every domain function receives as its first argument. Built once at start, and by
+ * tests with a temporary database. No service locator: a domain needs something new, it
+ * gets a field here.
+ */
+export interface Ctx {
+  config: Config;
+  /** The read connection. Reads never wait for writes (WAL). */
+  db: Queryable;
+  /** The single writer: every write is `ctx.writer.transaction(name, async (tx) => ...)`. */
+  writer: Writer;
+  clock: Clock;
+  random: Random;
+  log: Logger;
+  caches: Caches;
+  rateLimiter: RateLimiter;
+}
+
+export interface CtxHandle {
+  ctx: Ctx;
+  close(): Promise<void>;
+}
+
+/** Opens the database (migrating it), and builds the context around it. */
+export function createContext(opts: {
+  config: Config;
+  log: Logger;
+  clock?: Clock;
+  random?: Random;
+}): CtxHandle {
+  const { config, log } = opts;
+  if (config.database.engine !== 'sqlite') throw new Error('only SQLite is supported');
+  const path = config.database.path;
+  if (path === ':memory:') throw new Error('an in-memory database cannot be shared by the reader and the writer; use a file');
+  mkdirSync(dirname(path), { recursive: true });
+  const writeDb = openSqlite(path);
+  const applied = migrate(writeDb, { onApply: (m) => log.info({ version: m.version, name: m.name }, 'applied migration') });
+  if (applied.length) log.info({ applied }, 'database schema migrated');
+  const readDb = openSqlite(path, { readonly: true });
+  const clock = opts.clock ?? systemClock;
+  const writer = new Writer(writeDb, log.child({ component: 'writer' }), clock);
+  const ctx: Ctx = {
+    config,
+    db: sqliteQueryable(readDb),
+    writer,
+    clock,
+    random: opts.random ?? systemRandom,
+    log,
+    caches: {
+      accessTokens: createCache(config.caches, 'access_tokens', 10_000),
+      deviceLastSeen: createCache(config.caches, 'device_last_seen', 10_000),
+      registrationNonces: createCache(config.caches, 'registration_nonces', 1_000),
+    },
+    rateLimiter: new RateLimiter(clock),
+  };
+  return {
+    ctx,
+    async close() {
+      await writer.close();
+      readDb.close();
+      writeDb.pragma('wal_checkpoint(TRUNCATE)');
+      writeDb.close();
+    },
+  };
+}

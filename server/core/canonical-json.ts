@@ -1,0 +1,67 @@
+/**
+ * Canonical JSON (spec appendices, "Canonical JSON"): object keys sorted by Unicode code
+ * point, no insignificant whitespace, integers only in [-(2^53)+1, 2^53-1], shortest
+ * UTF-8 form (no escapes but the ones JSON requires).
+ *
+ * Keys are compared by code point, not by UTF-16 unit as Array.prototype.sort does: the two
+ * orders differ for keys mixing astral characters with U+E000..U+FFFF.
+ */
+
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+export class CanonicalJsonError extends Error {}
+
+function compareCodePoints(a: string, b: string): number {
+  const ai = a[Symbol.iterator]();
+  const bi = b[Symbol.iterator]();
+  for (;;) {
+    const x = ai.next();
+    const y = bi.next();
+    if (x.done) return y.done ? 0 : -1;
+    if (y.done) return 1;
+    const d = x.value.codePointAt(0)! - y.value.codePointAt(0)!;
+    if (d !== 0) return d;
+  }
+}
+
+/** True when every string in `key` is BMP-only, so UTF-16 order equals code point order. */
+function isBmp(s: string): boolean {
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 0xd800 && c <= 0xdfff) return false;
+  }
+  return true;
+}
+
+function sortKeys(keys: string[]): string[] {
+  return keys.every(isBmp) ? keys.sort() : keys.sort(compareCodePoints);
+}
+
+/**
+ * Encodes `value` as canonical JSON. Throws CanonicalJsonError for values the canonical form
+ * cannot hold (non-integers, integers out of range, undefined, functions).
+ */
+export function canonicalJson(value: unknown): string {
+  switch (typeof value) {
+    case 'string':
+      return JSON.stringify(value);
+    case 'boolean':
+      return value ? 'true' : 'false';
+    case 'number':
+      if (!Number.isInteger(value) || value > MAX_SAFE || value < -MAX_SAFE) {
+        throw new CanonicalJsonError(`number ${value} is not an integer in the canonical range`);
+      }
+      return Object.is(value, -0) ? '0' : String(value);
+    case 'object': {
+      if (value === null) return 'null';
+      if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+      const obj = value as Record<string, unknown>;
+      const parts = sortKeys(Object.keys(obj)).map(
+        (k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`,
+      );
+      return `{${parts.join(',')}}`;
+    }
+    default:
+      throw new CanonicalJsonError(`value of type ${typeof value} cannot be encoded`);
+  }
+}

@@ -1,0 +1,98 @@
+import type { CacheFactors } from '../cache.js';
+import type { LogLevel } from '../logger.js';
+import type { SigningKey } from '../signing.js';
+
+/** A token bucket: `perSecond` tokens refill each second, up to `burstCount`. */
+export interface RateLimitConfig {
+  perSecond: number;
+  burstCount: number;
+}
+
+export type ResourceName =
+  | 'client'
+  | 'federation'
+  | 'media'
+  | 'keys'
+  | 'static'
+  | 'webclient'
+  | 'health'
+  | 'openid'
+  | 'metrics'
+  | 'replication'
+  | 'consent';
+
+export interface ListenerConfig {
+  port: number;
+  bindAddresses: string[];
+  tls: boolean;
+  xForwarded: boolean;
+  resources: Set<ResourceName>;
+  compress: boolean;
+}
+
+export interface RateLimits {
+  message: RateLimitConfig;
+  registration: RateLimitConfig;
+  registrationTokenValidity: RateLimitConfig;
+  loginAddress: RateLimitConfig;
+  loginAccount: RateLimitConfig;
+  loginFailedAttempts: RateLimitConfig;
+  joinsLocal: RateLimitConfig;
+  joinsRemote: RateLimitConfig;
+  joinsPerRoom: RateLimitConfig;
+  invitesPerRoom: RateLimitConfig;
+  invitesPerUser: RateLimitConfig;
+  invitesPerIssuer: RateLimitConfig;
+  threepidValidation: RateLimitConfig;
+  mediaCreate: RateLimitConfig;
+  roomCreation: RateLimitConfig;
+}
+
+/** The resolved config: defaults applied, paths absolute, units parsed. */
+export interface Config {
+  /** Path of the file this came from; relative paths in it were resolved against its folder. */
+  configPath: string | null;
+  serverName: string;
+  publicBaseUrl: string;
+  pidFile: string | null;
+  listeners: ListenerConfig[];
+  database: { engine: 'sqlite'; path: string } | { engine: 'postgres'; args: Record<string, unknown> };
+  mediaStorePath: string;
+  signingKeyPath: string;
+  /** Loaded at start from signingKeyPath; the first key signs. */
+  signingKeys: SigningKey[];
+  oldSigningKeys: Record<string, { key: string; expiredTs: number }>;
+  keyRefreshIntervalMs: number;
+  tlsCertificatePath: string | null;
+  tlsPrivateKeyPath: string | null;
+  enableRegistration: boolean;
+  enableRegistrationWithoutVerification: boolean;
+  registrationRequiresToken: boolean;
+  registrationSharedSecret: string | null;
+  allowGuestAccess: boolean;
+  macaroonSecretKey: string | null;
+  formSecret: string | null;
+  bcryptRounds: number;
+  passwordEnabled: boolean;
+  passwordPepper: string;
+  passwordPolicy: {
+    enabled: boolean;
+    minimumLength: number;
+    requireDigit: boolean;
+    requireSymbol: boolean;
+    requireLowercase: boolean;
+    requireUppercase: boolean;
+  };
+  refreshableAccessTokenLifetimeMs: number;
+  refreshTokenLifetimeMs: number | null;
+  nonrefreshableAccessTokenLifetimeMs: number | null;
+  maxUploadSize: number;
+  rateLimits: RateLimits;
+  trustedKeyServers: { serverName: string; verifyKeys: Record<string, string> }[];
+  suppressKeyServerWarning: boolean;
+  serveServerWellknown: boolean;
+  serveClientWellknown: boolean;
+  defaultRoomVersion: string;
+  caches: CacheFactors;
+  logLevel: LogLevel;
+}

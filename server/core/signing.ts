@@ -1,0 +1,110 @@
+import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
+import { canonicalJson } from './canonical-json.js';
+import { decodeBase64, encodeBase64 } from './base64.js';
+import type { Random } from './clock.js';
+
+/**
+ * ed25519 signing keys and signed JSON (spec appendices, "Signing JSON").
+ * Key files use Synapse's format, one key a line: `ed25519 <version> <unpadded base64 seed>`.
+ */
+
+export interface SigningKey {
+  /** `ed25519:<version>` */
+  keyId: string;
+  privateKey: KeyObject;
+  /** Unpadded base64 of the 32-byte public key. */
+  publicKeyBase64: string;
+}
+
+// PKCS#8 DER wrapping of a raw 32-byte ed25519 seed (RFC 8410).
+const PKCS8_ED25519_PREFIX = Buffer.from('302e020100300506032b657004220420', 'hex');
+// SPKI DER wrapping of a raw 32-byte ed25519 public key.
+const SPKI_ED25519_PREFIX = Buffer.from('302a300506032b6570032100', 'hex');
+
+export function signingKeyFromSeed(version: string, seed: Uint8Array): SigningKey {
+  if (seed.length !== 32) throw new Error(`ed25519 seed must be 32 bytes, got ${seed.length}`);
+  const privateKey = createPrivateKey({
+    key: Buffer.concat([PKCS8_ED25519_PREFIX, seed]),
+    format: 'der',
+    type: 'pkcs8',
+  });
+  const spki = createPublicKey(privateKey).export({ format: 'der', type: 'spki' });
+  return {
+    keyId: `ed25519:${version}`,
+    privateKey,
+    publicKeyBase64: encodeBase64(spki.subarray(SPKI_ED25519_PREFIX.length)),
+  };
+}
+
+/** A new key with a random `a_XXXX` version, as Synapse's generate_signing_key does. */
+export function generateSigningKey(random: Random): { version: string; seed: Buffer } {
+  const letters = 'abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789';
+  const v = [...random.bytes(4)].map((b) => letters[b % letters.length]).join('');
+  return { version: `a_${v}`, seed: random.bytes(32) };
+}
+
+/** One line of a key file. */
+export function formatSigningKeyLine(version: string, seed: Uint8Array): string {
+  return `ed25519 ${version} ${encodeBase64(seed)}\n`;
+}
+
+/** Parses a key file; throws with the line number when a line is malformed. */
+export function parseSigningKeyFile(text: string): SigningKey[] {
+  const keys: SigningKey[] = [];
+  text.split(/\r?\n/).forEach((raw, i) => {
+    const line = raw.trim();
+    if (!line) return;
+    const [alg, version, seed, ...rest] = line.split(/\s+/);
+    if (alg !== 'ed25519' || !version || !seed || rest.length) {
+      throw new Error(`signing key file line ${i + 1}: expected "ed25519 <version> <seed>"`);
+    }
+    if (!/^[a-zA-Z0-9_]+$/.test(version)) {
+      throw new Error(`signing key file line ${i + 1}: bad key version "${version}"`);
+    }
+    keys.push(signingKeyFromSeed(version, decodeBase64(seed)));
+  });
+  if (!keys.length) throw new Error('signing key file holds no key');
+  return keys;
+}
+
+type Signed = Record<string, unknown> & {
+  signatures?: Record<string, Record<string, string>>;
+};
+
+/** The bytes that a signature covers: canonical JSON without `signatures` and `unsigned`. */
+export function signingPayload(obj: Record<string, unknown>): string {
+  const { signatures: _s, unsigned: _u, ...rest } = obj;
+  return canonicalJson(rest);
+}
+
+/** Returns a copy of `obj` with this server's signature added under `signatures`. */
+export function signJson<T extends Record<string, unknown>>(
+  obj: T,
+  serverName: string,
+  key: SigningKey,
+): T & { signatures: Record<string, Record<string, string>> } {
+  const sig = encodeBase64(sign(null, Buffer.from(signingPayload(obj)), key.privateKey));
+  const existing = (obj as Signed).signatures ?? {};
+  return {
+    ...obj,
+    signatures: { ...existing, [serverName]: { ...existing[serverName], [key.keyId]: sig } },
+  };
+}
+
+/** Checks one ed25519 signature over `obj` with an unpadded-base64 public key. */
+export function verifyJsonSignature(
+  obj: Record<string, unknown>,
+  signatureBase64: string,
+  publicKeyBase64: string,
+): boolean {
+  const raw = decodeBase64(publicKeyBase64);
+  if (raw.length !== 32) return false;
+  const publicKey = createPublicKey({
+    key: Buffer.concat([SPKI_ED25519_PREFIX, raw]),
+    format: 'der',
+    type: 'spki',
+  });
+  const sig = decodeBase64(signatureBase64);
+  if (sig.length !== 64) return false;
+  return verify(null, Buffer.from(signingPayload(obj)), publicKey, sig);
+}

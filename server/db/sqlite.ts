@@ -1,0 +1,40 @@
+import Database from 'better-sqlite3';
+import type { Queryable, RunResult, SqlValue } from './sql.js';
+
+export type SqliteDb = Database.Database;
+
+/**
+ * Opens one SQLite connection with the pragmas Hearth relies on: WAL (readers never wait
+ * for the writer), foreign keys on, NORMAL sync (durable at checkpoints; a power cut can
+ * lose the last commits but never corrupts), and a busy timeout as a safety net.
+ */
+export function openSqlite(path: string, opts: { readonly?: boolean } = {}): SqliteDb {
+  const db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  if (!opts.readonly) db.pragma('journal_mode = WAL');
+  db.pragma('foreign_keys = ON');
+  db.pragma('synchronous = NORMAL');
+  db.pragma('busy_timeout = 5000');
+  return db;
+}
+
+/** A Queryable over a better-sqlite3 connection, with each statement prepared once. */
+export function sqliteQueryable(db: SqliteDb): Queryable & { statement(sql: string): Database.Statement } {
+  const statements = new Map<string, Database.Statement>();
+  const statement = (sql: string): Database.Statement => {
+    let s = statements.get(sql);
+    if (!s) {
+      s = db.prepare(sql);
+      statements.set(sql, s);
+    }
+    return s;
+  };
+  return {
+    statement,
+    get: async <T>(sql: string, ...params: SqlValue[]) => statement(sql).get(...params) as T | undefined,
+    all: async <T>(sql: string, ...params: SqlValue[]) => statement(sql).all(...params) as T[],
+    run: async (sql: string, ...params: SqlValue[]): Promise<RunResult> => {
+      const r = statement(sql).run(...params);
+      return { changes: r.changes, lastInsertRowid: Number(r.lastInsertRowid) };
+    },
+  };
+}

@@ -1,0 +1,147 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Logger } from '../core/logger.js';
+import type { Clock } from '../core/clock.js';
+import type { SqliteDb } from './sqlite.js';
+import { sqliteQueryable } from './sqlite.js';
+import type { Tx } from './sql.js';
+
+interface Unit {
+  name: string;
+  fn: (tx: Tx) => Promise<unknown>;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+  queuedAt: number;
+}
+
+export interface WriterStats {
+  commits: number;
+  units: number;
+  byName: Map<string, { count: number; totalMs: number }>;
+}
+
+/**
+ * The single writer. Every write in Hearth is a named unit queued here; units run one after
+ * another on the writer's own connection, and units that queued while a commit was running
+ * share the next commit (group commit), each inside its own savepoint so one failing unit
+ * rolls back alone. SQLite never sees two writers, so "database is locked" cannot happen.
+ *
+ * Invariants:
+ * - a unit must only await database calls on `tx` (no network, no hashing): while it runs,
+ *   every other write waits;
+ * - a unit never starts another unit (it would wait for itself); this throws instead;
+ * - afterCommit callbacks run only once the commit that holds the unit succeeded.
+ */
+export class Writer {
+  private queue: Unit[] = [];
+  private running = false;
+  private closed = false;
+  private readonly inUnit = new AsyncLocalStorage<string>();
+  private readonly q;
+  readonly stats: WriterStats = { commits: 0, units: 0, byName: new Map() };
+
+  constructor(
+    private readonly db: SqliteDb,
+    private readonly log: Logger,
+    private readonly clock: Clock,
+    /** Most units one commit may hold, so one commit never grows without bound. */
+    private readonly maxBatch = 256,
+  ) {
+    this.q = sqliteQueryable(db);
+  }
+
+  /** Queues `fn` as a named unit; resolves with its result after its commit. */
+  transaction<T>(name: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+    const outer = this.inUnit.getStore();
+    if (outer !== undefined) {
+      return Promise.reject(new Error(`writer unit "${name}" started inside unit "${outer}"`));
+    }
+    if (this.closed) return Promise.reject(new Error('the database writer is closed'));
+    return new Promise<T>((resolve, reject) => {
+      this.queue.push({
+        name,
+        fn,
+        resolve: resolve as (v: unknown) => void,
+        reject,
+        queuedAt: this.clock.now(),
+      });
+      if (!this.running) void this.drain();
+    });
+  }
+
+  /** Waits for queued units to finish, then refuses new ones. */
+  async close(): Promise<void> {
+    while (this.running || this.queue.length) await new Promise((r) => setTimeout(r, 5));
+    this.closed = true;
+  }
+
+  private async drain(): Promise<void> {
+    this.running = true;
+    try {
+      while (this.queue.length) {
+        const batch = this.queue.splice(0, this.maxBatch);
+        await this.runBatch(batch);
+      }
+    } finally {
+      this.running = false;
+    }
+  }
+
+  private async runBatch(batch: Unit[]): Promise<void> {
+    const outcomes: { ok: boolean; value: unknown; after: (() => void)[] }[] = [];
+    const started = this.clock.now();
+    this.db.exec('BEGIN IMMEDIATE');
+    for (const unit of batch) {
+      const after: (() => void)[] = [];
+      const tx: Tx = { ...this.q, afterCommit: (f) => void after.push(f) };
+      this.db.exec('SAVEPOINT unit');
+      try {
+        const value = await this.inUnit.run(unit.name, () => unit.fn(tx));
+        this.db.exec('RELEASE unit');
+        outcomes.push({ ok: true, value, after });
+      } catch (err) {
+        if (!this.db.inTransaction) {
+          // SQLite rolled the whole transaction back (disk full, I/O error): every unit of
+          // this batch is lost, so every one of them fails.
+          this.log.error({ err, unit: unit.name }, 'transaction aborted by the database');
+          for (const u of batch) u.reject(err);
+          return;
+        }
+        this.db.exec('ROLLBACK TO unit');
+        this.db.exec('RELEASE unit');
+        outcomes.push({ ok: false, value: err, after: [] });
+      }
+    }
+    try {
+      this.db.exec('COMMIT');
+    } catch (err) {
+      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      this.log.error({ err, units: batch.map((u) => u.name) }, 'commit failed');
+      for (const u of batch) u.reject(err);
+      return;
+    }
+    const ms = this.clock.now() - started;
+    this.stats.commits++;
+    batch.forEach((unit, i) => {
+      const o = outcomes[i]!;
+      this.record(unit.name, this.clock.now() - unit.queuedAt);
+      if (!o.ok) return unit.reject(o.value);
+      for (const f of o.after) {
+        try {
+          f();
+        } catch (err) {
+          this.log.error({ err, unit: unit.name }, 'afterCommit callback failed');
+        }
+      }
+      unit.resolve(o.value);
+    });
+    this.log.debug({ units: batch.map((u) => u.name), ms }, 'commit');
+  }
+
+  private record(name: string, ms: number): void {
+    this.stats.units++;
+    const s = this.stats.byName.get(name) ?? { count: 0, totalMs: 0 };
+    s.count++;
+    s.totalMs += ms;
+    this.stats.byName.set(name, s);
+  }
+}

@@ -1,0 +1,43 @@
+import type { FastifyRequest } from 'fastify';
+import type { Requester } from '../accounts/requester.js';
+import { authenticateAccessToken } from '../accounts/tokens.js';
+import { noteDeviceSeen } from '../accounts/devices.js';
+import type { Ctx } from '../context.js';
+import { MatrixError } from '../core/errors.js';
+import { clientIp } from './client-ip.js';
+import type { AuthKind } from './route.js';
+
+/**
+ * The access token of a request: `Authorization: Bearer <token>`, or the deprecated
+ * `access_token` query parameter (spec: "Using access tokens").
+ */
+export function extractAccessToken(request: FastifyRequest): string | null {
+  const header = request.headers.authorization;
+  if (header !== undefined) {
+    const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
+    if (!m) throw new MatrixError('M_MISSING_TOKEN', 'Invalid Authorization header: expected "Bearer <token>"', 401);
+    return m[1]!;
+  }
+  const q = (request.query as Record<string, unknown> | undefined)?.access_token;
+  return typeof q === 'string' && q ? q : null;
+}
+
+/** Resolves the requester for a route's auth kind; throws the spec's 401/403 errors. */
+export async function authenticateRequest(
+  ctx: Ctx,
+  request: FastifyRequest,
+  kind: AuthKind,
+): Promise<{ requester: Requester | null; token: string | null }> {
+  if (kind === 'none') return { requester: null, token: null };
+  const token = extractAccessToken(request);
+  if (!token) {
+    if (kind === 'optional') return { requester: null, token: null };
+    throw new MatrixError('M_MISSING_TOKEN', 'Missing access token', 401);
+  }
+  const requester = await authenticateAccessToken(ctx, token);
+  if (kind === 'admin' && !requester.isAdmin) {
+    throw new MatrixError('M_FORBIDDEN', 'You are not a server admin', 403);
+  }
+  noteDeviceSeen(ctx, requester, clientIp(request), request.headers['user-agent'] ?? null);
+  return { requester, token };
+}

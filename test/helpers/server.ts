@@ -1,0 +1,84 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { buildApp } from '../../server/app.js';
+import { createContext, type Ctx } from '../../server/context.js';
+import { systemRandom, type Clock } from '../../server/core/clock.js';
+import { resolveConfig } from '../../server/core/config/load.js';
+import { silentLogger } from '../../server/core/logger.js';
+import { generateSigningKey, signingKeyFromSeed } from '../../server/core/signing.js';
+
+/** Rate limits high enough that tests only meet them when they mean to. */
+const NO_LIMIT = { per_second: 1000, burst_count: 1000 };
+
+export interface TestServer {
+  ctx: Ctx;
+  app: FastifyInstance;
+  dir: string;
+  /** A request through the real HTTP app (fastify inject). */
+  req(method: string, url: string, opts?: { body?: unknown; token?: string; headers?: Record<string, string> }): Promise<LightMyRequestResponse & { json<T = Record<string, any>>(): T }>;
+  /** Registers a user through /register (dummy flow) and returns its session. */
+  register(username: string, password?: string): Promise<{ userId: string; token: string; deviceId: string }>;
+  close(): Promise<void>;
+}
+
+/**
+ * A real Hearth on a temporary SQLite file: the real config resolver, migrations, writer
+ * and HTTP app. `config` overrides homeserver.yaml keys.
+ */
+export async function createTestServer(config: Record<string, unknown> = {}, opts: { clock?: Clock } = {}): Promise<TestServer> {
+  const dir = mkdtempSync(join(tmpdir(), 'hearth-test-'));
+  const key = generateSigningKey(systemRandom);
+  const { config: cfg } = resolveConfig(
+    {
+      server_name: 'test.local',
+      database: { name: 'sqlite3', args: { database: join(dir, 'homeserver.db') } },
+      bcrypt_rounds: 4,
+      enable_registration: true,
+      enable_registration_without_verification: true,
+      registration_shared_secret: 'test-shared-secret',
+      log_level: 'silent',
+      rc_message: NO_LIMIT,
+      rc_registration: NO_LIMIT,
+      rc_registration_token_validity: NO_LIMIT,
+      rc_login: { address: NO_LIMIT, account: NO_LIMIT, failed_attempts: NO_LIMIT },
+      ...config,
+    },
+    join(dir, 'homeserver.yaml'),
+    { signingKeys: [signingKeyFromSeed(key.version, key.seed)] },
+  );
+  const handle = createContext({ config: cfg, log: silentLogger(), ...(opts.clock ? { clock: opts.clock } : {}) });
+  const app = await buildApp(handle.ctx);
+  const server: TestServer = {
+    ctx: handle.ctx,
+    app,
+    dir,
+    async req(method, url, o = {}) {
+      const headers: Record<string, string> = { ...o.headers };
+      if (o.token) headers.authorization = `Bearer ${o.token}`;
+      let payload: string | undefined;
+      if (o.body !== undefined) {
+        payload = typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
+        headers['content-type'] ??= 'application/json';
+      }
+      return app.inject({ method: method as 'GET', url, headers, ...(payload !== undefined ? { payload } : {}) }) as never;
+    },
+    async register(username, password = 'correct horse battery staple') {
+      const first = await server.req('POST', '/_matrix/client/v3/register', { body: { username, password } });
+      const session = first.json().session as string;
+      const res = await server.req('POST', '/_matrix/client/v3/register', {
+        body: { username, password, auth: { type: 'm.login.dummy', session } },
+      });
+      if (res.statusCode !== 200) throw new Error(`register failed: ${res.body}`);
+      const b = res.json();
+      return { userId: b.user_id, token: b.access_token, deviceId: b.device_id };
+    },
+    async close() {
+      await app.close();
+      await handle.close();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+  return server;
+}
