@@ -1,10 +1,11 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyBaseLogger, type FastifyInstance } from 'fastify';
 import { accountsRoutes } from './accounts/routes/index.js';
 import { adminRoutes } from './admin/routes/index.js';
 import type { Ctx } from './context.js';
 import { discoveryRoutes } from './discovery/routes/index.js';
 import { installPlumbing, JSON_BODY_LIMIT } from './http/plumbing.js';
 import type { Route } from './http/route.js';
+import { validatorCompiler } from './http/validation.js';
 import { webuiRoutes } from './webui/routes.js';
 
 /** Every route Hearth serves, grouped by domain (explicit lists, no autoloading). */
@@ -17,12 +18,13 @@ export const ALL_ROUTES: Route[] = [...discoveryRoutes, ...accountsRoutes, ...ad
 export async function buildApp(ctx: Ctx): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: ctx.log.child({ component: 'http' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    // Requests are logged by the plumbing's onResponse hook, at debug level.
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: JSON_BODY_LIMIT,
-    maxParamLength: 1000,
+    routerOptions: { maxParamLength: 1000 },
     return503OnClosing: true,
-    ajv: { customOptions: { coerceTypes: false, removeAdditional: false, useDefaults: true, allErrors: false } },
   });
+  app.setValidatorCompiler(validatorCompiler);
   installPlumbing(app, ctx.log);
   for (const r of ALL_ROUTES) r.register(app, ctx);
   await app.ready();

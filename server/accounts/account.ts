@@ -1,4 +1,5 @@
 import type { Ctx } from '../context.js';
+import type { Tx } from '../db/sql.js';
 import { errors } from '../core/errors.js';
 import { assertPasswordPolicy, hashPassword } from './password.js';
 import { deleteProfile } from './profile-store.js';
@@ -67,7 +68,7 @@ export async function deactivateUser(
   ctx: Ctx,
   userId: string,
   erase: boolean,
-  also?: (tx: import('../db/sql.js').Tx) => Promise<void>,
+  also?: (tx: Tx) => Promise<void>,
 ): Promise<void> {
   await ctx.writer.transaction('deactivate_account', async (tx) => {
     await removeOtherDevices(ctx, tx, userId, null);

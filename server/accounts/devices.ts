@@ -50,19 +50,16 @@ export async function renameDevice(ctx: Ctx, requester: Requester, deviceId: str
 }
 
 /**
- * DELETE /devices/{id} and POST /delete_devices, after UIA. Unknown ids are ignored for the
- * bulk form (spec) and 404 for the single form.
+ * DELETE /devices/{id} and POST /delete_devices, after UIA. Unknown ids are ignored by both
+ * (spec: 200 when "the device was successfully removed, or had been removed previously").
  */
 export async function deleteDevices(
   ctx: Ctx,
   requester: Requester,
   deviceIds: string[],
   auth: unknown,
-  op: { uri: string; method: string; single: boolean },
+  op: { uri: string; method: string },
 ): Promise<void> {
-  if (op.single && !(await store.getDevice(ctx.db, requester.userId, deviceIds[0]!))) {
-    throw errors.notFound('No device with that id');
-  }
   const uia = await requireOwnAccountUia(ctx, requester, auth, op.uri, op.method);
   await ctx.writer.transaction('delete_devices', async (tx) => {
     await removeDevices(ctx, tx, requester.userId, deviceIds);

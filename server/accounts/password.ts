@@ -12,8 +12,13 @@ function prepare(ctx: Ctx, password: string): string {
   return password.normalize('NFKC') + ctx.config.passwordPepper;
 }
 
+/** The hash Synapse would store for `password` (used by the CLI's hash-password too). */
+export function hashPasswordWith(password: string, opts: { rounds: number; pepper: string }): Promise<string> {
+  return hash(password.normalize('NFKC') + opts.pepper, opts.rounds);
+}
+
 export function hashPassword(ctx: Ctx, password: string): Promise<string> {
-  return hash(prepare(ctx, password), ctx.config.bcryptRounds);
+  return hashPasswordWith(password, { rounds: ctx.config.bcryptRounds, pepper: ctx.config.passwordPepper });
 }
 
 // A hash of a random password, compared against when the user does not exist, so that a

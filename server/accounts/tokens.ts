@@ -131,6 +131,11 @@ export async function refreshTokens(ctx: Ctx, refreshToken: string): Promise<Req
       await store.deleteRefreshToken(tx, row.next_token_id);
       tx.afterCommit(() => forgetTokens(ctx, dead));
     }
+    // Using this refresh token is a use of the pair it came in: the refresh token it replaced
+    // dies now (spec: "until the new access token or refresh token is used").
+    const superseded = await store.listAccessTokenHashesOfPredecessor(tx, row.id);
+    await store.deletePredecessorRefreshToken(tx, row.id);
+    tx.afterCommit(() => forgetTokens(ctx, superseded));
     await store.setNextRefreshToken(tx, row.id, next!.id);
     return issued as Required<IssuedTokens>;
   });

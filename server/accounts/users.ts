@@ -1,6 +1,7 @@
 import type { Ctx } from '../context.js';
 import type { Tx } from '../db/sql.js';
-import { MatrixError } from '../core/errors.js';
+import { errors, MatrixError } from '../core/errors.js';
+import { forgetTokens } from './tokens.js';
 import { setProfileField } from './profile-store.js';
 import * as store from './store.js';
 
@@ -23,4 +24,26 @@ export async function createUser(
     userType: u.userType ?? null,
   });
   if (u.displayName) await setProfileField(tx, u.userId, 'displayname', u.displayName);
+}
+
+/** Whether a local user is a server admin; 404 for unknown users. */
+export async function isServerAdmin(ctx: Ctx, userId: string): Promise<boolean> {
+  const user = await store.getUser(ctx.db, userId);
+  if (!user) throw errors.notFound('User not found');
+  return user.admin === 1;
+}
+
+/**
+ * Makes a local user a server admin or not. Cached requesters of that user are dropped so
+ * the change holds from the next request on. An admin cannot demote themselves (Synapse's
+ * rule), so a server never loses its last admin by accident.
+ */
+export async function setServerAdmin(ctx: Ctx, actingUserId: string, userId: string, admin: boolean): Promise<void> {
+  if (!admin && actingUserId === userId) throw errors.badJson('You may not demote yourself');
+  await ctx.writer.transaction('set_server_admin', async (tx) => {
+    if (!(await store.getUser(tx, userId))) throw errors.notFound('User not found');
+    await store.setAdmin(tx, userId, admin);
+    const hashes = await store.listAccessTokenHashes(tx, userId);
+    tx.afterCommit(() => forgetTokens(ctx, hashes));
+  });
 }

@@ -10,9 +10,9 @@ export interface CacheFactors {
   perCacheFactors: Record<string, number>;
 }
 
-export type Cache<K extends {}, V extends {}> = LRUCache<K, V>;
+export type Cache<K extends NonNullable<unknown>, V extends NonNullable<unknown>> = LRUCache<K, V>;
 
-export function createCache<K extends {}, V extends {}>(
+export function createCache<K extends NonNullable<unknown>, V extends NonNullable<unknown>>(
   factors: CacheFactors,
   name: string,
   baseSize: number,

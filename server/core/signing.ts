@@ -61,7 +61,13 @@ export function parseSigningKeyFile(text: string): SigningKey[] {
     if (!/^[a-zA-Z0-9_]+$/.test(version)) {
       throw new Error(`signing key file line ${i + 1}: bad key version "${version}"`);
     }
-    keys.push(signingKeyFromSeed(version, decodeBase64(seed)));
+    const bytes = decodeBase64(seed);
+    if (bytes.length !== 32) {
+      throw new Error(
+        `signing key file line ${i + 1}: the seed must be 32 bytes, got ${bytes.length}`,
+      );
+    }
+    keys.push(signingKeyFromSeed(version, bytes));
   });
   if (!keys.length) throw new Error('signing key file holds no key');
   return keys;

@@ -2,36 +2,10 @@ import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger } from '../core/logger.js';
 import { HttpError, MatrixError } from '../core/errors.js';
 
-interface ValidationIssue {
-  keyword: string;
-  instancePath: string;
-  message?: string;
-  params: Record<string, unknown>;
-}
-
-/** Turns a schema validation failure into the Matrix error a client expects. */
-function validationError(err: FastifyError): MatrixError {
-  const issue = err.validation?.[0] as ValidationIssue | undefined;
-  const part = err.validationContext ?? 'body';
-  if (!issue) return new MatrixError('M_BAD_JSON', err.message, 400);
-  const field = issue.instancePath.replace(/^\//, '').replace(/\//g, '.');
-  if (part === 'body' && !field && issue.keyword === 'type') {
-    return new MatrixError('M_NOT_JSON', 'Content not JSON: expected a JSON object', 400);
-  }
-  if (issue.keyword === 'required') {
-    const missing = String(issue.params.missingProperty);
-    return new MatrixError('M_MISSING_PARAM', `Missing parameter: ${field ? `${field}.` : ''}${missing}`, 400);
-  }
-  const where = field || (part === 'body' ? 'the body' : part);
-  const msg = `${where} ${issue.message ?? 'is invalid'}`;
-  return new MatrixError(part === 'body' ? 'M_BAD_JSON' : 'M_INVALID_PARAM', msg, 400);
-}
-
 /** Maps any error thrown while handling a request to a Matrix error answer. */
 export function toHttpError(err: FastifyError | Error, log: Logger, request: FastifyRequest): HttpError {
   if (err instanceof HttpError) return err;
   const fe = err as FastifyError;
-  if (fe.validation) return validationError(fe);
   switch (fe.code) {
     case 'FST_ERR_CTP_BODY_TOO_LARGE':
       return new MatrixError('M_TOO_LARGE', 'Request body too large', 413);

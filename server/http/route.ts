@@ -1,4 +1,4 @@
-import type { Static, TSchema } from '@sinclair/typebox';
+import { OptionalKind, type Static, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Requester } from '../accounts/requester.js';
 import type { Ctx } from '../context.js';
@@ -69,6 +69,14 @@ export function route<const S extends Schemas, const A extends AuthKind>(spec: R
           method: spec.method,
           url: toFastifyPath(path),
           ...(spec.bodyLimit ? { bodyLimit: spec.bodyLimit } : {}),
+          // A body schema marked Type.Optional accepts an empty body (Synapse reads it as {}).
+          ...(spec.schema?.body && OptionalKind in spec.schema.body
+            ? {
+                preValidation: async (request: FastifyRequest) => {
+                  request.body ??= {};
+                },
+              }
+            : {}),
           schema: {
             ...(spec.schema?.body ? { body: spec.schema.body } : {}),
             ...(spec.schema?.query ? { querystring: spec.schema.query } : {}),

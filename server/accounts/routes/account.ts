@@ -70,7 +70,8 @@ export const postAccountDeactivate = route({
   },
   handler: async (ctx, req) => {
     await deactivateAccount(ctx, req.requester, { auth: req.body?.auth, erase: req.body?.erase ?? false });
-    return { id_server_unbind_result: 'no-support' };
+    // No 3PIDs are ever bound here, and the spec says "success" when there are none to unbind.
+    return { id_server_unbind_result: 'success' };
   },
 });
 

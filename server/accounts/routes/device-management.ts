@@ -44,7 +44,6 @@ export const deleteDevice = route({
     await deleteDevices(ctx, req.requester, [req.params.deviceId], req.body?.auth, {
       uri: `/devices/${req.params.deviceId}`,
       method: 'DELETE',
-      single: true,
     });
     return {};
   },
@@ -65,7 +64,6 @@ export const postDeleteDevices = route({
     await deleteDevices(ctx, req.requester, req.body.devices, req.body.auth, {
       uri: '/delete_devices',
       method: 'POST',
-      single: false,
     });
     return {};
   },

@@ -32,7 +32,8 @@ export const putUserProfileField = route({
   method: 'PUT',
   paths: ['/_matrix/client/v3/profile/{userId}/{keyName}'],
   auth: 'required',
-  schema: { params: FieldParams, body: Type.Object({}, { minProperties: 1 }) },
+  // No minProperties: a body without the key, {} included, is M_MISSING_PARAM (spec), not M_BAD_JSON.
+  schema: { params: FieldParams, body: Type.Object({}) },
   handler: async (ctx, req) => {
     await setProfileField(ctx, req.requester, req.params.userId, req.params.keyName, req.body);
     return {};

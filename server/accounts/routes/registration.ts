@@ -55,9 +55,9 @@ export const getRegistrationTokenValidity = route({
   auth: 'none',
   schema: { query: Type.Object({ token: Type.String() }) },
   handler: async (ctx, req) => {
-    if (!ctx.config.enableRegistration || !ctx.config.registrationRequiresToken) {
-      throw errors.forbidden('Registration tokens are not used on this server');
-    }
+    // 403 only when registration itself is closed (spec); with open registration a token
+    // is simply valid or not, as on Synapse.
+    if (!ctx.config.enableRegistration) throw errors.forbidden('Registration is not enabled on this server');
     const retry = ctx.rateLimiter.take(`token-validity:${req.clientIp}`, ctx.config.rateLimits.registrationTokenValidity);
     if (retry) throw errors.limitExceeded(retry);
     return { valid: await isRegistrationTokenUsable(ctx, req.query.token) };

@@ -7,6 +7,7 @@ import {
   updateRegistrationToken,
 } from '../../accounts/registration-tokens.js';
 import { createRegistrationNonce, registerWithSharedSecret } from '../../accounts/shared-secret.js';
+import { isServerAdmin, setServerAdmin } from '../../accounts/users.js';
 import { route } from '../../http/route.js';
 
 /** GET /_synapse/admin/v1/register — a one-time nonce for shared-secret registration. */
@@ -118,7 +119,32 @@ export const deleteOneRegistrationToken = route({
   },
 });
 
+const UserParams = Type.Object({ userId: Type.String() });
+
+/** GET /_synapse/admin/v1/users/{userId}/admin — is this user a server admin? */
+export const getUserAdmin = route({
+  method: 'GET',
+  paths: ['/_synapse/admin/v1/users/{userId}/admin'],
+  auth: 'admin',
+  schema: { params: UserParams },
+  handler: async (ctx, req) => ({ admin: await isServerAdmin(ctx, req.params.userId) }),
+});
+
+/** PUT /_synapse/admin/v1/users/{userId}/admin — make a user a server admin, or not. */
+export const putUserAdmin = route({
+  method: 'PUT',
+  paths: ['/_synapse/admin/v1/users/{userId}/admin'],
+  auth: 'admin',
+  schema: { params: UserParams, body: Type.Object({ admin: Type.Boolean() }) },
+  handler: async (ctx, req) => {
+    await setServerAdmin(ctx, req.requester.userId, req.params.userId, req.body.admin);
+    return {};
+  },
+});
+
 export const adminRoutes = [
+  getUserAdmin,
+  putUserAdmin,
   getRegisterNonce,
   postRegisterSharedSecret,
   getRegistrationTokens,

@@ -1,0 +1,106 @@
+// HTTP load generator, run as its own process so it never shares an event loop with the
+// server under test: `node bench/lib/loadgen.js '<json options>'`. Keeps `connections`
+// requests in flight over keep-alive connections (one http.Agent, maxSockets = connections),
+// each worker sending its next request as soon as the previous one is answered. Requests
+// completing during the warm-up are not counted; the figure is the number of 2xx answers
+// completed inside the measurement window divided by the window. Bounded by time
+// (warmupMs + durationMs) and by count (maxRequests). Prints one JSON line.
+import http from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
+
+const o = {
+  host: '127.0.0.1',
+  method: 'GET',
+  connections: 32,
+  warmupMs: 1000,
+  durationMs: 5000,
+  maxRequests: 1_000_000,
+  timeoutMs: 30_000,
+  ...JSON.parse(process.argv[2] ?? '{}'),
+};
+const payload = o.body === undefined ? undefined : JSON.stringify(o.body);
+const headers = payload
+  ? { 'content-type': 'application/json', 'content-length': Buffer.byteLength(payload) }
+  : {};
+const agent = new http.Agent({ keepAlive: true, maxSockets: o.connections });
+
+function once() {
+  return new Promise((resolve) => {
+    const t0 = performance.now();
+    const req = http.request(
+      { agent, host: o.host, port: o.port, path: o.path, method: o.method, headers },
+      (res) => {
+        res.on('data', () => {});
+        res.on('end', () => resolve({ t0, t1: performance.now(), status: res.statusCode }));
+        res.on('error', (err) =>
+          resolve({ t0, t1: performance.now(), error: err.code ?? err.message }),
+        );
+      },
+    );
+    req.setTimeout(o.timeoutMs, () => req.destroy(new Error('timeout')));
+    req.on('error', (err) =>
+      resolve({ t0, t1: performance.now(), error: err.code ?? err.message }),
+    );
+    req.end(payload);
+  });
+}
+
+const start = performance.now();
+const windowStart = start + o.warmupMs;
+const windowEnd = windowStart + o.durationMs;
+const latencies = [];
+const statuses = {};
+const errors = {};
+let issued = 0;
+let errorCount = 0;
+let lastCounted = windowStart;
+let capped = false;
+
+async function worker() {
+  while (performance.now() < windowEnd) {
+    if (issued >= o.maxRequests) {
+      capped = true;
+      return;
+    }
+    if (errorCount > 1000) return;
+    issued++;
+    const r = await once();
+    const inWindow = r.t1 >= windowStart && r.t1 <= windowEnd;
+    if (r.error) {
+      errorCount++;
+      errors[r.error] = (errors[r.error] ?? 0) + 1;
+      await sleep(10);
+      continue;
+    }
+    if (inWindow) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
+    if (inWindow && r.status >= 200 && r.status < 300) {
+      latencies.push(r.t1 - r.t0);
+      if (r.t1 > lastCounted) lastCounted = r.t1;
+    }
+  }
+}
+
+await Promise.all(Array.from({ length: o.connections }, worker));
+agent.destroy();
+
+latencies.sort((a, b) => a - b);
+const q = (p) =>
+  latencies.length
+    ? latencies[Math.min(latencies.length - 1, Math.ceil(p * latencies.length) - 1)]
+    : null;
+// When the count bound ended the run early, the window ends at the last counted answer.
+const windowMs = capped ? lastCounted - windowStart : o.durationMs;
+process.stdout.write(
+  `${JSON.stringify({
+    ok: latencies.length,
+    rps: windowMs > 0 ? latencies.length / (windowMs / 1000) : 0,
+    windowMs,
+    issued,
+    capped,
+    statuses,
+    errors,
+    errorCount,
+    latencyMs: { median: q(0.5), p90: q(0.9), p99: q(0.99), max: latencies.at(-1) ?? null },
+  })}\n`,
+);

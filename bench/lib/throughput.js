@@ -1,0 +1,189 @@
+// Benchmarks 3 and 4: /versions throughput against a bare node:http server, and password
+// login throughput against raw bcrypt compare() at the same cost. In both the server under
+// test and its baseline are measured in alternating rounds (A, B, A, B, ...) by a separate
+// load-generating process, and the medians over rounds are compared.
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { runJsonChild, stop } from './procs.js';
+import {
+  VERSIONS_PATH,
+  loginBody,
+  makeInstance,
+  registerUser,
+  startBare,
+  startHearth,
+  storedBcryptCost,
+} from './servers.js';
+import { median, performance, readRss, request, round } from './util.js';
+
+const LOADGEN = fileURLToPath(new URL('./loadgen.js', import.meta.url));
+const BCRYPT_BENCH = fileURLToPath(new URL('./bcrypt-bench.js', import.meta.url));
+
+function loadgen(opts) {
+  const boundMs = opts.warmupMs + opts.durationMs + (opts.timeoutMs ?? 30_000) + 30_000;
+  return runJsonChild([LOADGEN, JSON.stringify(opts)], { timeoutMs: boundMs });
+}
+
+export async function benchVersions({
+  template,
+  tmp,
+  rounds,
+  connections,
+  warmupMs,
+  durationMs,
+  maxRequests,
+  log,
+}) {
+  const inst = await makeInstance(template, join(tmp, 'versions'), { logLevel: 'warn' });
+  const hearth = await startHearth(inst);
+  let bare;
+  try {
+    bare = await startBare(hearth.body);
+    const check = await request(bare.port, VERSIONS_PATH);
+    if (check.body !== hearth.body)
+      throw new Error('the bare server does not answer the same body as Hearth');
+    const targets = { hearth: inst.port, bare: bare.port };
+    const runs = { hearth: [], bare: [] };
+    for (let r = 0; r < rounds; r++) {
+      for (const name of ['hearth', 'bare']) {
+        const res = await loadgen({
+          port: targets[name],
+          path: VERSIONS_PATH,
+          connections,
+          warmupMs,
+          durationMs,
+          maxRequests,
+        });
+        if (res.ok === 0)
+          throw new Error(`no successful /versions answers from ${name}: ${JSON.stringify(res)}`);
+        runs[name].push(res);
+        log(
+          `  round ${r + 1}/${rounds} ${name.padEnd(6)} ${Math.round(res.rps)} req/s (p50 ${round(res.latencyMs.median, 2)} ms, errors ${res.errorCount})`,
+        );
+      }
+    }
+    const rssAfterLoad = readRss(hearth.child.pid).rss;
+    const summary = (xs) => ({
+      medianRps: round(median(xs.map((x) => x.rps)), 0),
+      medianLatencyMs: round(median(xs.map((x) => x.latencyMs.median)), 3),
+      p99LatencyMs: round(median(xs.map((x) => x.latencyMs.p99)), 3),
+      rounds: xs.map((x) => ({
+        rps: round(x.rps, 0),
+        p50: round(x.latencyMs.median, 3),
+        p99: round(x.latencyMs.p99, 3),
+        errors: x.errorCount,
+        statuses: x.statuses,
+        capped: x.capped,
+      })),
+    });
+    const h = summary(runs.hearth);
+    const b = summary(runs.bare);
+    return {
+      connections,
+      warmupMs,
+      durationMs,
+      hearth: h,
+      bare: b,
+      ratio: round(h.medianRps / b.medianRps, 3),
+      perRoundRatioMedian: round(median(runs.hearth.map((x, i) => x.rps / runs.bare[i].rps)), 3),
+      hearthRssAfterLoad: rssAfterLoad,
+    };
+  } finally {
+    if (bare) await stop(bare.child);
+    await stop(hearth.child);
+  }
+}
+
+export async function benchLogin({
+  template,
+  tmp,
+  rounds,
+  concurrency,
+  warmupMs,
+  durationMs,
+  bcryptRounds,
+  log,
+}) {
+  const inst = await makeInstance(template, join(tmp, 'login'), { logLevel: 'warn', bcryptRounds });
+  const hearth = await startHearth(inst);
+  try {
+    const username = 'bench';
+    const password = 'correct horse battery staple';
+    const reg = await registerUser(inst, username, password);
+    const cost = await storedBcryptCost(inst, reg.user_id);
+    const body = loginBody(username, password);
+    const t0 = performance.now();
+    const first = await request(inst.port, '/_matrix/client/v3/login', {
+      method: 'POST',
+      body,
+      timeoutMs: 60_000,
+    });
+    const singleMs = performance.now() - t0;
+    if (first.status !== 200)
+      throw new Error(`login answered ${first.status}: ${first.body.slice(0, 300)}`);
+    const runs = { hearth: [], bcrypt: [] };
+    for (let r = 0; r < rounds; r++) {
+      const h = await loadgen({
+        port: inst.port,
+        path: '/_matrix/client/v3/login',
+        method: 'POST',
+        body,
+        connections: concurrency,
+        warmupMs,
+        durationMs,
+        maxRequests: 10_000,
+        timeoutMs: 60_000,
+      });
+      if (h.ok === 0) throw new Error(`no successful logins: ${JSON.stringify(h)}`);
+      runs.hearth.push(h);
+      log(
+        `  round ${r + 1}/${rounds} hearth logins  ${round(h.rps, 2)}/s (p50 ${Math.round(h.latencyMs.median)} ms, statuses ${JSON.stringify(h.statuses)})`,
+      );
+      const b = await runJsonChild(
+        [
+          BCRYPT_BENCH,
+          JSON.stringify({ rounds: cost, concurrency, warmupMs, durationMs, maxOps: 10_000 }),
+        ],
+        {
+          timeoutMs: warmupMs + durationMs + 120_000,
+        },
+      );
+      runs.bcrypt.push(b);
+      log(
+        `  round ${r + 1}/${rounds} bare bcrypt    ${round(b.rps, 2)}/s (p50 ${Math.round(b.latencyMs.median)} ms)`,
+      );
+    }
+    const hearthRps = median(runs.hearth.map((x) => x.rps));
+    const bcryptRps = median(runs.bcrypt.map((x) => x.rps));
+    return {
+      bcryptCost: cost,
+      concurrency,
+      warmupMs,
+      durationMs,
+      singleLoginMs: round(singleMs, 1),
+      hearth: {
+        medianLoginsPerSec: round(hearthRps, 2),
+        medianLatencyMs: round(median(runs.hearth.map((x) => x.latencyMs.median)), 1),
+        rounds: runs.hearth.map((x) => ({
+          rps: round(x.rps, 2),
+          ok: x.ok,
+          p50: round(x.latencyMs.median, 1),
+          statuses: x.statuses,
+          errors: x.errorCount,
+        })),
+      },
+      bcrypt: {
+        medianComparesPerSec: round(bcryptRps, 2),
+        medianLatencyMs: round(median(runs.bcrypt.map((x) => x.latencyMs.median)), 1),
+        rounds: runs.bcrypt.map((x) => ({
+          rps: round(x.rps, 2),
+          ok: x.ok,
+          p50: round(x.latencyMs.median, 1),
+        })),
+      },
+      ratio: round(hearthRps / bcryptRps, 3),
+    };
+  } finally {
+    await stop(hearth.child);
+  }
+}

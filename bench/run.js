@@ -1,0 +1,214 @@
+// Hearth's benchmark suite: `npm run bench` (builds first) or `node bench/run.js` after a build.
+//
+// Every figure is a median over several runs and is printed next to a baseline measured in
+// the same run on the same machine (a bare node:http server, or raw bcrypt), because on a
+// shared or busy machine only the ratio to the baseline means much. See docs/performance.md.
+//
+// Options: --quick (fewer, shorter runs: a smoke test, not a measurement)
+//          --only start,versions,login   --runs N (cold starts per kind, default 7)
+//          --rounds N (A/B rounds, default 3)   --connections N (default 32)
+//          --duration S --warmup S (/versions, default 5 and 1)
+//          --login-concurrency N --login-duration S --login-warmup S (default 4, 8, 2)
+//          --bcrypt-rounds N (default: Hearth's default, 12)   --out FILE
+import { writeFileSync } from 'node:fs';
+import os from 'node:os';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { cleanup, tempDir } from './lib/procs.js';
+import { fmtMiB, fmtMs, fmtPct, fmtRate, fmtSigned, table, verdict } from './lib/report.js';
+import { ROOT, generateTemplate } from './lib/servers.js';
+import { benchImports, benchStartup } from './lib/startup.js';
+import { benchLogin, benchVersions } from './lib/throughput.js';
+import { MiB, loadAverage } from './lib/util.js';
+
+const TARGETS = { coldStartMs: 500, idleRssBytes: 60 * MiB, versionsRatio: 0.6 };
+
+const { values: args } = parseArgs({
+  options: {
+    quick: { type: 'boolean', default: false },
+    only: { type: 'string' },
+    runs: { type: 'string' },
+    rounds: { type: 'string' },
+    connections: { type: 'string' },
+    duration: { type: 'string' },
+    warmup: { type: 'string' },
+    'login-concurrency': { type: 'string' },
+    'login-duration': { type: 'string' },
+    'login-warmup': { type: 'string' },
+    'bcrypt-rounds': { type: 'string' },
+    out: { type: 'string' },
+  },
+});
+
+function num(name, normal, quick) {
+  const v = args[name];
+  if (v === undefined) return args.quick ? quick : normal;
+  const n = Number(v);
+  if (!Number.isFinite(n) || n <= 0) throw new Error(`--${name} wants a positive number, not ${v}`);
+  return n;
+}
+
+const opts = {
+  runs: num('runs', 7, 3),
+  idleMs: 2000,
+  rounds: num('rounds', 3, 2),
+  connections: num('connections', 32, 32),
+  warmupMs: num('warmup', 1, 0.5) * 1000,
+  durationMs: num('duration', 5, 2) * 1000,
+  maxRequests: 2_000_000,
+  loginConcurrency: num('login-concurrency', 4, 4),
+  loginWarmupMs: num('login-warmup', 2, 1) * 1000,
+  loginDurationMs: num('login-duration', 8, 4) * 1000,
+  bcryptRounds: args['bcrypt-rounds'] === undefined ? undefined : num('bcrypt-rounds', 12, 12),
+};
+const only = new Set((args.only ?? 'start,versions,login').split(',').map((s) => s.trim()));
+const outFile = resolve(args.out ?? join(ROOT, 'bench', 'results.json'));
+const log = (msg) => process.stderr.write(`${msg}\n`);
+
+async function main() {
+  const started = new Date();
+  const loadBefore = loadAverage();
+  const tmp = tempDir();
+  log(
+    `Hearth benchmarks: ${os.cpus().length} CPUs, Node ${process.version}, load average ${loadBefore}${args.quick ? ', --quick' : ''}`,
+  );
+  log(`temp dir ${tmp}`);
+  const template = await generateTemplate(join(tmp, 'template'));
+  const results = {};
+
+  if (only.has('start')) {
+    log(
+      `\n[1, 2] cold start and idle RSS: ${opts.runs} runs each of fresh dir, existing dir, bare node:http`,
+    );
+    results.startup = await benchStartup({
+      template,
+      tmp,
+      runs: opts.runs,
+      idleMs: opts.idleMs,
+      log,
+    });
+    log('\n[diagnostic] where start-up time goes');
+    results.imports = await benchImports({ runs: 3, log });
+  }
+  if (only.has('versions')) {
+    log(
+      `\n[3] /versions throughput: ${opts.rounds} rounds A/B, ${opts.connections} connections, ${opts.warmupMs} ms warm-up + ${opts.durationMs} ms`,
+    );
+    results.versions = await benchVersions({
+      template,
+      tmp,
+      rounds: opts.rounds,
+      connections: opts.connections,
+      warmupMs: opts.warmupMs,
+      durationMs: opts.durationMs,
+      maxRequests: opts.maxRequests,
+      log,
+    });
+  }
+  if (only.has('login')) {
+    log(
+      `\n[4] login throughput: ${opts.rounds} rounds A/B, ${opts.loginConcurrency} concurrent, ${opts.loginWarmupMs} ms warm-up + ${opts.loginDurationMs} ms`,
+    );
+    results.login = await benchLogin({
+      template,
+      tmp,
+      rounds: opts.rounds,
+      concurrency: opts.loginConcurrency,
+      warmupMs: opts.loginWarmupMs,
+      durationMs: opts.loginDurationMs,
+      bcryptRounds: opts.bcryptRounds,
+      log,
+    });
+  }
+
+  const cpus = os.cpus();
+  const report = {
+    date: started.toISOString(),
+    durationS: Math.round((Date.now() - started.getTime()) / 1000),
+    quick: args.quick,
+    machine: {
+      cpus: cpus.length,
+      cpuModel: cpus[0]?.model,
+      totalMemMiB: Math.round(os.totalmem() / MiB),
+      platform: `${os.platform()} ${os.release()}`,
+      node: process.version,
+      loadAverageBefore: loadBefore,
+      loadAverageAfter: loadAverage(),
+    },
+    options: opts,
+    targets: TARGETS,
+    results,
+  };
+  writeFileSync(outFile, `${JSON.stringify(report, null, 2)}\n`);
+  process.stdout.write(`\n${summaryTable(results)}\n\n`);
+  if (results.imports) process.stdout.write(`${importsTable(results.imports)}\n\n`);
+  process.stdout.write(
+    `Medians; ${report.machine.cpus} CPUs, load average ${loadBefore} before and ${report.machine.loadAverageAfter} after.` +
+      ` Raw samples in ${outFile}.\n`,
+  );
+}
+
+function summaryTable(r) {
+  const rows = [['Benchmark', 'Hearth', 'Baseline', 'Hearth vs baseline', 'Target', 'Met']];
+  if (r.startup) {
+    const c = r.startup.coldStart;
+    for (const kind of ['fresh', 'existing']) {
+      rows.push([
+        `Cold start, ${kind === 'fresh' ? 'fresh data dir (migrates)' : 'existing data dir'}`,
+        fmtMs(c[kind].median),
+        `${fmtMs(c.bare.median)} (bare node:http)`,
+        fmtSigned(c[kind].median - c.bare.median, fmtMs),
+        `< ${TARGETS.coldStartMs} ms`,
+        verdict(c[kind].median < TARGETS.coldStartMs),
+      ]);
+    }
+    const m = r.startup.idleRss;
+    rows.push([
+      `Idle RSS (${m.idleMs / 1000} s after start)`,
+      fmtMiB(m.existing.median),
+      `${fmtMiB(m.bare.median)} (bare node:http)`,
+      fmtSigned(m.existing.median - m.bare.median, fmtMiB),
+      `< ${fmtMiB(TARGETS.idleRssBytes)}`,
+      verdict(m.existing.median < TARGETS.idleRssBytes),
+    ]);
+  }
+  if (r.versions) {
+    const v = r.versions;
+    rows.push([
+      `GET /versions, ${v.connections} keep-alive conns`,
+      `${fmtRate(v.hearth.medianRps, 'req/s')} (p50 ${v.hearth.medianLatencyMs} ms)`,
+      `${fmtRate(v.bare.medianRps, 'req/s')} (bare node:http, p50 ${v.bare.medianLatencyMs} ms)`,
+      fmtPct(v.ratio),
+      `>= ${fmtPct(TARGETS.versionsRatio)} of bare`,
+      verdict(v.ratio >= TARGETS.versionsRatio),
+    ]);
+  }
+  if (r.login) {
+    const l = r.login;
+    rows.push([
+      `Password login, bcrypt cost ${l.bcryptCost}, ${l.concurrency} concurrent`,
+      `${fmtRate(l.hearth.medianLoginsPerSec, 'logins/s')} (p50 ${fmtMs(l.hearth.medianLatencyMs)})`,
+      `${fmtRate(l.bcrypt.medianComparesPerSec, 'compares/s')} (raw bcrypt, p50 ${fmtMs(l.bcrypt.medianLatencyMs)})`,
+      fmtPct(l.ratio),
+      '(none: reported)',
+      '-',
+    ]);
+  }
+  return table(rows);
+}
+
+function importsTable(d) {
+  const rows = [['Start-up diagnostic (median of 3, each in a fresh process)', 'Time']];
+  rows.push(['Node boot: spawn to exit of `node -e ""`', fmtMs(d.nodeBootMs)]);
+  for (const i of d.imports) rows.push([`await import(${i.module})`, fmtMs(i.medianMs)]);
+  return table(rows);
+}
+
+try {
+  await main();
+} catch (err) {
+  process.stderr.write(`\nbench failed: ${err?.stack ?? err}\n`);
+  process.exitCode = 1;
+} finally {
+  cleanup();
+}

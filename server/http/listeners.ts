@@ -1,0 +1,114 @@
+import { readFileSync } from 'node:fs';
+import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import { createServer as createHttpsServer } from 'node:https';
+import type { AddressInfo } from 'node:net';
+import type { FastifyInstance } from 'fastify';
+import type { Config, ListenerConfig, ResourceName } from '../core/config/types.js';
+import type { Logger } from '../core/logger.js';
+import { tagListener } from './client-ip.js';
+
+/** Which listener resources may serve a path (Synapse's resource names). */
+function resourcesFor(path: string): ResourceName[] | null {
+  if (path.startsWith('/_matrix/client/v1/media/')) return ['client', 'media'];
+  if (path.startsWith('/_matrix/client/') || path.startsWith('/_synapse/')) return ['client'];
+  if (path.startsWith('/_matrix/media/')) return ['media', 'client', 'federation'];
+  if (path.startsWith('/_matrix/federation/')) return ['federation'];
+  if (path.startsWith('/_matrix/key/')) return ['keys', 'federation'];
+  if (path === '/.well-known/matrix/client') return ['client'];
+  if (path === '/.well-known/matrix/server') return ['client', 'federation'];
+  if (path === '/health') return null;
+  return ['client', 'static', 'webclient'];
+}
+
+export interface BoundAddress {
+  host: string;
+  port: number;
+  tls: boolean;
+}
+
+export interface RunningListeners {
+  addresses: BoundAddress[];
+  close(): Promise<void>;
+}
+
+/**
+ * Binds every configured listener to the one app. Each listener serves only the resources
+ * it lists; a path of another resource gets 404 M_UNRECOGNIZED, as on Synapse. An IPv6
+ * address that the machine lacks is skipped with a warning when another address bound.
+ */
+export async function startListeners(app: FastifyInstance, config: Config, log: Logger): Promise<RunningListeners> {
+  const servers: Server[] = [];
+  const addresses: BoundAddress[] = [];
+  try {
+    for (const listener of config.listeners) {
+      let port = listener.port;
+      const bound: BoundAddress[] = [];
+      for (const host of listener.bindAddresses) {
+        const server = makeServer(app, config, listener);
+        try {
+          port = await listen(server, host, port);
+        } catch (err) {
+          const code = (err as NodeJS.ErrnoException).code;
+          if (host.includes(':') && (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT')) {
+            log.warn({ host }, 'IPv6 address not available here; skipping it');
+            continue;
+          }
+          throw new Error(`cannot listen on ${host}:${port}: ${(err as Error).message}`);
+        }
+        servers.push(server);
+        bound.push({ host, port, tls: listener.tls });
+      }
+      if (!bound.length) throw new Error(`listener on port ${listener.port} could not bind any address`);
+      addresses.push(...bound);
+      log.info({ addresses: bound, resources: [...listener.resources] }, 'listening');
+    }
+  } catch (err) {
+    await Promise.all(servers.map(closeServer));
+    throw err;
+  }
+  return {
+    addresses,
+    close: async () => {
+      await Promise.all(servers.map(closeServer));
+    },
+  };
+}
+
+function makeServer(app: FastifyInstance, config: Config, listener: ListenerConfig): Server {
+  const handler = (req: IncomingMessage, res: ServerResponse) => {
+    tagListener(req, listener);
+    const path = (req.url ?? '/').split('?')[0]!;
+    const allowed = resourcesFor(path);
+    if (allowed && !allowed.some((r) => listener.resources.has(r))) {
+      res.writeHead(404, { 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*' });
+      res.end(JSON.stringify({ errcode: 'M_UNRECOGNIZED', error: 'Unrecognized request' }));
+      return;
+    }
+    app.routing(req, res);
+  };
+  if (!listener.tls) return createHttpServer(handler);
+  if (!config.tlsCertificatePath || !config.tlsPrivateKeyPath) {
+    throw new Error(`listener on port ${listener.port} has tls: true but tls_certificate_path or tls_private_key_path is not set`);
+  }
+  return createHttpsServer(
+    { cert: readFileSync(config.tlsCertificatePath), key: readFileSync(config.tlsPrivateKeyPath) },
+    handler,
+  );
+}
+
+function listen(server: Server, host: string, port: number): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
+
+function closeServer(server: Server): Promise<void> {
+  return new Promise((resolve) => {
+    server.close(() => resolve());
+    server.closeIdleConnections();
+  });
+}

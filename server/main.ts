@@ -1,0 +1,72 @@
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { buildApp } from './app.js';
+import { createContext } from './context.js';
+import { loadConfigFile } from './core/config/load.js';
+import { createLogger, type LogLevel, type Logger } from './core/logger.js';
+import { startListeners, type BoundAddress } from './http/listeners.js';
+
+export interface RunningServer {
+  addresses: BoundAddress[];
+  log: Logger;
+  /** Stops taking requests, lets the writer finish, closes the database. */
+  close(): Promise<void>;
+}
+
+/**
+ * Starts the homeserver from a config file: load and check the config, open and migrate the
+ * database, build the app, bind the listeners, write the pid file. Throws (with a message
+ * for the person running it) when any of that fails.
+ */
+export async function startServer(opts: { configPath: string; logLevel?: LogLevel }): Promise<RunningServer> {
+  const { config, warnings } = loadConfigFile(opts.configPath);
+  const log = createLogger(opts.logLevel ?? config.logLevel);
+  for (const w of warnings) log.warn(w);
+  if (config.pidFile && existsSync(config.pidFile)) {
+    const pid = Number(readFileSync(config.pidFile, 'utf8').trim());
+    if (pid && isAlive(pid)) throw new Error(`Hearth is already running (pid ${pid}, from ${config.pidFile})`);
+  }
+  const handle = createContext({ config, log });
+  let app;
+  try {
+    app = await buildApp(handle.ctx);
+  } catch (err) {
+    await handle.close();
+    throw err;
+  }
+  let listeners;
+  try {
+    listeners = await startListeners(app, config, log);
+  } catch (err) {
+    await app.close();
+    await handle.close();
+    throw err;
+  }
+  if (config.pidFile) writeFileSync(config.pidFile, `${process.pid}\n`);
+  log.info({ serverName: config.serverName, publicBaseUrl: config.publicBaseUrl }, 'Hearth is ready');
+  let closing: Promise<void> | null = null;
+  return {
+    addresses: listeners.addresses,
+    log,
+    close() {
+      closing ??= (async () => {
+        log.info('shutting down');
+        await listeners.close();
+        await app.close();
+        await handle.close();
+        if (config.pidFile) rmSync(config.pidFile, { force: true });
+        log.info('stopped');
+        log.flush();
+      })();
+      return closing;
+    },
+  };
+}
+
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return pid !== process.pid;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,191 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { systemClock } from '../../server/core/clock.js';
+import { silentLogger } from '../../server/core/logger.js';
+import { openSqlite, type SqliteDb } from '../../server/db/sqlite.js';
+import { Writer } from '../../server/db/writer.js';
+
+/** The single writer: group commit, per-unit rollback, afterCommit, isolation from readers. */
+
+let dir: string;
+let db: SqliteDb;
+let reader: SqliteDb;
+let writer: Writer;
+
+beforeEach(() => {
+  dir = mkdtempSync(join(tmpdir(), 'hearth-writer-'));
+  const path = join(dir, 'test.db');
+  db = openSqlite(path);
+  db.exec('CREATE TABLE items (name TEXT PRIMARY KEY)');
+  reader = openSqlite(path, { readonly: true });
+  writer = new Writer(db, silentLogger(), systemClock);
+});
+
+afterEach(async () => {
+  await writer.close();
+  reader.close();
+  db.close();
+  rmSync(dir, { recursive: true, force: true });
+});
+
+const names = () =>
+  (reader.prepare('SELECT name FROM items ORDER BY name').all() as { name: string }[]).map(
+    (r) => r.name,
+  );
+
+function deferred(): { promise: Promise<void>; resolve: () => void } {
+  let resolve!: () => void;
+  const promise = new Promise<void>((r) => (resolve = r));
+  return { promise, resolve };
+}
+
+/** Queues a unit that holds the writer until released, so the next units share one batch. */
+function hold(): () => void {
+  const gate = deferred();
+  void writer.transaction('hold', async () => gate.promise);
+  return gate.resolve;
+}
+
+describe('Writer', () => {
+  // The first unit starts at once; the ones queued while it runs share the next commit.
+  it.each([[3], [10], [100]])('groups %i concurrent units into fewer commits', async (n) => {
+    const results = await Promise.all(
+      Array.from({ length: n }, (_, i) =>
+        writer.transaction(`insert-${i}`, async (tx) => {
+          await tx.run('INSERT INTO items (name) VALUES (?)', `item-${String(i).padStart(3, '0')}`);
+          return i * 2;
+        }),
+      ),
+    );
+    expect(results).toEqual(Array.from({ length: n }, (_, i) => i * 2));
+    expect(writer.stats.units).toBe(n);
+    expect(writer.stats.commits).toBeLessThan(n);
+    expect(writer.stats.commits).toBeLessThanOrEqual(2);
+    expect(names()).toHaveLength(n);
+  });
+
+  it('names each unit in its stats', async () => {
+    await Promise.all([
+      writer.transaction('a', async () => 1),
+      writer.transaction('a', async () => 2),
+      writer.transaction('b', async () => 3),
+    ]);
+    expect(writer.stats.byName.get('a')?.count).toBe(2);
+    expect(writer.stats.byName.get('b')?.count).toBe(1);
+  });
+
+  it('rolls back only the failing unit of a batch', async () => {
+    const release = hold();
+    const commitsBefore = writer.stats.commits;
+    const ok1 = writer.transaction('ok1', (tx) =>
+      tx.run('INSERT INTO items (name) VALUES (?)', 'a'),
+    );
+    const bad = writer.transaction('bad', async (tx) => {
+      await tx.run('INSERT INTO items (name) VALUES (?)', 'b');
+      throw new Error('boom');
+    });
+    const dup = writer.transaction('dup', (tx) =>
+      tx.run('INSERT INTO items (name) VALUES (?)', 'a'),
+    );
+    const ok2 = writer.transaction('ok2', (tx) =>
+      tx.run('INSERT INTO items (name) VALUES (?)', 'c'),
+    );
+    release();
+    await expect(bad).rejects.toThrow('boom');
+    await expect(dup).rejects.toThrow(/UNIQUE/);
+    await expect(ok1).resolves.toMatchObject({ changes: 1 });
+    await expect(ok2).resolves.toMatchObject({ changes: 1 });
+    // the held unit's commit and one commit for the four units queued behind it
+    expect(writer.stats.commits - commitsBefore).toBe(2);
+    expect(names()).toEqual(['a', 'c']);
+  });
+
+  it('runs afterCommit once the commit is visible, and not for a failed unit', async () => {
+    const seen: string[][] = [];
+    const calls: string[] = [];
+    const release = hold();
+    const good = writer.transaction('good', async (tx) => {
+      await tx.run('INSERT INTO items (name) VALUES (?)', 'x');
+      tx.afterCommit(() => {
+        calls.push('good');
+        seen.push(names());
+      });
+      expect(calls).toEqual([]);
+      return 'done';
+    });
+    const bad = writer.transaction('bad', async (tx) => {
+      tx.afterCommit(() => calls.push('bad'));
+      throw new Error('nope');
+    });
+    release();
+    await expect(good).resolves.toBe('done');
+    await expect(bad).rejects.toThrow('nope');
+    expect(calls).toEqual(['good']);
+    expect(seen).toEqual([['x']]);
+  });
+
+  it('resolves a unit even when its afterCommit callback throws', async () => {
+    const result = writer.transaction('cb-throws', async (tx) => {
+      tx.afterCommit(() => {
+        throw new Error('callback failed');
+      });
+      return 7;
+    });
+    await expect(result).resolves.toBe(7);
+  });
+
+  it('refuses a unit started inside a unit', async () => {
+    const message = await writer.transaction('outer', async () => {
+      try {
+        await writer.transaction('inner', async () => 1);
+        return 'no error';
+      } catch (err) {
+        return (err as Error).message;
+      }
+    });
+    expect(message).toMatch(/"inner".*inside unit "outer"/);
+  });
+
+  it('hides a unit from readers until its commit', async () => {
+    const during: string[][] = [];
+    await writer.transaction('write', async (tx) => {
+      await tx.run('INSERT INTO items (name) VALUES (?)', 'hidden');
+      expect(await tx.get('SELECT name FROM items')).toEqual({ name: 'hidden' });
+      during.push(names());
+    });
+    expect(during).toEqual([[]]);
+    expect(names()).toEqual(['hidden']);
+  });
+
+  it('keeps units in queue order', async () => {
+    const order: number[] = [];
+    await Promise.all(
+      [0, 1, 2, 3, 4].map((i) =>
+        writer.transaction(`u${i}`, async (tx) => {
+          await tx.get('SELECT 1');
+          order.push(i);
+        }),
+      ),
+    );
+    expect(order).toEqual([0, 1, 2, 3, 4]);
+  });
+
+  it('refuses units after close', async () => {
+    await writer.transaction('last', async () => 1);
+    await writer.close();
+    await expect(writer.transaction('late', async () => 1)).rejects.toThrow(/closed/);
+  });
+
+  it('caps a batch at maxBatch units', async () => {
+    const small = new Writer(db, silentLogger(), systemClock, 2);
+    const gate = deferred();
+    void small.transaction('hold', async () => gate.promise);
+    const rest = Array.from({ length: 6 }, (_, i) => small.transaction(`u${i}`, async () => i));
+    gate.resolve();
+    await Promise.all(rest);
+    expect(small.stats.commits).toBe(4);
+    await small.close();
+  });
+});
