@@ -88,7 +88,12 @@ async function main() {
       log,
     });
     log('\n[diagnostic] where start-up time goes');
-    results.imports = await benchImports({ runs: 3, log });
+    results.imports = await benchImports({
+      runs: 3,
+      configPath: results.startup.existingConfigPath,
+      log,
+    });
+    delete results.startup.existingConfigPath;
   }
   if (only.has('versions')) {
     log(
@@ -198,9 +203,23 @@ function summaryTable(r) {
 }
 
 function importsTable(d) {
-  const rows = [['Start-up diagnostic (median of 3, each in a fresh process)', 'Time']];
+  const rows = [['Start-up diagnostic (median of 3, each in a fresh process)', 'Figure']];
   rows.push(['Node boot: spawn to exit of `node -e ""`', fmtMs(d.nodeBootMs)]);
   for (const i of d.imports) rows.push([`await import(${i.module})`, fmtMs(i.medianMs)]);
+  const p = d.inProcess;
+  if (p && !p.error) {
+    rows.push(['In one process: import dist/server/main.js', fmtMs(p.importMs)]);
+    rows.push([
+      '  then startServer() on the existing data dir (config, db, buildApp, listen)',
+      fmtMs(p.startMs),
+    ]);
+    rows.push([
+      '  RSS at boot / after import / after startServer()',
+      `${fmtMiB(p.rssAtBoot)} / ${fmtMiB(p.rssAfterImport)} / ${fmtMiB(p.rssAfterStart)}`,
+    ]);
+  } else if (p) {
+    rows.push(['In-process start-up diagnostic', `failed: ${p.error}`]);
+  }
   return table(rows);
 }
 

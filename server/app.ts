@@ -9,7 +9,12 @@ import { validatorCompiler } from './http/validation.js';
 import { webuiRoutes } from './webui/routes.js';
 
 /** Every route Hearth serves, grouped by domain (explicit lists, no autoloading). */
-export const ALL_ROUTES: Route[] = [...discoveryRoutes, ...accountsRoutes, ...adminRoutes, ...webuiRoutes];
+export const ALL_ROUTES: Route[] = [
+  ...discoveryRoutes,
+  ...accountsRoutes,
+  ...adminRoutes,
+  ...webuiRoutes,
+];
 
 /**
  * Builds the HTTP app with every domain registered. It never listens: the CLI, the Electron

@@ -54,10 +54,15 @@ export function createContext(opts: {
   const { config, log } = opts;
   if (config.database.engine !== 'sqlite') throw new Error('only SQLite is supported');
   const path = config.database.path;
-  if (path === ':memory:') throw new Error('an in-memory database cannot be shared by the reader and the writer; use a file');
+  if (path === ':memory:')
+    throw new Error(
+      'an in-memory database cannot be shared by the reader and the writer; use a file',
+    );
   mkdirSync(dirname(path), { recursive: true });
   const writeDb = openSqlite(path);
-  const applied = migrate(writeDb, { onApply: (m) => log.info({ version: m.version, migration: m.name }, 'applied migration') });
+  const applied = migrate(writeDb, {
+    onApply: (m) => log.info({ version: m.version, migration: m.name }, 'applied migration'),
+  });
   if (applied.length) log.info({ applied }, 'database schema migrated');
   const readDb = openSqlite(path, { readonly: true });
   const clock = opts.clock ?? systemClock;

@@ -17,13 +17,17 @@ export interface RunningServer {
  * database, build the app, bind the listeners, write the pid file. Throws (with a message
  * for the person running it) when any of that fails.
  */
-export async function startServer(opts: { configPath: string; logLevel?: LogLevel }): Promise<RunningServer> {
+export async function startServer(opts: {
+  configPath: string;
+  logLevel?: LogLevel;
+}): Promise<RunningServer> {
   const { config, warnings } = loadConfigFile(opts.configPath);
   const log = createLogger(opts.logLevel ?? config.logLevel);
   for (const w of warnings) log.warn(w);
   if (config.pidFile && existsSync(config.pidFile)) {
     const pid = Number(readFileSync(config.pidFile, 'utf8').trim());
-    if (pid && isAlive(pid)) throw new Error(`Hearth is already running (pid ${pid}, from ${config.pidFile})`);
+    if (pid && isAlive(pid))
+      throw new Error(`Hearth is already running (pid ${pid}, from ${config.pidFile})`);
   }
   const handle = createContext({ config, log });
   let app;
@@ -42,7 +46,10 @@ export async function startServer(opts: { configPath: string; logLevel?: LogLeve
     throw err;
   }
   if (config.pidFile) writeFileSync(config.pidFile, `${process.pid}\n`);
-  log.info({ serverName: config.serverName, publicBaseUrl: config.publicBaseUrl }, 'Hearth is ready');
+  log.info(
+    { serverName: config.serverName, publicBaseUrl: config.publicBaseUrl },
+    'Hearth is ready',
+  );
   let closing: Promise<void> | null = null;
   return {
     addresses: listeners.addresses,

@@ -5,6 +5,7 @@
 // rule as loadgen.js: completions inside [warm-up end, warm-up end + duration].
 import { compare, hash } from '@node-rs/bcrypt';
 import { performance } from 'node:perf_hooks';
+import { clearTimeout, setTimeout } from 'node:timers';
 
 const o = {
   rounds: 12,
@@ -25,6 +26,15 @@ let issued = 0;
 let capped = false;
 let lastCounted = windowStart;
 
+// This process's CPU time (all threads, so the bcrypt pool too) over the window.
+const cpu = {};
+const sampleCpu = (key) => {
+  const u = process.cpuUsage();
+  cpu[key] = (u.user + u.system) / 1000;
+};
+setTimeout(() => sampleCpu('start'), Math.max(0, windowStart - performance.now()));
+const endTimer = setTimeout(() => sampleCpu('end'), Math.max(0, windowEnd - performance.now()));
+
 async function worker() {
   while (performance.now() < windowEnd) {
     if (issued >= o.maxOps) {
@@ -44,6 +54,10 @@ async function worker() {
 }
 
 await Promise.all(Array.from({ length: o.concurrency }, worker));
+if (cpu.end === undefined) {
+  clearTimeout(endTimer);
+  sampleCpu('end');
+}
 latencies.sort((a, b) => a - b);
 const windowMs = capped ? lastCounted - windowStart : o.durationMs;
 process.stdout.write(
@@ -54,6 +68,7 @@ process.stdout.write(
     issued,
     capped,
     rounds: o.rounds,
+    cpuMs: cpu.start !== undefined ? cpu.end - cpu.start : null,
     latencyMs: { median: latencies.length ? latencies[Math.ceil(latencies.length / 2) - 1] : null },
   })}\n`,
 );

@@ -4,10 +4,13 @@
 // each worker sending its next request as soon as the previous one is answered. Requests
 // completing during the warm-up are not counted; the figure is the number of 2xx answers
 // completed inside the measurement window divided by the window. Bounded by time
-// (warmupMs + durationMs) and by count (maxRequests). Prints one JSON line.
+// (warmupMs + durationMs) and by count (maxRequests). With serverPid, it also reads the
+// server's CPU time at the start and end of the window. Prints one JSON line.
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { clearTimeout, setTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { cpuTimeMs } from './util.js';
 
 const o = {
   host: '127.0.0.1',
@@ -57,6 +60,19 @@ let errorCount = 0;
 let lastCounted = windowStart;
 let capped = false;
 
+// The server's CPU time over the window, read by timers at its two ends.
+const cpu = {};
+function sampleCpu(key) {
+  if (!o.serverPid) return;
+  try {
+    cpu[key] = { at: performance.now(), ms: cpuTimeMs(o.serverPid) };
+  } catch {
+    // the server is gone; the run will show errors
+  }
+}
+setTimeout(() => sampleCpu('start'), Math.max(0, windowStart - performance.now()));
+const endTimer = setTimeout(() => sampleCpu('end'), Math.max(0, windowEnd - performance.now()));
+
 async function worker() {
   while (performance.now() < windowEnd) {
     if (issued >= o.maxRequests) {
@@ -83,6 +99,11 @@ async function worker() {
 
 await Promise.all(Array.from({ length: o.connections }, worker));
 agent.destroy();
+if (!cpu.end) {
+  // the count bound ended the run before the window did
+  clearTimeout(endTimer);
+  sampleCpu('end');
+}
 
 latencies.sort((a, b) => a - b);
 const q = (p) =>
@@ -101,6 +122,8 @@ process.stdout.write(
     statuses,
     errors,
     errorCount,
+    serverCpuMs: cpu.start && cpu.end ? cpu.end.ms - cpu.start.ms : null,
+    serverCpuWindowMs: cpu.start && cpu.end ? cpu.end.at - cpu.start.at : null,
     latencyMs: { median: q(0.5), p90: q(0.9), p99: q(0.99), max: latencies.at(-1) ?? null },
   })}\n`,
 );

@@ -62,6 +62,7 @@ export async function benchStartup({ template, tmp, runs, idleMs, log }) {
   const med = (xs) => round(median(xs), 1);
   return {
     body,
+    existingConfigPath: existing.configPath,
     coldStart: {
       unit: 'ms',
       fresh: { median: med(samples.fresh), samples: samples.fresh.map((x) => round(x, 1)) },
@@ -107,7 +108,7 @@ const IMPORT_TARGETS = [
  * fresh process, the time `await import(x)` takes for the server's entry and its main
  * dependencies (standalone costs: they overlap, so they do not add up).
  */
-export async function benchImports({ runs, log }) {
+export async function benchImports({ runs, configPath, log }) {
   const boot = [];
   for (let i = 0; i < runs; i++) {
     const t0 = performance.now();
@@ -133,9 +134,56 @@ export async function benchImports({ runs, log }) {
     });
     log(`  import ${label}: ${Math.round(median(xs))} ms`);
   }
+  let inProcess;
+  try {
+    inProcess = configPath ? await benchInProcess({ runs, configPath }) : undefined;
+    if (inProcess) {
+      log(
+        `  in-process: import ${inProcess.importMs} ms, then startServer() ${inProcess.startMs} ms`,
+      );
+    }
+  } catch (err) {
+    inProcess = { error: String(err?.message ?? err).slice(0, 500) };
+    log(`  in-process diagnostic failed: ${inProcess.error}`);
+  }
   return {
     nodeBootMs: round(median(boot), 1),
     nodeBootSamples: boot.map((x) => round(x, 1)),
     imports,
+    inProcess,
+  };
+}
+
+const SERVER_MAIN = new URL('../../dist/server/main.js', import.meta.url).href;
+
+/**
+ * In one process: the time to import dist/server/main.js, then the time its startServer()
+ * takes (config, database open and migrate, buildApp, listen) on an existing data dir, and
+ * the RSS at each step. Uses an internal API, so it may need updating when that changes.
+ */
+async function benchInProcess({ runs, configPath }) {
+  const script = `const rss = () => process.memoryUsage().rss;
+const r0 = rss(); const t0 = performance.now();
+const { startServer } = await import(${JSON.stringify(SERVER_MAIN)});
+const t1 = performance.now(); const r1 = rss();
+const server = await startServer({ configPath: ${JSON.stringify(configPath)}, logLevel: 'warn' });
+const t2 = performance.now(); const r2 = rss();
+await server.close();
+const out = { importMs: t1 - t0, startMs: t2 - t1, rssAtBoot: r0, rssAfterImport: r1, rssAfterStart: r2 };
+process.stdout.write(JSON.stringify(out) + '\\n', () => process.exit(0));`;
+  const xs = [];
+  for (let i = 0; i < runs; i++) {
+    xs.push(
+      await runJsonChild(['--input-type=module', '-e', script], { timeoutMs: 60_000, cwd: ROOT }),
+    );
+  }
+  const med = (k) => round(median(xs.map((x) => x[k])), 1);
+  return {
+    importMs: med('importMs'),
+    startMs: med('startMs'),
+    rssAtBoot: med('rssAtBoot'),
+    rssAfterImport: med('rssAfterImport'),
+    rssAfterStart: med('rssAfterStart'),
+    samples: xs,
   };
 }

@@ -1,4 +1,5 @@
 // Small helpers shared by the benchmarks: statistics, HTTP on loopback, free ports, /proc.
+import { execFileSync } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import net from 'node:net';
@@ -118,4 +119,30 @@ export function loadAverage() {
   } catch {
     return NaN;
   }
+}
+
+let clockTicks;
+
+/** Clock ticks per second of /proc/PID/stat's times (USER_HZ, 100 on practically all Linux). */
+function ticksPerSecond() {
+  if (clockTicks === undefined) {
+    try {
+      clockTicks = Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+    } catch {
+      clockTicks = 100;
+    }
+  }
+  return clockTicks;
+}
+
+/**
+ * CPU time (user + system, all threads) a process has used so far, in ms, from
+ * /proc/PID/stat (10 ms resolution). Unlike wall time this barely moves when other
+ * processes compete for the CPUs, which makes it the steadier figure on a busy machine.
+ */
+export function cpuTimeMs(pid) {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  // After "pid (comm) ", field 3 (state) is index 0, so utime (14) and stime (15) are 11 and 12.
+  return ((Number(fields[11]) + Number(fields[12])) * 1000) / ticksPerSecond();
 }

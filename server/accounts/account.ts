@@ -10,12 +10,16 @@ import { finishUia, requireUia, STAGE } from './uia.js';
 
 /** POST /logout: the device of this token goes, and with it every token of that device. */
 export async function logout(ctx: Ctx, requester: Requester): Promise<void> {
-  await ctx.writer.transaction('logout', (tx) => removeDevices(ctx, tx, requester.userId, [requester.deviceId]));
+  await ctx.writer.transaction('logout', (tx) =>
+    removeDevices(ctx, tx, requester.userId, [requester.deviceId]),
+  );
 }
 
 /** POST /logout/all: every device and token of the user. */
 export async function logoutAll(ctx: Ctx, requester: Requester): Promise<void> {
-  await ctx.writer.transaction('logout_all', (tx) => removeOtherDevices(ctx, tx, requester.userId, null));
+  await ctx.writer.transaction('logout_all', (tx) =>
+    removeOtherDevices(ctx, tx, requester.userId, null),
+  );
 }
 
 /** The UIA flows for operations on one's own account. */
@@ -24,7 +28,13 @@ function accountFlows(): string[][] {
 }
 
 /** Runs UIA for an operation on the requester's own account (see uia.ts). */
-export function requireOwnAccountUia(ctx: Ctx, requester: Requester, auth: unknown, uri: string, method: string) {
+export function requireOwnAccountUia(
+  ctx: Ctx,
+  requester: Requester,
+  auth: unknown,
+  uri: string,
+  method: string,
+) {
   if (requester.isGuest) throw errors.forbidden('Guest accounts cannot do this');
   return requireUia(ctx, { auth, uri, method, flows: accountFlows(), userId: requester.userId });
 }

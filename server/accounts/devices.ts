@@ -30,16 +30,29 @@ export async function listDevices(ctx: Ctx, requester: Requester): Promise<Devic
   return (await store.listDevices(ctx.db, requester.userId)).map(toInfo);
 }
 
-export async function getDevice(ctx: Ctx, requester: Requester, deviceId: string): Promise<DeviceInfo> {
+export async function getDevice(
+  ctx: Ctx,
+  requester: Requester,
+  deviceId: string,
+): Promise<DeviceInfo> {
   const d = await store.getDevice(ctx.db, requester.userId, deviceId);
   if (!d) throw errors.notFound('No device with that id');
   return toInfo(d);
 }
 
 /** PUT /devices/{deviceId}: renames one of the user's devices (creating is for appservices). */
-export async function renameDevice(ctx: Ctx, requester: Requester, deviceId: string, name: string | undefined): Promise<void> {
+export async function renameDevice(
+  ctx: Ctx,
+  requester: Requester,
+  deviceId: string,
+  name: string | undefined,
+): Promise<void> {
   if (name !== undefined && [...name].length > MAX_DISPLAY_NAME_LENGTH) {
-    throw new MatrixError('M_TOO_LARGE', `Device display name is too long (${MAX_DISPLAY_NAME_LENGTH} at most)`, 400);
+    throw new MatrixError(
+      'M_TOO_LARGE',
+      `Device display name is too long (${MAX_DISPLAY_NAME_LENGTH} at most)`,
+      400,
+    );
   }
   const found = await ctx.writer.transaction('rename_device', async (tx) => {
     if (!(await store.getDevice(tx, requester.userId, deviceId))) return false;
@@ -71,7 +84,12 @@ export async function deleteDevices(
  * Records when and from where a device was last seen. At most one write per device a
  * minute, off the request's path.
  */
-export function noteDeviceSeen(ctx: Ctx, requester: Requester, ip: string | null, userAgent: string | null): void {
+export function noteDeviceSeen(
+  ctx: Ctx,
+  requester: Requester,
+  ip: string | null,
+  userAgent: string | null,
+): void {
   const key = `${requester.userId}|${requester.deviceId}`;
   const now = ctx.clock.now();
   const last = ctx.caches.deviceLastSeen.get(key);
@@ -79,7 +97,13 @@ export function noteDeviceSeen(ctx: Ctx, requester: Requester, ip: string | null
   ctx.caches.deviceLastSeen.set(key, now);
   ctx.writer
     .transaction('update_device_last_seen', (tx) =>
-      store.setDeviceLastSeen(tx, { userId: requester.userId, deviceId: requester.deviceId, ts: now, ip, userAgent }),
+      store.setDeviceLastSeen(tx, {
+        userId: requester.userId,
+        deviceId: requester.deviceId,
+        ts: now,
+        ip,
+        userAgent,
+      }),
     )
     .catch((err: unknown) => ctx.log.warn({ err }, 'could not record device last seen'));
 }

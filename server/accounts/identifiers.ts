@@ -8,7 +8,10 @@ import * as store from './store.js';
  * or the deprecated top-level `user`, as a localpart or a full user id of this server.
  * Returns the stored user id (matching case-insensitively), or null.
  */
-export async function resolveLoginUser(ctx: Ctx, body: Record<string, unknown>): Promise<string | null> {
+export async function resolveLoginUser(
+  ctx: Ctx,
+  body: Record<string, unknown>,
+): Promise<string | null> {
   const id = body.identifier;
   let user: unknown = body.user;
   if (typeof id === 'object' && id !== null) {
@@ -46,6 +49,7 @@ export async function assertUsernameAvailable(ctx: Ctx, localpart: string): Prom
   if (Buffer.byteLength(userId) > MAX_USER_ID_LENGTH) {
     throw invalid(`User ID may not be longer than ${MAX_USER_ID_LENGTH} characters`);
   }
-  if (await store.getUser(ctx.db, userId)) throw new MatrixError('M_USER_IN_USE', 'User ID already taken', 400);
+  if (await store.getUser(ctx.db, userId))
+    throw new MatrixError('M_USER_IN_USE', 'User ID already taken', 400);
   return userId;
 }

@@ -1,3 +1,4 @@
+import { clientBaseUrl } from '../core/config/types.js';
 import { errors, MatrixError } from '../core/errors.js';
 import type { Ctx } from '../context.js';
 import { resolveLoginUser } from './identifiers.js';
@@ -38,18 +39,23 @@ export async function login(ctx: Ctx, args: LoginArgs): Promise<Record<string, u
   }
   const ident = body.identifier as Record<string, unknown> | undefined;
   if (ident && ident.type !== 'm.id.user') {
-    throw errors.forbidden('Only m.id.user identifiers are supported: this server has no third-party ids');
+    throw errors.forbidden(
+      'Only m.id.user identifiers are supported: this server has no third-party ids',
+    );
   }
   if (typeof body.password !== 'string') throw errors.missingParam('Missing param: password');
   const userId = await resolveLoginUser(ctx, body);
   const accountKey = userId ?? `unknown:${JSON.stringify(ident?.user ?? body.user)}`;
-  const failed = ctx.rateLimiter.take(`login-failed:${accountKey}`, limits.loginFailedAttempts, { dryRun: true });
+  const failed = ctx.rateLimiter.take(`login-failed:${accountKey}`, limits.loginFailedAttempts, {
+    dryRun: true,
+  });
   if (failed) throw errors.limitExceeded(failed);
   const byAccount = ctx.rateLimiter.take(`login-account:${accountKey}`, limits.loginAccount);
   if (byAccount) throw errors.limitExceeded(byAccount);
 
   const user = userId ? await store.getUser(ctx.db, userId) : undefined;
-  if (user?.deactivated) throw new MatrixError('M_USER_DEACTIVATED', 'This account has been deactivated', 403);
+  if (user?.deactivated)
+    throw new MatrixError('M_USER_DEACTIVATED', 'This account has been deactivated', 403);
   if (!user || !(await checkPassword(ctx, body.password, user.password_hash))) {
     ctx.rateLimiter.take(`login-failed:${accountKey}`, limits.loginFailedAttempts);
     throw errors.forbidden(INVALID);
@@ -65,6 +71,6 @@ export async function login(ctx: Ctx, args: LoginArgs): Promise<Record<string, u
   );
   return {
     ...sessionResponse(ctx, session),
-    well_known: { 'm.homeserver': { base_url: ctx.config.publicBaseUrl } },
+    well_known: { 'm.homeserver': { base_url: clientBaseUrl(ctx.config) } },
   };
 }

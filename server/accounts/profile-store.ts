@@ -2,7 +2,10 @@ import type { Queryable } from '../db/sql.js';
 
 /** SQL for profile fields: one row per field, the value kept as JSON. */
 
-export async function getProfileFields(q: Queryable, userId: string): Promise<Record<string, unknown>> {
+export async function getProfileFields(
+  q: Queryable,
+  userId: string,
+): Promise<Record<string, unknown>> {
   const rows = await q.all<{ field: string; value_json: string }>(
     'SELECT field, value_json FROM profiles WHERE user_id = ? ORDER BY field',
     userId,
@@ -10,7 +13,11 @@ export async function getProfileFields(q: Queryable, userId: string): Promise<Re
   return Object.fromEntries(rows.map((r) => [r.field, JSON.parse(r.value_json) as unknown]));
 }
 
-export async function getProfileField(q: Queryable, userId: string, field: string): Promise<{ value: unknown } | undefined> {
+export async function getProfileField(
+  q: Queryable,
+  userId: string,
+  field: string,
+): Promise<{ value: unknown } | undefined> {
   const row = await q.get<{ value_json: string }>(
     'SELECT value_json FROM profiles WHERE user_id = ? AND field = ?',
     userId,
@@ -20,7 +27,11 @@ export async function getProfileField(q: Queryable, userId: string, field: strin
 }
 
 /** Bytes the profile would take (keys + JSON values) with `field` left out. */
-export async function getProfileSizeWithout(q: Queryable, userId: string, field: string): Promise<number> {
+export async function getProfileSizeWithout(
+  q: Queryable,
+  userId: string,
+  field: string,
+): Promise<number> {
   const row = await q.get<{ n: number | null }>(
     'SELECT sum(length(CAST(field AS BLOB)) + length(CAST(value_json AS BLOB))) AS n FROM profiles WHERE user_id = ? AND field <> ?',
     userId,
@@ -29,7 +40,12 @@ export async function getProfileSizeWithout(q: Queryable, userId: string, field:
   return row?.n ?? 0;
 }
 
-export async function setProfileField(q: Queryable, userId: string, field: string, value: unknown): Promise<void> {
+export async function setProfileField(
+  q: Queryable,
+  userId: string,
+  field: string,
+  value: unknown,
+): Promise<void> {
   await q.run(
     `INSERT INTO profiles (user_id, field, value_json) VALUES (?, ?, ?)
      ON CONFLICT (user_id, field) DO UPDATE SET value_json = excluded.value_json`,
@@ -39,7 +55,11 @@ export async function setProfileField(q: Queryable, userId: string, field: strin
   );
 }
 
-export async function deleteProfileField(q: Queryable, userId: string, field: string): Promise<void> {
+export async function deleteProfileField(
+  q: Queryable,
+  userId: string,
+  field: string,
+): Promise<void> {
   await q.run('DELETE FROM profiles WHERE user_id = ? AND field = ?', userId, field);
 }
 

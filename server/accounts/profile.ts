@@ -27,10 +27,16 @@ async function assertLocalUserExists(ctx: Ctx, userId: string): Promise<void> {
 
 function assertKeyName(key: string): void {
   if (Buffer.byteLength(key) > MAX_KEY_BYTES) {
-    throw new MatrixError('M_KEY_TOO_LARGE', `Profile keys are ${MAX_KEY_BYTES} bytes at most`, 400);
+    throw new MatrixError(
+      'M_KEY_TOO_LARGE',
+      `Profile keys are ${MAX_KEY_BYTES} bytes at most`,
+      400,
+    );
   }
   if (!KEY_NAME_RE.test(key)) {
-    throw errors.invalidParam(`Invalid profile key "${key}": use displayname, avatar_url, m.tz or a namespaced key`);
+    throw errors.invalidParam(
+      `Invalid profile key "${key}": use displayname, avatar_url, m.tz or a namespaced key`,
+    );
   }
 }
 
@@ -41,7 +47,11 @@ export async function getProfile(ctx: Ctx, userId: string): Promise<Record<strin
 }
 
 /** GET /profile/{userId}/{keyName} */
-export async function getProfileField(ctx: Ctx, userId: string, key: string): Promise<Record<string, unknown>> {
+export async function getProfileField(
+  ctx: Ctx,
+  userId: string,
+  key: string,
+): Promise<Record<string, unknown>> {
   assertKeyName(key);
   await assertLocalUserExists(ctx, userId);
   const field = await profileStore.getProfileField(ctx.db, userId, key);
@@ -58,17 +68,23 @@ function assertMayEdit(requester: Requester, userId: string): void {
 /** Checks a value for the fields the spec types; null on displayname/avatar_url clears it. */
 function validateValue(key: string, value: unknown): void {
   if (key === 'displayname') {
-    if (value !== null && typeof value !== 'string') throw errors.badJson('displayname must be a string');
+    if (value !== null && typeof value !== 'string')
+      throw errors.badJson('displayname must be a string');
     if (typeof value === 'string' && [...value].length > MAX_DISPLAYNAME_LENGTH) {
-      throw errors.invalidParam(`displayname is too long (${MAX_DISPLAYNAME_LENGTH} characters at most)`);
+      throw errors.invalidParam(
+        `displayname is too long (${MAX_DISPLAYNAME_LENGTH} characters at most)`,
+      );
     }
   } else if (key === 'avatar_url') {
-    if (value !== null && typeof value !== 'string') throw errors.badJson('avatar_url must be a string');
+    if (value !== null && typeof value !== 'string')
+      throw errors.badJson('avatar_url must be a string');
     if (typeof value === 'string' && value !== '' && !/^mxc:\/\/[^/]+\/[^/]+$/.test(value)) {
       throw errors.invalidParam('avatar_url must be an mxc:// URI');
     }
     if (typeof value === 'string' && value.length > MAX_AVATAR_URL_LENGTH) {
-      throw errors.invalidParam(`avatar_url is too long (${MAX_AVATAR_URL_LENGTH} characters at most)`);
+      throw errors.invalidParam(
+        `avatar_url is too long (${MAX_AVATAR_URL_LENGTH} characters at most)`,
+      );
     }
   } else if (key === 'm.tz' && typeof value !== 'string') {
     throw errors.badJson('m.tz must be a string');
@@ -102,9 +118,16 @@ export async function setProfileField(
 }
 
 /** DELETE /profile/{userId}/{keyName} */
-export async function deleteProfileField(ctx: Ctx, requester: Requester, userId: string, key: string): Promise<void> {
+export async function deleteProfileField(
+  ctx: Ctx,
+  requester: Requester,
+  userId: string,
+  key: string,
+): Promise<void> {
   assertKeyName(key);
   assertMayEdit(requester, userId);
   await assertLocalUserExists(ctx, userId);
-  await ctx.writer.transaction('delete_profile_field', (tx) => profileStore.deleteProfileField(tx, userId, key));
+  await ctx.writer.transaction('delete_profile_field', (tx) =>
+    profileStore.deleteProfileField(tx, userId, key),
+  );
 }

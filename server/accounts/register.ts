@@ -24,7 +24,9 @@ export interface RegisterArgs {
 
 /** The UIA flows /register offers, from the config (Synapse's order of stages). */
 export function registrationFlows(ctx: Ctx): string[][] {
-  return ctx.config.registrationRequiresToken ? [[STAGE.registrationToken, STAGE.dummy]] : [[STAGE.dummy]];
+  return ctx.config.registrationRequiresToken
+    ? [[STAGE.registrationToken, STAGE.dummy]]
+    : [[STAGE.dummy]];
 }
 
 /** Throws when this server takes no registrations of that kind. */
@@ -36,7 +38,8 @@ export function assertRegistrationOpen(ctx: Ctx, kind: 'user' | 'guest'): void {
     return;
   }
   if (!ctx.config.enableRegistration) throw errors.forbidden('Registration has been disabled');
-  if (!ctx.config.passwordEnabled) throw errors.forbidden('Password registration has been disabled');
+  if (!ctx.config.passwordEnabled)
+    throw errors.forbidden('Password registration has been disabled');
 }
 
 /**
@@ -46,9 +49,13 @@ export function assertRegistrationOpen(ctx: Ctx, kind: 'user' | 'guest'): void {
  */
 export async function register(ctx: Ctx, args: RegisterArgs): Promise<Record<string, unknown>> {
   assertRegistrationOpen(ctx, args.kind);
-  const retry = ctx.rateLimiter.take(`register:${args.clientIp}`, ctx.config.rateLimits.registration, {
-    dryRun: true,
-  });
+  const retry = ctx.rateLimiter.take(
+    `register:${args.clientIp}`,
+    ctx.config.rateLimits.registration,
+    {
+      dryRun: true,
+    },
+  );
   if (retry) throw errors.limitExceeded(retry);
   if (args.kind === 'guest') return registerGuest(ctx, args);
 
@@ -68,7 +75,10 @@ export async function register(ctx: Ctx, args: RegisterArgs): Promise<Record<str
   const password = body.password ?? (uia.params.password as string | undefined);
   if (password === undefined) throw errors.missingParam('Missing params: password');
   assertPasswordPolicy(ctx, password);
-  const userId = username !== undefined ? await assertUsernameAvailable(ctx, username) : await generateUserId(ctx);
+  const userId =
+    username !== undefined
+      ? await assertUsernameAvailable(ctx, username)
+      : await generateUserId(ctx);
   const passwordHash = await hashPassword(ctx, password);
   ctx.rateLimiter.take(`register:${args.clientIp}`, ctx.config.rateLimits.registration);
   const session = await ctx.writer.transaction('register_user', async (tx) => {
@@ -83,7 +93,9 @@ export async function register(ctx: Ctx, args: RegisterArgs): Promise<Record<str
     });
   });
   ctx.log.info({ userId }, 'registered user');
-  return session ? sessionResponse(ctx, session) : { user_id: userId, home_server: ctx.config.serverName };
+  return session
+    ? sessionResponse(ctx, session)
+    : { user_id: userId, home_server: ctx.config.serverName };
 }
 
 async function registerGuest(ctx: Ctx, args: RegisterArgs): Promise<Record<string, unknown>> {

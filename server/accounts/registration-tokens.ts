@@ -23,7 +23,10 @@ function isValid(ctx: Ctx, t: uiaStore.RegistrationTokenRow): boolean {
   );
 }
 
-export async function listRegistrationTokens(ctx: Ctx, valid?: boolean): Promise<RegistrationToken[]> {
+export async function listRegistrationTokens(
+  ctx: Ctx,
+  valid?: boolean,
+): Promise<RegistrationToken[]> {
   const rows = await uiaStore.listRegistrationTokens(ctx.db);
   return valid === undefined ? rows : rows.filter((t) => isValid(ctx, t) === valid);
 }
@@ -36,7 +39,12 @@ export async function getRegistrationToken(ctx: Ctx, token: string): Promise<Reg
 
 export async function createRegistrationToken(
   ctx: Ctx,
-  args: { token?: string | undefined; length?: number | undefined; usesAllowed?: number | null | undefined; expiryTime?: number | null | undefined },
+  args: {
+    token?: string | undefined;
+    length?: number | undefined;
+    usesAllowed?: number | null | undefined;
+    expiryTime?: number | null | undefined;
+  },
 ): Promise<RegistrationToken> {
   if (args.token !== undefined && !TOKEN_RE.test(args.token)) {
     throw errors.invalidParam('token must be 1 to 64 characters of A-Z a-z 0-9 . _ ~ -');
@@ -46,7 +54,11 @@ export async function createRegistrationToken(
   }
   const token = args.token ?? randomString(ctx.random, args.length ?? 16, TOKEN_ALPHABET);
   const inserted = await ctx.writer.transaction('create_registration_token', (tx) =>
-    uiaStore.insertRegistrationToken(tx, { token, usesAllowed: args.usesAllowed ?? null, expiryTime: args.expiryTime ?? null }),
+    uiaStore.insertRegistrationToken(tx, {
+      token,
+      usesAllowed: args.usesAllowed ?? null,
+      expiryTime: args.expiryTime ?? null,
+    }),
   );
   if (!inserted) throw errors.invalidParam(`Token already exists: ${token}`);
   return getRegistrationToken(ctx, token);

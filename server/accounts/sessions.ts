@@ -16,7 +16,12 @@ export interface Session extends IssuedTokens {
 export async function startSession(
   ctx: Ctx,
   tx: Tx,
-  args: { userId: string; deviceId?: string | undefined; displayName?: string | undefined; refreshable: boolean },
+  args: {
+    userId: string;
+    deviceId?: string | undefined;
+    displayName?: string | undefined;
+    refreshable: boolean;
+  },
 ): Promise<Session> {
   const deviceId = args.deviceId ?? randomString(ctx.random, 10, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ');
   await store.upsertDevice(tx, {
@@ -25,7 +30,11 @@ export async function startSession(
     displayName: args.displayName ?? null,
     createdTs: ctx.clock.now(),
   });
-  const tokens = await issueTokens(ctx, tx, { userId: args.userId, deviceId, refreshable: args.refreshable });
+  const tokens = await issueTokens(ctx, tx, {
+    userId: args.userId,
+    deviceId,
+    refreshable: args.refreshable,
+  });
   return { userId: args.userId, deviceId, ...tokens };
 }
 
@@ -42,16 +51,33 @@ export function sessionResponse(ctx: Ctx, s: Session): Record<string, unknown> {
 }
 
 /** Deletes devices (and with them their tokens), inside `tx`; caches drop them after commit. */
-export async function removeDevices(ctx: Ctx, tx: Tx, userId: string, deviceIds: string[]): Promise<void> {
+export async function removeDevices(
+  ctx: Ctx,
+  tx: Tx,
+  userId: string,
+  deviceIds: string[],
+): Promise<void> {
   const hashes = await store.listAccessTokenHashesOfDevices(tx, userId, deviceIds);
   await store.deleteDevices(tx, userId, deviceIds);
   tx.afterCommit(() => forgetTokens(ctx, hashes));
 }
 
 /** Deletes every device of a user but `keep` (null: all of them), inside `tx`. */
-export async function removeOtherDevices(ctx: Ctx, tx: Tx, userId: string, keep: string | null): Promise<void> {
+export async function removeOtherDevices(
+  ctx: Ctx,
+  tx: Tx,
+  userId: string,
+  keep: string | null,
+): Promise<void> {
   const hashes = await store.listAccessTokenHashes(tx, userId);
   await store.deleteAllDevicesExcept(tx, userId, keep);
-  const kept = keep ? new Set(await store.listAccessTokenHashesOfDevices(tx, userId, [keep])) : new Set();
-  tx.afterCommit(() => forgetTokens(ctx, hashes.filter((h) => !kept.has(h))));
+  const kept = keep
+    ? new Set(await store.listAccessTokenHashesOfDevices(tx, userId, [keep]))
+    : new Set();
+  tx.afterCommit(() =>
+    forgetTokens(
+      ctx,
+      hashes.filter((h) => !kept.has(h)),
+    ),
+  );
 }

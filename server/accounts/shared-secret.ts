@@ -39,22 +39,33 @@ export interface SharedSecretBody {
   mac: string;
 }
 
-export function computeRegistrationMac(sharedSecret: string, b: Omit<SharedSecretBody, 'mac'>): string {
+export function computeRegistrationMac(
+  sharedSecret: string,
+  b: Omit<SharedSecretBody, 'mac'>,
+): string {
   const parts = [b.nonce, b.username, b.password, b.admin ? 'admin' : 'notadmin'];
   if (b.user_type) parts.push(b.user_type);
   return createHmac('sha1', sharedSecret).update(parts.join('\x00')).digest('hex');
 }
 
-export async function registerWithSharedSecret(ctx: Ctx, body: SharedSecretBody): Promise<Record<string, unknown>> {
+export async function registerWithSharedSecret(
+  ctx: Ctx,
+  body: SharedSecretBody,
+): Promise<Record<string, unknown>> {
   const key = secret(ctx);
   const expires = ctx.caches.registrationNonces.get(body.nonce);
   ctx.caches.registrationNonces.delete(body.nonce);
-  if (expires === undefined || expires < ctx.clock.now()) throw errors.unknown('unrecognised nonce');
-  for (const [name, v] of [['username', body.username], ['password', body.password]] as const) {
+  if (expires === undefined || expires < ctx.clock.now())
+    throw errors.unknown('unrecognised nonce');
+  for (const [name, v] of [
+    ['username', body.username],
+    ['password', body.password],
+  ] as const) {
     if (v.includes('\x00')) throw errors.badJson(`Invalid ${name}`);
   }
   if (Buffer.byteLength(body.password) > 512) throw errors.badJson('Invalid password');
-  if (body.user_type && !['bot', 'support'].includes(body.user_type)) throw errors.badJson('Invalid user type');
+  if (body.user_type && !['bot', 'support'].includes(body.user_type))
+    throw errors.badJson('Invalid user type');
   const want = Buffer.from(computeRegistrationMac(key, body), 'utf8');
   const got = Buffer.from(body.mac, 'utf8');
   if (want.length !== got.length || !timingSafeEqual(want, got)) {

@@ -51,7 +51,10 @@ export function getUser(q: Queryable, userId: string): Promise<UserRow | undefin
 }
 
 /** Case-insensitive lookup, for logins typed with capitals (ids are created lower-case). */
-export async function findUserIdCaseInsensitive(q: Queryable, userId: string): Promise<string | undefined> {
+export async function findUserIdCaseInsensitive(
+  q: Queryable,
+  userId: string,
+): Promise<string | undefined> {
   const rows = await q.all<{ user_id: string }>(
     'SELECT user_id FROM users WHERE lower(user_id) = lower(?) LIMIT 2',
     userId,
@@ -61,7 +64,14 @@ export async function findUserIdCaseInsensitive(q: Queryable, userId: string): P
 
 export async function insertUser(
   q: Queryable,
-  u: { userId: string; passwordHash: string | null; createdTs: number; admin: boolean; isGuest: boolean; userType: string | null },
+  u: {
+    userId: string;
+    passwordHash: string | null;
+    createdTs: number;
+    admin: boolean;
+    isGuest: boolean;
+    userType: string | null;
+  },
 ): Promise<void> {
   await q.run(
     'INSERT INTO users (user_id, password_hash, created_ts, admin, is_guest, user_type) VALUES (?, ?, ?, ?, ?, ?)',
@@ -74,7 +84,11 @@ export async function insertUser(
   );
 }
 
-export async function setPasswordHash(q: Queryable, userId: string, hash: string | null): Promise<void> {
+export async function setPasswordHash(
+  q: Queryable,
+  userId: string,
+  hash: string | null,
+): Promise<void> {
   await q.run('UPDATE users SET password_hash = ? WHERE user_id = ?', hash, userId);
 }
 
@@ -88,12 +102,23 @@ export async function setAdmin(q: Queryable, userId: string, admin: boolean): Pr
 
 // --- devices
 
-export function getDevice(q: Queryable, userId: string, deviceId: string): Promise<DeviceRow | undefined> {
-  return q.get<DeviceRow>('SELECT * FROM devices WHERE user_id = ? AND device_id = ?', userId, deviceId);
+export function getDevice(
+  q: Queryable,
+  userId: string,
+  deviceId: string,
+): Promise<DeviceRow | undefined> {
+  return q.get<DeviceRow>(
+    'SELECT * FROM devices WHERE user_id = ? AND device_id = ?',
+    userId,
+    deviceId,
+  );
 }
 
 export function listDevices(q: Queryable, userId: string): Promise<DeviceRow[]> {
-  return q.all<DeviceRow>('SELECT * FROM devices WHERE user_id = ? ORDER BY created_ts, device_id', userId);
+  return q.all<DeviceRow>(
+    'SELECT * FROM devices WHERE user_id = ? ORDER BY created_ts, device_id',
+    userId,
+  );
 }
 
 /** Creates the device, or keeps an existing one of that id (a client logging in again). */
@@ -111,8 +136,18 @@ export async function upsertDevice(
   );
 }
 
-export async function setDeviceDisplayName(q: Queryable, userId: string, deviceId: string, name: string | null): Promise<number> {
-  const r = await q.run('UPDATE devices SET display_name = ? WHERE user_id = ? AND device_id = ?', name, userId, deviceId);
+export async function setDeviceDisplayName(
+  q: Queryable,
+  userId: string,
+  deviceId: string,
+  name: string | null,
+): Promise<number> {
+  const r = await q.run(
+    'UPDATE devices SET display_name = ? WHERE user_id = ? AND device_id = ?',
+    name,
+    userId,
+    deviceId,
+  );
   return r.changes;
 }
 
@@ -131,15 +166,24 @@ export async function setDeviceLastSeen(
 }
 
 /** Deletes devices (their tokens go with them) and returns how many were deleted. */
-export async function deleteDevices(q: Queryable, userId: string, deviceIds: string[]): Promise<number> {
+export async function deleteDevices(
+  q: Queryable,
+  userId: string,
+  deviceIds: string[],
+): Promise<number> {
   let n = 0;
   for (const id of deviceIds) {
-    n += (await q.run('DELETE FROM devices WHERE user_id = ? AND device_id = ?', userId, id)).changes;
+    n += (await q.run('DELETE FROM devices WHERE user_id = ? AND device_id = ?', userId, id))
+      .changes;
   }
   return n;
 }
 
-export async function deleteAllDevicesExcept(q: Queryable, userId: string, keep: string | null): Promise<void> {
+export async function deleteAllDevicesExcept(
+  q: Queryable,
+  userId: string,
+  keep: string | null,
+): Promise<void> {
   await q.run('DELETE FROM devices WHERE user_id = ? AND device_id IS NOT ?', userId, keep);
 }
 
@@ -147,7 +191,14 @@ export async function deleteAllDevicesExcept(q: Queryable, userId: string, keep:
 
 export async function insertAccessToken(
   q: Queryable,
-  t: { tokenHash: string; userId: string; deviceId: string; createdTs: number; validUntilMs: number | null; refreshTokenId: number | null },
+  t: {
+    tokenHash: string;
+    userId: string;
+    deviceId: string;
+    createdTs: number;
+    validUntilMs: number | null;
+    refreshTokenId: number | null;
+  },
 ): Promise<number> {
   const r = await q.run(
     `INSERT INTO access_tokens (token_hash, user_id, device_id, created_ts, valid_until_ms, refresh_token_id)
@@ -181,7 +232,10 @@ export async function deleteAccessToken(q: Queryable, tokenId: number): Promise<
 
 /** The hashes of every access token of a user, so caches can drop them. */
 export async function listAccessTokenHashes(q: Queryable, userId: string): Promise<string[]> {
-  const rows = await q.all<{ token_hash: string }>('SELECT token_hash FROM access_tokens WHERE user_id = ?', userId);
+  const rows = await q.all<{ token_hash: string }>(
+    'SELECT token_hash FROM access_tokens WHERE user_id = ?',
+    userId,
+  );
   return rows.map((r) => r.token_hash);
 }
 
@@ -191,7 +245,13 @@ export async function deleteAccessTokensOfUser(q: Queryable, userId: string): Pr
 
 export async function insertRefreshToken(
   q: Queryable,
-  t: { tokenHash: string; userId: string; deviceId: string; createdTs: number; expiryTs: number | null },
+  t: {
+    tokenHash: string;
+    userId: string;
+    deviceId: string;
+    createdTs: number;
+    expiryTs: number | null;
+  },
 ): Promise<number> {
   const r = await q.run(
     'INSERT INTO refresh_tokens (token_hash, user_id, device_id, created_ts, expiry_ts) VALUES (?, ?, ?, ?, ?)',
@@ -204,7 +264,10 @@ export async function insertRefreshToken(
   return r.lastInsertRowid;
 }
 
-export function getRefreshToken(q: Queryable, tokenHash: string): Promise<RefreshTokenRow | undefined> {
+export function getRefreshToken(
+  q: Queryable,
+  tokenHash: string,
+): Promise<RefreshTokenRow | undefined> {
   return q.get<RefreshTokenRow>(
     'SELECT id, user_id, device_id, expiry_ts, next_token_id FROM refresh_tokens WHERE token_hash = ?',
     tokenHash,
@@ -224,7 +287,11 @@ export async function deleteRefreshToken(q: Queryable, id: number): Promise<void
   await q.run('DELETE FROM refresh_tokens WHERE id = ?', id);
 }
 
-export async function listAccessTokenHashesOfDevices(q: Queryable, userId: string, deviceIds: string[]): Promise<string[]> {
+export async function listAccessTokenHashesOfDevices(
+  q: Queryable,
+  userId: string,
+  deviceIds: string[],
+): Promise<string[]> {
   const out: string[] = [];
   for (const id of deviceIds) {
     const rows = await q.all<{ token_hash: string }>(
@@ -237,7 +304,10 @@ export async function listAccessTokenHashesOfDevices(q: Queryable, userId: strin
   return out;
 }
 
-export async function listAccessTokenHashesOfRefreshToken(q: Queryable, refreshTokenId: number): Promise<string[]> {
+export async function listAccessTokenHashesOfRefreshToken(
+  q: Queryable,
+  refreshTokenId: number,
+): Promise<string[]> {
   const rows = await q.all<{ token_hash: string }>(
     'SELECT token_hash FROM access_tokens WHERE refresh_token_id = ?',
     refreshTokenId,
@@ -245,7 +315,10 @@ export async function listAccessTokenHashesOfRefreshToken(q: Queryable, refreshT
   return rows.map((r) => r.token_hash);
 }
 
-export async function listAccessTokenHashesOfPredecessor(q: Queryable, nextId: number): Promise<string[]> {
+export async function listAccessTokenHashesOfPredecessor(
+  q: Queryable,
+  nextId: number,
+): Promise<string[]> {
   const rows = await q.all<{ token_hash: string }>(
     `SELECT a.token_hash FROM access_tokens a JOIN refresh_tokens r ON a.refresh_token_id = r.id
      WHERE r.next_token_id = ?`,

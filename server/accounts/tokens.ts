@@ -115,7 +115,10 @@ export async function authenticateAccessToken(ctx: Ctx, token: string): Promise<
  * The old refresh token stays valid until the new pair is used, so a lost response can be
  * retried; once replaced and used, presenting it again fails.
  */
-export async function refreshTokens(ctx: Ctx, refreshToken: string): Promise<Required<IssuedTokens>> {
+export async function refreshTokens(
+  ctx: Ctx,
+  refreshToken: string,
+): Promise<Required<IssuedTokens>> {
   const tokenHash = hashToken(refreshToken);
   return ctx.writer.transaction('refresh_access_token', async (tx) => {
     const row = await store.getRefreshToken(tx, tokenHash);
@@ -123,7 +126,11 @@ export async function refreshTokens(ctx: Ctx, refreshToken: string): Promise<Req
     if (row.expiry_ts !== null && row.expiry_ts <= ctx.clock.now()) {
       throw unknownToken(false, 'The refresh token has expired');
     }
-    const issued = await issueTokens(ctx, tx, { userId: row.user_id, deviceId: row.device_id, refreshable: true });
+    const issued = await issueTokens(ctx, tx, {
+      userId: row.user_id,
+      deviceId: row.device_id,
+      refreshable: true,
+    });
     const next = await store.getRefreshToken(tx, hashToken(issued.refreshToken!));
     if (row.next_token_id !== null) {
       // Refreshed before, but that pair was never used: it is replaced by this one.

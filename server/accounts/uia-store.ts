@@ -22,7 +22,14 @@ export interface RegistrationTokenRow {
 
 export async function insertUiaSession(
   q: Queryable,
-  s: { sessionId: string; createdTs: number; uri: string; method: string; userId: string | null; params: unknown },
+  s: {
+    sessionId: string;
+    createdTs: number;
+    uri: string;
+    method: string;
+    userId: string | null;
+    params: unknown;
+  },
 ): Promise<void> {
   await q.run(
     'INSERT INTO ui_auth_sessions (session_id, created_ts, uri, method, user_id, params_json) VALUES (?, ?, ?, ?, ?, ?)',
@@ -39,8 +46,16 @@ export function getUiaSession(q: Queryable, sessionId: string): Promise<UiaSessi
   return q.get<UiaSessionRow>('SELECT * FROM ui_auth_sessions WHERE session_id = ?', sessionId);
 }
 
-export async function setUiaCompleted(q: Queryable, sessionId: string, completed: Record<string, unknown>): Promise<void> {
-  await q.run('UPDATE ui_auth_sessions SET completed_json = ? WHERE session_id = ?', JSON.stringify(completed), sessionId);
+export async function setUiaCompleted(
+  q: Queryable,
+  sessionId: string,
+  completed: Record<string, unknown>,
+): Promise<void> {
+  await q.run(
+    'UPDATE ui_auth_sessions SET completed_json = ? WHERE session_id = ?',
+    JSON.stringify(completed),
+    sessionId,
+  );
 }
 
 export async function deleteUiaSession(q: Queryable, sessionId: string): Promise<void> {
@@ -53,7 +68,10 @@ export function listExpiredUiaSessions(q: Queryable, before: number): Promise<Ui
 
 // --- registration tokens
 
-export function getRegistrationToken(q: Queryable, token: string): Promise<RegistrationTokenRow | undefined> {
+export function getRegistrationToken(
+  q: Queryable,
+  token: string,
+): Promise<RegistrationTokenRow | undefined> {
   return q.get<RegistrationTokenRow>('SELECT * FROM registration_tokens WHERE token = ?', token);
 }
 

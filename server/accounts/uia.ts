@@ -115,7 +115,8 @@ export async function requireUia(ctx: Ctx, req: UiaRequest): Promise<UiaResult> 
     });
   }
   const done = Object.keys(completed);
-  if (!req.flows.some((f) => f.every((s) => done.includes(s)))) throw challenge(req, sessionId, done);
+  if (!req.flows.some((f) => f.every((s) => done.includes(s))))
+    throw challenge(req, sessionId, done);
   return { sessionId, completed, params };
 }
 
@@ -143,10 +144,17 @@ async function completeStage(
       if (typeof password !== 'string' || !userId || userId !== req.userId) {
         return { error: { errcode: 'M_FORBIDDEN', error: 'Invalid username or password' } };
       }
-      const retry = ctx.rateLimiter.take(`uia-failed:${userId}`, ctx.config.rateLimits.loginFailedAttempts, {
-        dryRun: true,
-      });
-      if (retry) throw new MatrixError('M_LIMIT_EXCEEDED', 'Too many failed attempts', 429, { retry_after_ms: retry });
+      const retry = ctx.rateLimiter.take(
+        `uia-failed:${userId}`,
+        ctx.config.rateLimits.loginFailedAttempts,
+        {
+          dryRun: true,
+        },
+      );
+      if (retry)
+        throw new MatrixError('M_LIMIT_EXCEEDED', 'Too many failed attempts', 429, {
+          retry_after_ms: retry,
+        });
       const user = await store.getUser(ctx.db, userId);
       if (!(await checkPassword(ctx, password, user?.password_hash ?? null))) {
         ctx.rateLimiter.take(`uia-failed:${userId}`, ctx.config.rateLimits.loginFailedAttempts);
@@ -162,7 +170,9 @@ async function completeStage(
       return { value: token };
     }
     default:
-      return { error: { errcode: 'M_UNRECOGNIZED', error: `Unknown authentication stage ${stage}` } };
+      return {
+        error: { errcode: 'M_UNRECOGNIZED', error: `Unknown authentication stage ${stage}` },
+      };
   }
 }
 
@@ -175,8 +185,13 @@ export async function isRegistrationTokenUsable(ctx: Ctx, token: string): Promis
 }
 
 async function purgeExpiredSessions(ctx: Ctx, tx: Tx): Promise<void> {
-  for (const s of await uiaStore.listExpiredUiaSessions(tx, ctx.clock.now() - SESSION_LIFETIME_MS)) {
-    const token = (JSON.parse(s.completed_json) as Record<string, unknown>)[STAGE.registrationToken];
+  for (const s of await uiaStore.listExpiredUiaSessions(
+    tx,
+    ctx.clock.now() - SESSION_LIFETIME_MS,
+  )) {
+    const token = (JSON.parse(s.completed_json) as Record<string, unknown>)[
+      STAGE.registrationToken
+    ];
     if (typeof token === 'string') await uiaStore.adjustRegistrationTokenUses(tx, token, -1, 0);
     await uiaStore.deleteUiaSession(tx, s.session_id);
   }

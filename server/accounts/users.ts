@@ -12,9 +12,17 @@ import * as store from './store.js';
 export async function createUser(
   ctx: Ctx,
   tx: Tx,
-  u: { userId: string; passwordHash: string | null; admin?: boolean; isGuest?: boolean; userType?: string | null; displayName?: string | null },
+  u: {
+    userId: string;
+    passwordHash: string | null;
+    admin?: boolean;
+    isGuest?: boolean;
+    userType?: string | null;
+    displayName?: string | null;
+  },
 ): Promise<void> {
-  if (await store.getUser(tx, u.userId)) throw new MatrixError('M_USER_IN_USE', 'User ID already taken', 400);
+  if (await store.getUser(tx, u.userId))
+    throw new MatrixError('M_USER_IN_USE', 'User ID already taken', 400);
   await store.insertUser(tx, {
     userId: u.userId,
     passwordHash: u.passwordHash,
@@ -38,7 +46,12 @@ export async function isServerAdmin(ctx: Ctx, userId: string): Promise<boolean> 
  * the change holds from the next request on. An admin cannot demote themselves (Synapse's
  * rule), so a server never loses its last admin by accident.
  */
-export async function setServerAdmin(ctx: Ctx, actingUserId: string, userId: string, admin: boolean): Promise<void> {
+export async function setServerAdmin(
+  ctx: Ctx,
+  actingUserId: string,
+  userId: string,
+  admin: boolean,
+): Promise<void> {
   if (!admin && actingUserId === userId) throw errors.badJson('You may not demote yourself');
   await ctx.writer.transaction('set_server_admin', async (tx) => {
     if (!(await store.getUser(tx, userId))) throw errors.notFound('User not found');

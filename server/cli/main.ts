@@ -10,10 +10,17 @@ import { parseCommandArgs, UsageError, type Command } from './usage.js';
 
 /** The `hearth` command: a subcommand per task, each with --help; bad flags exit 2. */
 
-const COMMANDS: Command[] = [serveCommand, generateConfigCommand, registerUserCommand, hashPasswordCommand];
+const COMMANDS: Command[] = [
+  serveCommand,
+  generateConfigCommand,
+  registerUserCommand,
+  hashPasswordCommand,
+];
 
 function overview(): string {
-  const lines = COMMANDS.map((c) => `  ${[c.name, ...(c.aliases ?? [])].join(', ').padEnd(22)} ${c.summary}`);
+  const lines = COMMANDS.map(
+    (c) => `  ${[c.name, ...(c.aliases ?? [])].join(', ').padEnd(22)} ${c.summary}`,
+  );
   return `Usage: hearth <command> [options]\n\nCommands:\n${lines.join('\n')}\n\nRun "hearth <command> --help" for a command's options.\n`;
 }
 
@@ -29,7 +36,9 @@ export async function runCli(argv: string[]): Promise<number> {
     return name ? 0 : 2;
   }
   if (name === '--version' || name === '-V') {
-    const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as { version: string };
+    const pkg = JSON.parse(readFileSync(join(packageRoot(), 'package.json'), 'utf8')) as {
+      version: string;
+    };
     process.stdout.write(`hearth ${pkg.version}\n`);
     return 0;
   }

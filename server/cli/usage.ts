@@ -14,7 +14,10 @@ export interface Command {
 }
 
 /** Parses argv for a command; unknown flags and missing values become UsageErrors. */
-export function parseCommandArgs(cmd: Command, argv: string[]): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+export function parseCommandArgs(
+  cmd: Command,
+  argv: string[],
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
   try {
     const { values, positionals } = parseArgs({
       args: argv,

@@ -13,7 +13,13 @@ export function createLogger(level: LogLevel, destination?: pino.DestinationStre
       level,
       base: { name: 'hearth' },
       redact: {
-        paths: ['password', '*.password', 'access_token', '*.access_token', 'req.headers.authorization'],
+        paths: [
+          'password',
+          '*.password',
+          'access_token',
+          '*.access_token',
+          'req.headers.authorization',
+        ],
         censor: '[redacted]',
       },
     },

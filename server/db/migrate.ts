@@ -46,8 +46,7 @@ export function currentSchema(db: SqliteDb): { version: number; compatVersion: n
     'CREATE TABLE IF NOT EXISTS schema_version (version INTEGER NOT NULL, compat_version INTEGER NOT NULL)',
   );
   const row = db.prepare('SELECT version, compat_version FROM schema_version').get() as
-    | { version: number; compat_version: number }
-    | undefined;
+    { version: number; compat_version: number } | undefined;
   return { version: row?.version ?? 0, compatVersion: row?.compat_version ?? 0 };
 }
 

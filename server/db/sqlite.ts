@@ -9,7 +9,10 @@ export type SqliteDb = Database.Database;
  * lose the last commits but never corrupts), and a busy timeout as a safety net.
  */
 export function openSqlite(path: string, opts: { readonly?: boolean } = {}): SqliteDb {
-  const db = new Database(path, { readonly: opts.readonly ?? false, fileMustExist: opts.readonly ?? false });
+  const db = new Database(path, {
+    readonly: opts.readonly ?? false,
+    fileMustExist: opts.readonly ?? false,
+  });
   if (!opts.readonly) db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
   db.pragma('synchronous = NORMAL');
@@ -18,7 +21,9 @@ export function openSqlite(path: string, opts: { readonly?: boolean } = {}): Sql
 }
 
 /** A Queryable over a better-sqlite3 connection, with each statement prepared once. */
-export function sqliteQueryable(db: SqliteDb): Queryable & { statement(sql: string): Database.Statement } {
+export function sqliteQueryable(
+  db: SqliteDb,
+): Queryable & { statement(sql: string): Database.Statement } {
   const statements = new Map<string, Database.Statement>();
   const statement = (sql: string): Database.Statement => {
     let s = statements.get(sql);
@@ -30,7 +35,8 @@ export function sqliteQueryable(db: SqliteDb): Queryable & { statement(sql: stri
   };
   return {
     statement,
-    get: async <T>(sql: string, ...params: SqlValue[]) => statement(sql).get(...params) as T | undefined,
+    get: async <T>(sql: string, ...params: SqlValue[]) =>
+      statement(sql).get(...params) as T | undefined,
     all: async <T>(sql: string, ...params: SqlValue[]) => statement(sql).all(...params) as T[],
     run: async (sql: string, ...params: SqlValue[]): Promise<RunResult> => {
       const r = statement(sql).run(...params);

@@ -15,7 +15,12 @@ export function extractAccessToken(request: FastifyRequest): string | null {
   const header = request.headers.authorization;
   if (header !== undefined) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!m) throw new MatrixError('M_MISSING_TOKEN', 'Invalid Authorization header: expected "Bearer <token>"', 401);
+    if (!m)
+      throw new MatrixError(
+        'M_MISSING_TOKEN',
+        'Invalid Authorization header: expected "Bearer <token>"',
+        401,
+      );
     return m[1]!;
   }
   const q = (request.query as Record<string, unknown> | undefined)?.access_token;

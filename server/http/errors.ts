@@ -3,7 +3,11 @@ import type { Logger } from '../core/logger.js';
 import { HttpError, MatrixError } from '../core/errors.js';
 
 /** Maps any error thrown while handling a request to a Matrix error answer. */
-export function toHttpError(err: FastifyError | Error, log: Logger, request: FastifyRequest): HttpError {
+export function toHttpError(
+  err: FastifyError | Error,
+  log: Logger,
+  request: FastifyRequest,
+): HttpError {
   if (err instanceof HttpError) return err;
   const fe = err as FastifyError;
   switch (fe.code) {

@@ -1,5 +1,10 @@
 import { readFileSync } from 'node:fs';
-import { createServer as createHttpServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
+import {
+  createServer as createHttpServer,
+  type IncomingMessage,
+  type Server,
+  type ServerResponse,
+} from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { FastifyInstance } from 'fastify';
@@ -36,7 +41,11 @@ export interface RunningListeners {
  * it lists; a path of another resource gets 404 M_UNRECOGNIZED, as on Synapse. An IPv6
  * address that the machine lacks is skipped with a warning when another address bound.
  */
-export async function startListeners(app: FastifyInstance, config: Config, log: Logger): Promise<RunningListeners> {
+export async function startListeners(
+  app: FastifyInstance,
+  config: Config,
+  log: Logger,
+): Promise<RunningListeners> {
   const servers: Server[] = [];
   const addresses: BoundAddress[] = [];
   try {
@@ -58,7 +67,8 @@ export async function startListeners(app: FastifyInstance, config: Config, log: 
         servers.push(server);
         bound.push({ host, port, tls: listener.tls });
       }
-      if (!bound.length) throw new Error(`listener on port ${listener.port} could not bind any address`);
+      if (!bound.length)
+        throw new Error(`listener on port ${listener.port} could not bind any address`);
       addresses.push(...bound);
       log.info({ addresses: bound, resources: [...listener.resources] }, 'listening');
     }
@@ -80,7 +90,10 @@ function makeServer(app: FastifyInstance, config: Config, listener: ListenerConf
     const path = (req.url ?? '/').split('?')[0]!;
     const allowed = resourcesFor(path);
     if (allowed && !allowed.some((r) => listener.resources.has(r))) {
-      res.writeHead(404, { 'Content-Type': 'application/json', 'Access-Control-Allow-Origin': '*' });
+      res.writeHead(404, {
+        'Content-Type': 'application/json',
+        'Access-Control-Allow-Origin': '*',
+      });
       res.end(JSON.stringify({ errcode: 'M_UNRECOGNIZED', error: 'Unrecognized request' }));
       return;
     }
@@ -88,7 +101,9 @@ function makeServer(app: FastifyInstance, config: Config, listener: ListenerConf
   };
   if (!listener.tls) return createHttpServer(handler);
   if (!config.tlsCertificatePath || !config.tlsPrivateKeyPath) {
-    throw new Error(`listener on port ${listener.port} has tls: true but tls_certificate_path or tls_private_key_path is not set`);
+    throw new Error(
+      `listener on port ${listener.port} has tls: true but tls_certificate_path or tls_private_key_path is not set`,
+    );
   }
   return createHttpsServer(
     { cert: readFileSync(config.tlsCertificatePath), key: readFileSync(config.tlsPrivateKeyPath) },

@@ -69,7 +69,8 @@ export function installPlumbing(app: FastifyInstance, log: Logger): void {
   app.options('*', async (_request, reply) => reply.send({}));
 
   app.addHook('onSend', async (request, reply, payload) => {
-    if (!listenerOf(request.raw)?.compress || typeof payload !== 'string' || payload.length < 1024) return payload;
+    if (!listenerOf(request.raw)?.compress || typeof payload !== 'string' || payload.length < 1024)
+      return payload;
     if (!/\bgzip\b/.test(request.headers['accept-encoding'] ?? '')) return payload;
     reply.header('Content-Encoding', 'gzip').header('Vary', 'Accept-Encoding');
     reply.removeHeader('content-length');

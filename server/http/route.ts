@@ -19,8 +19,14 @@ interface Schemas {
   params?: TSchema;
 }
 
-type In<S, K extends keyof Schemas> = S extends { [P in K]: infer T extends TSchema } ? Static<T> : undefined;
-type Who<A extends AuthKind> = A extends 'required' | 'admin' ? Requester : A extends 'optional' ? Requester | null : null;
+type In<S, K extends keyof Schemas> = S extends { [P in K]: infer T extends TSchema }
+  ? Static<T>
+  : undefined;
+type Who<A extends AuthKind> = A extends 'required' | 'admin'
+  ? Requester
+  : A extends 'optional'
+    ? Requester | null
+    : null;
 
 export interface RouteRequest<S extends Schemas, A extends AuthKind> {
   body: In<S, 'body'>;
@@ -59,7 +65,9 @@ export interface Route {
 }
 
 /** Declares a route; `register` wires it into fastify later. */
-export function route<const S extends Schemas, const A extends AuthKind>(spec: RouteSpec<S, A>): Route {
+export function route<const S extends Schemas, const A extends AuthKind>(
+  spec: RouteSpec<S, A>,
+): Route {
   return {
     method: spec.method,
     paths: spec.paths,
@@ -115,6 +123,7 @@ export function toFastifyPath(path: string): string {
  */
 function withLegacyAliases(paths: string[]): string[] {
   const out = new Set(paths);
-  for (const p of paths) if (p.startsWith('/_matrix/client/v3/')) out.add(p.replace('/v3/', '/r0/'));
+  for (const p of paths)
+    if (p.startsWith('/_matrix/client/v3/')) out.add(p.replace('/v3/', '/r0/'));
   return [...out];
 }

@@ -17,7 +17,9 @@ export const validatorCompiler: FastifySchemaCompiler<TSchema> = ({ schema, http
   const optional = schema[OptionalKind] === 'Optional';
   return (data: unknown) => {
     if (data === null && httpPart === 'body') {
-      return optional ? true : { error: new MatrixError('M_NOT_JSON', 'Content not JSON: expected a JSON object', 400) };
+      return optional
+        ? true
+        : { error: new MatrixError('M_NOT_JSON', 'Content not JSON: expected a JSON object', 400) };
     }
     check ??= TypeCompiler.Compile(schema);
     if (check.Check(data)) return true;
@@ -37,5 +39,9 @@ function toMatrixError(e: ValueError | undefined, part: string, data: unknown): 
     return new MatrixError('M_MISSING_PARAM', `Missing parameter: ${field}`, 400);
   }
   const where = field || (isBody ? 'body' : part);
-  return new MatrixError(isBody ? 'M_BAD_JSON' : 'M_INVALID_PARAM', `Invalid ${where}: ${e.message.toLowerCase()}`, 400);
+  return new MatrixError(
+    isBody ? 'M_BAD_JSON' : 'M_INVALID_PARAM',
+    `Invalid ${where}: ${e.message.toLowerCase()}`,
+    400,
+  );
 }

@@ -15,7 +15,8 @@ export const getWebApp = route({
     const html = await readFile(join(packageRoot(), 'renderer', 'index.html'), 'utf8');
     return new Reply(200, html, {
       'Content-Type': 'text/html; charset=utf-8',
-      'Content-Security-Policy': "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'",
+      'Content-Security-Policy':
+        "default-src 'self'; style-src 'self' 'unsafe-inline'; script-src 'self' 'unsafe-inline'",
       'X-Content-Type-Options': 'nosniff',
     });
   },

@@ -12,16 +12,25 @@ import { generateSigningKey, signingKeyFromSeed } from '../../server/core/signin
 /** Rate limits high enough that tests only meet them when they mean to. */
 const NO_LIMIT = { per_second: 1000, burst_count: 1000 };
 
+/** Tests read answers loosely (`res.json().user_id`); their assertions check the shapes. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type Loose = Record<string, any>;
+
 export interface TestServer {
   ctx: Ctx;
   app: FastifyInstance;
   dir: string;
   /** A request through the real HTTP app (fastify inject). */
-  // Tests read answers loosely (`res.json().user_id`); the assertions check the shapes.
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  req(method: string, url: string, opts?: { body?: unknown; token?: string; headers?: Record<string, string> }): Promise<LightMyRequestResponse & { json<T = Record<string, any>>(): T }>;
+  req(
+    method: string,
+    url: string,
+    opts?: { body?: unknown; token?: string; headers?: Record<string, string> },
+  ): Promise<LightMyRequestResponse & { json<T = Loose>(): T }>;
   /** Registers a user through /register (dummy flow) and returns its session. */
-  register(username: string, password?: string): Promise<{ userId: string; token: string; deviceId: string }>;
+  register(
+    username: string,
+    password?: string,
+  ): Promise<{ userId: string; token: string; deviceId: string }>;
   close(): Promise<void>;
 }
 
@@ -29,7 +38,10 @@ export interface TestServer {
  * A real Hearth on a temporary SQLite file: the real config resolver, migrations, writer
  * and HTTP app. `config` overrides homeserver.yaml keys.
  */
-export async function createTestServer(config: Record<string, unknown> = {}, opts: { clock?: Clock } = {}): Promise<TestServer> {
+export async function createTestServer(
+  config: Record<string, unknown> = {},
+  opts: { clock?: Clock } = {},
+): Promise<TestServer> {
   const dir = mkdtempSync(join(tmpdir(), 'hearth-test-'));
   const key = generateSigningKey(systemRandom);
   const { config: cfg } = resolveConfig(
@@ -50,7 +62,11 @@ export async function createTestServer(config: Record<string, unknown> = {}, opt
     join(dir, 'homeserver.yaml'),
     { signingKeys: [signingKeyFromSeed(key.version, key.seed)] },
   );
-  const handle = createContext({ config: cfg, log: silentLogger(), ...(opts.clock ? { clock: opts.clock } : {}) });
+  const handle = createContext({
+    config: cfg,
+    log: silentLogger(),
+    ...(opts.clock ? { clock: opts.clock } : {}),
+  });
   const app = await buildApp(handle.ctx);
   const server: TestServer = {
     ctx: handle.ctx,
@@ -64,10 +80,17 @@ export async function createTestServer(config: Record<string, unknown> = {}, opt
         payload = typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
         headers['content-type'] ??= 'application/json';
       }
-      return app.inject({ method: method as 'GET', url, headers, ...(payload !== undefined ? { payload } : {}) }) as never;
+      return app.inject({
+        method: method as 'GET',
+        url,
+        headers,
+        ...(payload !== undefined ? { payload } : {}),
+      }) as never;
     },
     async register(username, password = 'correct horse battery staple') {
-      const first = await server.req('POST', '/_matrix/client/v3/register', { body: { username, password } });
+      const first = await server.req('POST', '/_matrix/client/v3/register', {
+        body: { username, password },
+      });
       const session = first.json().session as string;
       const res = await server.req('POST', '/_matrix/client/v3/register', {
         body: { username, password, auth: { type: 'm.login.dummy', session } },

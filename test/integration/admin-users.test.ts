@@ -27,8 +27,12 @@ describe('/_synapse/admin/v1/users/{userId}/admin', () => {
   const path = (u: string) => `/_synapse/admin/v1/users/${encodeURIComponent(u)}/admin`;
 
   test('an admin reads admin status', async () => {
-    expect((await s.req('GET', path(admin.userId), { token: admin.token })).json()).toEqual({ admin: true });
-    expect((await s.req('GET', path(bob.userId), { token: admin.token })).json()).toEqual({ admin: false });
+    expect((await s.req('GET', path(admin.userId), { token: admin.token })).json()).toEqual({
+      admin: true,
+    });
+    expect((await s.req('GET', path(bob.userId), { token: admin.token })).json()).toEqual({
+      admin: false,
+    });
   });
 
   test('a non-admin is refused, an unknown user is 404', async () => {
@@ -49,10 +53,18 @@ describe('/_synapse/admin/v1/users/{userId}/admin', () => {
   });
 
   test('an admin cannot demote themselves; a wrong body is M_BAD_JSON', async () => {
-    const self = await s.req('PUT', path(admin.userId), { token: admin.token, body: { admin: false } });
+    const self = await s.req('PUT', path(admin.userId), {
+      token: admin.token,
+      body: { admin: false },
+    });
     expect(self.statusCode).toBe(400);
-    const bad = await s.req('PUT', path(bob.userId), { token: admin.token, body: { admin: 'yes' } });
+    const bad = await s.req('PUT', path(bob.userId), {
+      token: admin.token,
+      body: { admin: 'yes' },
+    });
     expect([bad.statusCode, bad.json().errcode]).toEqual([400, 'M_BAD_JSON']);
-    expect((await s.req('GET', path(admin.userId), { token: admin.token })).json()).toEqual({ admin: true });
+    expect((await s.req('GET', path(admin.userId), { token: admin.token })).json()).toEqual({
+      admin: true,
+    });
   });
 });

@@ -16,5 +16,9 @@ test('versions', async () => {
 test('register and whoami', async () => {
   const u = await s.register('alice');
   const r = await s.req('GET', '/_matrix/client/v3/account/whoami', { token: u.token });
-  expect(r.json()).toEqual({ user_id: '@alice:test.local', device_id: u.deviceId, is_guest: false });
+  expect(r.json()).toEqual({
+    user_id: '@alice:test.local',
+    device_id: u.deviceId,
+    is_guest: false,
+  });
 });

@@ -22,7 +22,9 @@ export const postAccountPassword = route({
   },
   handler: async (ctx, req) => {
     if (!req.requester) {
-      throw errors.forbidden('Log in to change your password: password reset by email is not configured');
+      throw errors.forbidden(
+        'Log in to change your password: password reset by email is not configured',
+      );
     }
     await changePassword(ctx, req.requester, {
       newPassword: req.body.new_password,
@@ -69,7 +71,10 @@ export const postAccountDeactivate = route({
     ),
   },
   handler: async (ctx, req) => {
-    await deactivateAccount(ctx, req.requester, { auth: req.body?.auth, erase: req.body?.erase ?? false });
+    await deactivateAccount(ctx, req.requester, {
+      auth: req.body?.auth,
+      erase: req.body?.erase ?? false,
+    });
     // No 3PIDs are ever bound here, and the spec says "success" when there are none to unbind.
     return { id_server_unbind_result: 'success' };
   },

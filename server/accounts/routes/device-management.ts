@@ -27,7 +27,10 @@ export const putDevice = route({
   method: 'PUT',
   paths: ['/_matrix/client/v3/devices/{deviceId}'],
   auth: 'required',
-  schema: { params: DeviceParams, body: Type.Object({ display_name: Type.Optional(Type.String()) }) },
+  schema: {
+    params: DeviceParams,
+    body: Type.Object({ display_name: Type.Optional(Type.String()) }),
+  },
   handler: async (ctx, req) => {
     await renameDevice(ctx, req.requester, req.params.deviceId, req.body.display_name);
     return {};

@@ -52,4 +52,9 @@ export const deleteUserProfileField = route({
   },
 });
 
-export const profileRoutes = [getUserProfile, getUserProfileField, putUserProfileField, deleteUserProfileField];
+export const profileRoutes = [
+  getUserProfile,
+  getUserProfileField,
+  putUserProfileField,
+  deleteUserProfileField,
+];

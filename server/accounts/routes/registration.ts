@@ -15,7 +15,9 @@ export const postRegister = route({
   paths: ['/_matrix/client/v3/register'],
   auth: 'none',
   schema: {
-    query: Type.Object({ kind: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('guest')])) }),
+    query: Type.Object({
+      kind: Type.Optional(Type.Union([Type.Literal('user'), Type.Literal('guest')])),
+    }),
     body: Type.Object({
       username: Type.Optional(Type.String()),
       password: Type.Optional(Type.String()),
@@ -23,7 +25,9 @@ export const postRegister = route({
       initial_device_display_name: Type.Optional(Type.String({ maxLength: 100 })),
       inhibit_login: Type.Optional(Type.Boolean()),
       refresh_token: Type.Optional(Type.Boolean()),
-      auth: Type.Optional(Type.Object({ type: Type.Optional(Type.String()), session: Type.Optional(Type.String()) })),
+      auth: Type.Optional(
+        Type.Object({ type: Type.Optional(Type.String()), session: Type.Optional(Type.String()) }),
+      ),
     }),
   },
   handler: (ctx, req) =>
@@ -38,7 +42,10 @@ export const getRegisterAvailable = route({
   schema: { query: Type.Object({ username: Type.String() }) },
   handler: async (ctx, req) => {
     assertRegistrationOpen(ctx, 'user');
-    const retry = ctx.rateLimiter.take(`register-available:${req.clientIp}`, ctx.config.rateLimits.registration);
+    const retry = ctx.rateLimiter.take(
+      `register-available:${req.clientIp}`,
+      ctx.config.rateLimits.registration,
+    );
     if (retry) throw errors.limitExceeded(retry);
     await assertUsernameAvailable(ctx, req.query.username);
     return { available: true };
@@ -57,8 +64,12 @@ export const getRegistrationTokenValidity = route({
   handler: async (ctx, req) => {
     // 403 only when registration itself is closed (spec); with open registration a token
     // is simply valid or not, as on Synapse.
-    if (!ctx.config.enableRegistration) throw errors.forbidden('Registration is not enabled on this server');
-    const retry = ctx.rateLimiter.take(`token-validity:${req.clientIp}`, ctx.config.rateLimits.registrationTokenValidity);
+    if (!ctx.config.enableRegistration)
+      throw errors.forbidden('Registration is not enabled on this server');
+    const retry = ctx.rateLimiter.take(
+      `token-validity:${req.clientIp}`,
+      ctx.config.rateLimits.registrationTokenValidity,
+    );
     if (retry) throw errors.limitExceeded(retry);
     return { valid: await isRegistrationTokenUsable(ctx, req.query.token) };
   },

@@ -48,7 +48,11 @@ export const postRefresh = route({
   schema: { body: Type.Object({ refresh_token: Type.String() }) },
   handler: async (ctx, req) => {
     const t = await refreshTokens(ctx, req.body.refresh_token);
-    return { access_token: t.accessToken, refresh_token: t.refreshToken, expires_in_ms: t.expiresInMs };
+    return {
+      access_token: t.accessToken,
+      refresh_token: t.refreshToken,
+      expires_in_ms: t.expiresInMs,
+    };
   },
 });
 

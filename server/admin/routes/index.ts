@@ -41,14 +41,19 @@ export const postRegisterSharedSecret = route({
 });
 
 const TokenParams = Type.Object({ token: Type.String() });
-const Nullable = (t: ReturnType<typeof Type.Integer>) => Type.Optional(Type.Union([t, Type.Null()]));
+const Nullable = (t: ReturnType<typeof Type.Integer>) =>
+  Type.Optional(Type.Union([t, Type.Null()]));
 
 /** GET /_synapse/admin/v1/registration_tokens — all tokens, or only (in)valid ones. */
 export const getRegistrationTokens = route({
   method: 'GET',
   paths: ['/_synapse/admin/v1/registration_tokens'],
   auth: 'admin',
-  schema: { query: Type.Object({ valid: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])) }) },
+  schema: {
+    query: Type.Object({
+      valid: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+    }),
+  },
   handler: async (ctx, req) => ({
     registration_tokens: await listRegistrationTokens(
       ctx,

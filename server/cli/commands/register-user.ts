@@ -34,7 +34,8 @@ export const registerUserCommand: Command = {
   },
   async run(values, positionals) {
     if (positionals.length > 1) throw new UsageError(`unexpected argument ${positionals[1]}`);
-    if (values.admin && values['no-admin']) throw new UsageError('--admin and --no-admin contradict each other');
+    if (values.admin && values['no-admin'])
+      throw new UsageError('--admin and --no-admin contradict each other');
     let secret = values['shared-secret'] as string | undefined;
     let url = positionals[0];
     if (typeof values.config === 'string') {
@@ -43,7 +44,9 @@ export const registerUserCommand: Command = {
       url ??= clientUrlOf(config);
     }
     if (!secret) {
-      throw new UsageError('no shared secret: give --config with registration_shared_secret, or --shared-secret');
+      throw new UsageError(
+        'no shared secret: give --config with registration_shared_secret, or --shared-secret',
+      );
     }
     url = (url ?? 'http://localhost:8008').replace(/\/$/, '');
     const username = (values.user as string | undefined) ?? (await prompt('New user localpart: '));
@@ -62,25 +65,43 @@ export const registerUserCommand: Command = {
       admin = /^y(es)?$/i.test((await prompt('Make admin [no]: ')).trim());
     }
     const userType = (values['user-type'] as string | undefined) ?? null;
-    return register(url, { secret, username, password, admin, userType, existsOk: values['exists-ok'] === true });
+    return register(url, {
+      secret,
+      username,
+      password,
+      admin,
+      userType,
+      existsOk: values['exists-ok'] === true,
+    });
   },
 };
 
 async function register(
   url: string,
-  a: { secret: string; username: string; password: string; admin: boolean; userType: string | null; existsOk: boolean },
+  a: {
+    secret: string;
+    username: string;
+    password: string;
+    admin: boolean;
+    userType: string | null;
+    existsOk: boolean;
+  },
 ): Promise<number> {
   const endpoint = `${url}/_synapse/admin/v1/register`;
   let res: Response;
   try {
     res = await fetch(endpoint);
   } catch (err) {
-    process.stderr.write(`hearth: cannot reach ${url}: ${(err as Error).cause ?? (err as Error).message}\n`);
+    process.stderr.write(
+      `hearth: cannot reach ${url}: ${(err as Error).cause ?? (err as Error).message}\n`,
+    );
     return 1;
   }
   const first = (await res.json().catch(() => ({}))) as { nonce?: string; error?: string };
   if (!res.ok || !first.nonce) {
-    process.stderr.write(`hearth: ${endpoint} answered ${res.status}: ${first.error ?? 'no nonce'}\n`);
+    process.stderr.write(
+      `hearth: ${endpoint} answered ${res.status}: ${first.error ?? 'no nonce'}\n`,
+    );
     return 1;
   }
   const body = {
@@ -96,7 +117,11 @@ async function register(
     headers: { 'content-type': 'application/json' },
     body: JSON.stringify({ ...body, mac }),
   });
-  const out = (await res.json().catch(() => ({}))) as { user_id?: string; errcode?: string; error?: string };
+  const out = (await res.json().catch(() => ({}))) as {
+    user_id?: string;
+    errcode?: string;
+    error?: string;
+  };
   if (res.ok) {
     process.stdout.write(`Registered ${out.user_id}${a.admin ? ' (admin)' : ''}\n`);
     return 0;
@@ -105,6 +130,8 @@ async function register(
     process.stdout.write(`User ${a.username} already exists\n`);
     return 0;
   }
-  process.stderr.write(`hearth: registration failed: ${out.errcode ?? res.status} ${out.error ?? ''}\n`);
+  process.stderr.write(
+    `hearth: registration failed: ${out.errcode ?? res.status} ${out.error ?? ''}\n`,
+  );
   return 1;
 }

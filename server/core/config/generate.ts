@@ -28,7 +28,9 @@ export interface GeneratedFiles {
  */
 export function generateConfig(opts: GenerateOptions): GeneratedFiles {
   if (!isValidServerName(opts.serverName)) {
-    throw new Error(`"${opts.serverName}" is not a valid server name (a host name with an optional :port)`);
+    throw new Error(
+      `"${opts.serverName}" is not a valid server name (a host name with an optional :port)`,
+    );
   }
   const configPath = resolve(opts.configPath);
   const configDir = dirname(configPath);

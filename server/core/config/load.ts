@@ -79,10 +79,15 @@ export function resolveConfig(
   const nullableDuration = (key: string, v: unknown): number | null =>
     v === undefined || v === null ? null : duration(key, v, 0);
 
-  const maxUploadSize = c.max_upload_size === undefined ? 50 * 1024 * 1024 : parseSize(c.max_upload_size);
+  const maxUploadSize =
+    c.max_upload_size === undefined ? 50 * 1024 * 1024 : parseSize(c.max_upload_size);
   if (maxUploadSize === null) later.push('max_upload_size: expected a size such as "50M" or bytes');
 
-  if (c.enable_registration && !c.enable_registration_without_verification && !c.registration_requires_token) {
+  if (
+    c.enable_registration &&
+    !c.enable_registration_without_verification &&
+    !c.registration_requires_token
+  ) {
     later.push(
       'enable_registration: open registration without any verification is refused; ' +
         'set registration_requires_token: true, or enable_registration_without_verification: true ' +
@@ -101,7 +106,9 @@ export function resolveConfig(
       later.push(`registration_shared_secret_path: cannot read it (${(err as Error).message})`);
     }
   }
-  const signingKeyPath = path(c.signing_key_path ?? `${c.server_name.replace(/:/g, '_')}.signing.key`);
+  const signingKeyPath = path(
+    c.signing_key_path ?? `${c.server_name.replace(/:/g, '_')}.signing.key`,
+  );
   let signingKeys = opts.signingKeys ?? [];
   if (!opts.signingKeys) {
     try {
@@ -136,7 +143,10 @@ export function resolveConfig(
     signingKeyPath,
     signingKeys,
     oldSigningKeys: Object.fromEntries(
-      Object.entries(c.old_signing_keys ?? {}).map(([id, k]) => [id, { key: k.key, expiredTs: k.expired_ts }]),
+      Object.entries(c.old_signing_keys ?? {}).map(([id, k]) => [
+        id,
+        { key: k.key, expiredTs: k.expired_ts },
+      ]),
     ),
     keyRefreshIntervalMs: duration('key_refresh_interval', c.key_refresh_interval, 86_400_000),
     tlsCertificatePath: c.tls_certificate_path ? path(c.tls_certificate_path) : null,
@@ -149,7 +159,8 @@ export function resolveConfig(
     macaroonSecretKey: c.macaroon_secret_key ?? null,
     formSecret: c.form_secret ?? null,
     bcryptRounds: c.bcrypt_rounds ?? 12,
-    passwordEnabled: c.password_config?.enabled !== false && c.password_config?.localdb_enabled !== false,
+    passwordEnabled:
+      c.password_config?.enabled !== false && c.password_config?.localdb_enabled !== false,
     passwordPepper: c.password_config?.pepper ?? '',
     passwordPolicy: {
       enabled: policy.enabled ?? false,

@@ -56,7 +56,8 @@ export interface Config {
   publicBaseUrl: string;
   pidFile: string | null;
   listeners: ListenerConfig[];
-  database: { engine: 'sqlite'; path: string } | { engine: 'postgres'; args: Record<string, unknown> };
+  database:
+    { engine: 'sqlite'; path: string } | { engine: 'postgres'; args: Record<string, unknown> };
   mediaStorePath: string;
   signingKeyPath: string;
   /** Loaded at start from signingKeyPath; the first key signs. */
@@ -95,4 +96,9 @@ export interface Config {
   defaultRoomVersion: string;
   caches: CacheFactors;
   logLevel: LogLevel;
+}
+
+/** public_baseurl without its trailing slash, as clients are given it. */
+export function clientBaseUrl(config: Pick<Config, 'publicBaseUrl'>): string {
+  return config.publicBaseUrl.replace(/\/$/, '');
 }

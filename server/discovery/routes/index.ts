@@ -1,3 +1,4 @@
+import { clientBaseUrl } from '../../core/config/types.js';
 import { KNOWN_ROOM_VERSIONS, roomVersionStability } from '../../core/room-versions.js';
 import { errors } from '../../core/errors.js';
 import { route } from '../../http/route.js';
@@ -8,7 +9,10 @@ export const getVersions = route({
   method: 'GET',
   paths: ['/_matrix/client/versions'],
   auth: 'none',
-  handler: async () => ({ versions: SUPPORTED_SPEC_VERSIONS, unstable_features: UNSTABLE_FEATURES }),
+  handler: async () => ({
+    versions: SUPPORTED_SPEC_VERSIONS,
+    unstable_features: UNSTABLE_FEATURES,
+  }),
 });
 
 /** GET /_matrix/client/v3/capabilities — what this server lets the user do. */
@@ -41,8 +45,9 @@ export const getClientWellKnown = route({
   paths: ['/.well-known/matrix/client'],
   auth: 'none',
   handler: async (ctx) => {
-    if (!ctx.config.serveClientWellknown) throw errors.notFound('No .well-known client configuration');
-    return { 'm.homeserver': { base_url: ctx.config.publicBaseUrl.replace(/\/$/, '') } };
+    if (!ctx.config.serveClientWellknown)
+      throw errors.notFound('No .well-known client configuration');
+    return { 'm.homeserver': { base_url: clientBaseUrl(ctx.config) } };
   },
 });
 
@@ -55,10 +60,16 @@ export const getServerWellKnown = route({
   paths: ['/.well-known/matrix/server'],
   auth: 'none',
   handler: async (ctx) => {
-    if (!ctx.config.serveServerWellknown) throw errors.notFound('No .well-known server configuration');
+    if (!ctx.config.serveServerWellknown)
+      throw errors.notFound('No .well-known server configuration');
     const url = new URL(ctx.config.publicBaseUrl);
     return { 'm.server': `${url.hostname}:${url.port || 443}` };
   },
 });
 
-export const discoveryRoutes = [getVersions, getCapabilities, getClientWellKnown, getServerWellKnown];
+export const discoveryRoutes = [
+  getVersions,
+  getCapabilities,
+  getClientWellKnown,
+  getServerWellKnown,
+];

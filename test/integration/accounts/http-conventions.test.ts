@@ -45,6 +45,7 @@ describe('default server', () => {
   ])('%s %s is 404 M_UNRECOGNIZED with CORS headers', async (method, url) => {
     const r = await s().req(method, url);
     expectError(r, 404, 'M_UNRECOGNIZED');
+    expect(r.headers['content-type']).toMatch(/^application\/json/);
     expectCors(r);
   });
 
