@@ -6,9 +6,10 @@
 //
 // Options: --quick (fewer, shorter runs: a smoke test, not a measurement)
 //          --only start,versions,login   --runs N (cold starts per kind, default 7)
-//          --rounds N (A/B rounds, default 3)   --connections N (default 32)
-//          --duration S --warmup S (/versions, default 5 and 1)
-//          --login-concurrency N --login-duration S --login-warmup S (default 4, 8, 2)
+//          --rounds N (/versions A/B rounds, default 6)   --connections N (default 32)
+//          --duration S --warmup S (/versions, per round, default 3 and 0.5)
+//          --login-rounds N --login-concurrency N --login-duration S --login-warmup S
+//            (default 3, 4, 8 and 2)
 //          --bcrypt-rounds N (default: Hearth's default, 12)   --out FILE
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -32,6 +33,7 @@ const { values: args } = parseArgs({
     connections: { type: 'string' },
     duration: { type: 'string' },
     warmup: { type: 'string' },
+    'login-rounds': { type: 'string' },
     'login-concurrency': { type: 'string' },
     'login-duration': { type: 'string' },
     'login-warmup': { type: 'string' },
@@ -51,11 +53,13 @@ function num(name, normal, quick) {
 const opts = {
   runs: num('runs', 7, 3),
   idleMs: 2000,
-  rounds: num('rounds', 3, 2),
+  rounds: num('rounds', 6, 2),
   connections: num('connections', 32, 32),
-  warmupMs: num('warmup', 1, 0.5) * 1000,
-  durationMs: num('duration', 5, 2) * 1000,
+  initialWarmupMs: 2000,
+  warmupMs: num('warmup', 0.5, 0.5) * 1000,
+  durationMs: num('duration', 3, 2) * 1000,
   maxRequests: 2_000_000,
+  loginRounds: num('login-rounds', 3, 2),
   loginConcurrency: num('login-concurrency', 4, 4),
   loginWarmupMs: num('login-warmup', 2, 1) * 1000,
   loginDurationMs: num('login-duration', 8, 4) * 1000,
@@ -97,13 +101,14 @@ async function main() {
   }
   if (only.has('versions')) {
     log(
-      `\n[3] /versions throughput: ${opts.rounds} rounds A/B, ${opts.connections} connections, ${opts.warmupMs} ms warm-up + ${opts.durationMs} ms`,
+      `\n[3] /versions throughput: ${opts.rounds} rounds ABBA, ${opts.connections} connections, ${opts.warmupMs} ms warm-up + ${opts.durationMs} ms each`,
     );
     results.versions = await benchVersions({
       template,
       tmp,
       rounds: opts.rounds,
       connections: opts.connections,
+      initialWarmupMs: opts.initialWarmupMs,
       warmupMs: opts.warmupMs,
       durationMs: opts.durationMs,
       maxRequests: opts.maxRequests,
@@ -112,12 +117,12 @@ async function main() {
   }
   if (only.has('login')) {
     log(
-      `\n[4] login throughput: ${opts.rounds} rounds A/B, ${opts.loginConcurrency} concurrent, ${opts.loginWarmupMs} ms warm-up + ${opts.loginDurationMs} ms`,
+      `\n[4] login throughput: ${opts.loginRounds} rounds ABBA, ${opts.loginConcurrency} concurrent, ${opts.loginWarmupMs} ms warm-up + ${opts.loginDurationMs} ms`,
     );
     results.login = await benchLogin({
       template,
       tmp,
-      rounds: opts.rounds,
+      rounds: opts.loginRounds,
       concurrency: opts.loginConcurrency,
       warmupMs: opts.loginWarmupMs,
       durationMs: opts.loginDurationMs,
@@ -167,6 +172,14 @@ function summaryTable(r) {
         verdict(c[kind].median < TARGETS.coldStartMs),
       ]);
     }
+    rows.push([
+      '  CPU used by then (existing dir; fresh in brackets)',
+      `${fmtMs(c.existing.cpuMedian)} (${fmtMs(c.fresh.cpuMedian)})`,
+      `${fmtMs(c.bare.cpuMedian)} (bare node:http)`,
+      fmtSigned(c.existing.cpuMedian - c.bare.cpuMedian, fmtMs),
+      '(steadier on a busy machine)',
+      '-',
+    ]);
     const m = r.startup.idleRss;
     rows.push([
       `Idle RSS (${m.idleMs / 1000} s after start)`,
@@ -183,9 +196,17 @@ function summaryTable(r) {
       `GET /versions, ${v.connections} keep-alive conns`,
       `${fmtRate(v.hearth.medianRps, 'req/s')} (p50 ${v.hearth.medianLatencyMs} ms)`,
       `${fmtRate(v.bare.medianRps, 'req/s')} (bare node:http, p50 ${v.bare.medianLatencyMs} ms)`,
-      fmtPct(v.ratio),
+      `${fmtPct(v.ratio)} (paired rounds: ${fmtPct(v.pairedRatioMedian)})`,
       `>= ${fmtPct(TARGETS.versionsRatio)} of bare`,
       verdict(v.ratio >= TARGETS.versionsRatio),
+    ]);
+    rows.push([
+      '  per CPU-second of the server process',
+      fmtRate(v.hearth.medianPerCpuSecond, 'req/CPU-s'),
+      fmtRate(v.bare.medianPerCpuSecond, 'req/CPU-s'),
+      fmtPct(v.perCpuRatio),
+      `>= ${fmtPct(TARGETS.versionsRatio)} (cross-check)`,
+      verdict(v.perCpuRatio >= TARGETS.versionsRatio),
     ]);
   }
   if (r.login) {
@@ -194,7 +215,15 @@ function summaryTable(r) {
       `Password login, bcrypt cost ${l.bcryptCost}, ${l.concurrency} concurrent`,
       `${fmtRate(l.hearth.medianLoginsPerSec, 'logins/s')} (p50 ${fmtMs(l.hearth.medianLatencyMs)})`,
       `${fmtRate(l.bcrypt.medianComparesPerSec, 'compares/s')} (raw bcrypt, p50 ${fmtMs(l.bcrypt.medianLatencyMs)})`,
-      fmtPct(l.ratio),
+      `${fmtPct(l.ratio)} (paired rounds: ${fmtPct(l.pairedRatioMedian)})`,
+      '(none: reported)',
+      '-',
+    ]);
+    rows.push([
+      '  CPU per login / per compare',
+      fmtMs(l.hearth.medianCpuMsPerLogin),
+      fmtMs(l.bcrypt.medianCpuMsPerCompare),
+      fmtSigned(l.cpuOverheadPerLoginMs, fmtMs),
       '(none: reported)',
       '-',
     ]);

@@ -14,7 +14,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import YAML from 'yaml';
 import { runChild, spawnTracked, stop } from './procs.js';
-import { HOST, freePort, performance, request, requestJson, sleep } from './util.js';
+import { HOST, cpuTimeMs, freePort, performance, request, requestJson, sleep } from './util.js';
 
 export const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '..', '..');
 const BIN = join(ROOT, 'bin', 'hearth.js');
@@ -87,7 +87,10 @@ async function pollReady(child, port, t0, { pollMs = 5, timeoutMs = 30_000 } = {
     }
     try {
       const res = await request(port, VERSIONS_PATH, { timeoutMs: 2000 });
-      if (res.status === 200) return { ms: performance.now() - t0, body: res.body };
+      if (res.status === 200) {
+        const ms = performance.now() - t0;
+        return { ms, cpuMs: cpuTimeMs(child.pid), body: res.body };
+      }
     } catch {
       // not listening yet
     }
@@ -99,7 +102,8 @@ async function pollReady(child, port, t0, { pollMs = 5, timeoutMs = 30_000 } = {
 
 /**
  * Spawns `node bin/hearth.js serve --config ...` and waits for the first 200 of /versions.
- * Resolves with { child, ms, epochAtSpawn, logs } where logs maps a log message ("listening",
+ * Resolves with { child, ms, cpuMs (CPU time the server had used by then), body,
+ * epochAtSpawn, logs } where logs maps a log message ("listening",
  * "Hearth is ready", "database schema migrated") to its epoch-ms time (only the messages at
  * the configured log level show up).
  */
@@ -121,8 +125,8 @@ export async function startHearth(instance, opts) {
     onLine,
   });
   try {
-    const { ms, body } = await pollReady(child, instance.port, t0, opts);
-    return { child, ms, body, epochAtSpawn, logs };
+    const { ms, cpuMs, body } = await pollReady(child, instance.port, t0, opts);
+    return { child, ms, cpuMs, body, epochAtSpawn, logs };
   } catch (err) {
     await stop(child, 2000);
     throw err;
@@ -154,7 +158,7 @@ export async function startBare(body, { port, ...opts } = {}) {
   });
   try {
     const res = await pollReady(child, p, t0, opts);
-    return { child, ms: res.ms, port: p };
+    return { child, ms: res.ms, cpuMs: res.cpuMs, port: p };
   } catch (err) {
     await stop(child, 2000);
     throw err;

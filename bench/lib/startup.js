@@ -21,6 +21,7 @@ export async function benchStartup({ template, tmp, runs, idleMs, log }) {
   const body = first.body;
 
   const samples = { fresh: [], existing: [], bare: [] };
+  const cpu = { fresh: [], existing: [], bare: [] };
   const rss = { existing: [], bare: [] };
   const hwm = { existing: [], bare: [] };
   const toListening = { fresh: [], existing: [] };
@@ -32,6 +33,7 @@ export async function benchStartup({ template, tmp, runs, idleMs, log }) {
       if (kind === 'bare') {
         const r = await startBare(body);
         samples.bare.push(r.ms);
+        cpu.bare.push(r.cpuMs);
         await sleep(idleMs);
         const m = readRss(r.child.pid);
         rss.bare.push(m.rss);
@@ -44,6 +46,7 @@ export async function benchStartup({ template, tmp, runs, idleMs, log }) {
             : existing;
         const r = await startHearth(inst);
         samples[kind].push(r.ms);
+        cpu[kind].push(r.cpuMs);
         if (r.logs.listening) toListening[kind].push(r.logs.listening - r.epochAtSpawn);
         if (kind === 'fresh' && r.logs['database schema migrated'])
           toMigrated.push(r.logs['database schema migrated'] - r.epochAtSpawn);
@@ -56,7 +59,10 @@ export async function benchStartup({ template, tmp, runs, idleMs, log }) {
         await stop(r.child);
         if (kind === 'fresh') rmSync(inst.dir, { recursive: true, force: true });
       }
-      log(`  start ${i + 1}/${runs} ${kind.padEnd(8)} ${Math.round(samples[kind].at(-1))} ms`);
+      log(
+        `  start ${i + 1}/${runs} ${kind.padEnd(8)} ${Math.round(samples[kind].at(-1))} ms` +
+          ` (CPU ${Math.round(cpu[kind].at(-1))} ms)`,
+      );
     }
   }
   const med = (xs) => round(median(xs), 1);
@@ -65,12 +71,19 @@ export async function benchStartup({ template, tmp, runs, idleMs, log }) {
     existingConfigPath: existing.configPath,
     coldStart: {
       unit: 'ms',
-      fresh: { median: med(samples.fresh), samples: samples.fresh.map((x) => round(x, 1)) },
-      existing: {
-        median: med(samples.existing),
-        samples: samples.existing.map((x) => round(x, 1)),
-      },
-      bare: { median: med(samples.bare), samples: samples.bare.map((x) => round(x, 1)) },
+      // ms from spawn to the first 200, and the CPU ms (user + system, 10 ms resolution)
+      // the process had used by then.
+      ...Object.fromEntries(
+        kinds.map((kind) => [
+          kind,
+          {
+            median: med(samples[kind]),
+            cpuMedian: med(cpu[kind]),
+            samples: samples[kind].map((x) => round(x, 1)),
+            cpuSamples: cpu[kind],
+          },
+        ]),
+      ),
       // From Hearth's own log timestamps (epoch ms, so 1 ms resolution): spawn to the
       // "listening" line, and for fresh dirs spawn to "database schema migrated".
       spawnToListeningLog: { fresh: med(toListening.fresh), existing: med(toListening.existing) },

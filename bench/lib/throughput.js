@@ -1,7 +1,10 @@
 // Benchmarks 3 and 4: /versions throughput against a bare node:http server, and password
-// login throughput against raw bcrypt compare() at the same cost. In both the server under
-// test and its baseline are measured in alternating rounds (A, B, A, B, ...) by a separate
-// load-generating process, and the medians over rounds are compared.
+// login throughput against raw bcrypt compare() at the same cost. The server under test and
+// its baseline are measured in alternating rounds by a separate load-generating process,
+// in ABBA order (A B, B A, A B, ...) so a slow drift in background load hits both alike,
+// and the medians over rounds are compared. Each round also records the CPU time the
+// server (or the bcrypt process) used during the window, giving a CPU-normalised figure
+// (work per CPU-second) that other processes on the machine barely disturb.
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { runJsonChild, stop } from './procs.js';
@@ -24,11 +27,22 @@ function loadgen(opts) {
   return runJsonChild([LOADGEN, JSON.stringify(opts)], { timeoutMs: boundMs });
 }
 
+/** Round r's order: A B in even rounds, B A in odd ones. */
+function abba(r, a, b) {
+  return r % 2 === 0 ? [a, b] : [b, a];
+}
+
+/** Work per CPU-second over a round's window, or NaN without a CPU reading. */
+function perCpuSecond(count, cpuMs) {
+  return cpuMs > 0 ? count / (cpuMs / 1000) : NaN;
+}
+
 export async function benchVersions({
   template,
   tmp,
   rounds,
   connections,
+  initialWarmupMs,
   warmupMs,
   durationMs,
   maxRequests,
@@ -40,35 +54,56 @@ export async function benchVersions({
   try {
     bare = await startBare(hearth.body);
     const check = await request(bare.port, VERSIONS_PATH);
-    if (check.body !== hearth.body)
+    if (check.body !== hearth.body) {
       throw new Error('the bare server does not answer the same body as Hearth');
-    const targets = { hearth: inst.port, bare: bare.port };
+    }
+    const servers = {
+      hearth: { port: inst.port, pid: hearth.child.pid },
+      bare: { port: bare.port, pid: bare.child.pid },
+    };
+    const base = { path: VERSIONS_PATH, connections, maxRequests };
+    // One untimed run each first, so both are JIT-warm before any round counts.
+    for (const name of ['hearth', 'bare']) {
+      await loadgen({
+        ...base,
+        port: servers[name].port,
+        warmupMs: 0,
+        durationMs: initialWarmupMs,
+      });
+    }
     const runs = { hearth: [], bare: [] };
     for (let r = 0; r < rounds; r++) {
-      for (const name of ['hearth', 'bare']) {
+      for (const name of abba(r, 'hearth', 'bare')) {
+        const s = servers[name];
         const res = await loadgen({
-          port: targets[name],
-          path: VERSIONS_PATH,
-          connections,
+          ...base,
+          port: s.port,
+          serverPid: s.pid,
           warmupMs,
           durationMs,
-          maxRequests,
         });
-        if (res.ok === 0)
+        if (res.ok === 0) {
           throw new Error(`no successful /versions answers from ${name}: ${JSON.stringify(res)}`);
+        }
+        res.perCpuSecond = perCpuSecond(res.ok, res.serverCpuMs);
         runs[name].push(res);
         log(
-          `  round ${r + 1}/${rounds} ${name.padEnd(6)} ${Math.round(res.rps)} req/s (p50 ${round(res.latencyMs.median, 2)} ms, errors ${res.errorCount})`,
+          `  round ${r + 1}/${rounds} ${name.padEnd(6)} ${Math.round(res.rps)} req/s` +
+            ` (p50 ${round(res.latencyMs.median, 2)} ms, server CPU ${round(res.serverCpuMs, 0)} ms` +
+            ` = ${Math.round(res.perCpuSecond)} req/CPU-s, errors ${res.errorCount})`,
         );
       }
     }
     const rssAfterLoad = readRss(hearth.child.pid).rss;
     const summary = (xs) => ({
       medianRps: round(median(xs.map((x) => x.rps)), 0),
+      medianPerCpuSecond: round(median(xs.map((x) => x.perCpuSecond)), 0),
       medianLatencyMs: round(median(xs.map((x) => x.latencyMs.median)), 3),
       p99LatencyMs: round(median(xs.map((x) => x.latencyMs.p99)), 3),
       rounds: xs.map((x) => ({
         rps: round(x.rps, 0),
+        perCpuSecond: round(x.perCpuSecond, 0),
+        serverCpuMs: x.serverCpuMs,
         p50: round(x.latencyMs.median, 3),
         p99: round(x.latencyMs.p99, 3),
         errors: x.errorCount,
@@ -80,12 +115,14 @@ export async function benchVersions({
     const b = summary(runs.bare);
     return {
       connections,
+      initialWarmupMs,
       warmupMs,
       durationMs,
       hearth: h,
       bare: b,
       ratio: round(h.medianRps / b.medianRps, 3),
-      perRoundRatioMedian: round(median(runs.hearth.map((x, i) => x.rps / runs.bare[i].rps)), 3),
+      pairedRatioMedian: round(median(runs.hearth.map((x, i) => x.rps / runs.bare[i].rps)), 3),
+      perCpuRatio: round(h.medianPerCpuSecond / b.medianPerCpuSecond, 3),
       hearthRssAfterLoad: rssAfterLoad,
     };
   } finally {
@@ -119,42 +156,53 @@ export async function benchLogin({
       timeoutMs: 60_000,
     });
     const singleMs = performance.now() - t0;
-    if (first.status !== 200)
+    if (first.status !== 200) {
       throw new Error(`login answered ${first.status}: ${first.body.slice(0, 300)}`);
+    }
     const runs = { hearth: [], bcrypt: [] };
     for (let r = 0; r < rounds; r++) {
-      const h = await loadgen({
-        port: inst.port,
-        path: '/_matrix/client/v3/login',
-        method: 'POST',
-        body,
-        connections: concurrency,
-        warmupMs,
-        durationMs,
-        maxRequests: 10_000,
-        timeoutMs: 60_000,
-      });
-      if (h.ok === 0) throw new Error(`no successful logins: ${JSON.stringify(h)}`);
-      runs.hearth.push(h);
-      log(
-        `  round ${r + 1}/${rounds} hearth logins  ${round(h.rps, 2)}/s (p50 ${Math.round(h.latencyMs.median)} ms, statuses ${JSON.stringify(h.statuses)})`,
-      );
-      const b = await runJsonChild(
-        [
-          BCRYPT_BENCH,
-          JSON.stringify({ rounds: cost, concurrency, warmupMs, durationMs, maxOps: 10_000 }),
-        ],
-        {
-          timeoutMs: warmupMs + durationMs + 120_000,
-        },
-      );
-      runs.bcrypt.push(b);
-      log(
-        `  round ${r + 1}/${rounds} bare bcrypt    ${round(b.rps, 2)}/s (p50 ${Math.round(b.latencyMs.median)} ms)`,
-      );
+      for (const name of abba(r, 'hearth', 'bcrypt')) {
+        if (name === 'hearth') {
+          const h = await loadgen({
+            port: inst.port,
+            serverPid: hearth.child.pid,
+            path: '/_matrix/client/v3/login',
+            method: 'POST',
+            body,
+            connections: concurrency,
+            warmupMs,
+            durationMs,
+            maxRequests: 10_000,
+            timeoutMs: 60_000,
+          });
+          if (h.ok === 0) throw new Error(`no successful logins: ${JSON.stringify(h)}`);
+          h.cpuMsPerOp = h.serverCpuMs / h.ok;
+          runs.hearth.push(h);
+          log(
+            `  round ${r + 1}/${rounds} hearth logins  ${round(h.rps, 2)}/s (p50 ${Math.round(h.latencyMs.median)} ms,` +
+              ` ${Math.round(h.cpuMsPerOp)} CPU ms/login, statuses ${JSON.stringify(h.statuses)})`,
+          );
+        } else {
+          const b = await runJsonChild(
+            [
+              BCRYPT_BENCH,
+              JSON.stringify({ rounds: cost, concurrency, warmupMs, durationMs, maxOps: 10_000 }),
+            ],
+            { timeoutMs: warmupMs + durationMs + 120_000 },
+          );
+          b.cpuMsPerOp = b.cpuMs / b.ok;
+          runs.bcrypt.push(b);
+          log(
+            `  round ${r + 1}/${rounds} bare bcrypt    ${round(b.rps, 2)}/s (p50 ${Math.round(b.latencyMs.median)} ms,` +
+              ` ${Math.round(b.cpuMsPerOp)} CPU ms/compare)`,
+          );
+        }
+      }
     }
     const hearthRps = median(runs.hearth.map((x) => x.rps));
     const bcryptRps = median(runs.bcrypt.map((x) => x.rps));
+    const hearthCpu = median(runs.hearth.map((x) => x.cpuMsPerOp));
+    const bcryptCpu = median(runs.bcrypt.map((x) => x.cpuMsPerOp));
     return {
       bcryptCost: cost,
       concurrency,
@@ -164,10 +212,12 @@ export async function benchLogin({
       hearth: {
         medianLoginsPerSec: round(hearthRps, 2),
         medianLatencyMs: round(median(runs.hearth.map((x) => x.latencyMs.median)), 1),
+        medianCpuMsPerLogin: round(hearthCpu, 1),
         rounds: runs.hearth.map((x) => ({
           rps: round(x.rps, 2),
           ok: x.ok,
           p50: round(x.latencyMs.median, 1),
+          cpuMsPerLogin: round(x.cpuMsPerOp, 1),
           statuses: x.statuses,
           errors: x.errorCount,
         })),
@@ -175,13 +225,17 @@ export async function benchLogin({
       bcrypt: {
         medianComparesPerSec: round(bcryptRps, 2),
         medianLatencyMs: round(median(runs.bcrypt.map((x) => x.latencyMs.median)), 1),
+        medianCpuMsPerCompare: round(bcryptCpu, 1),
         rounds: runs.bcrypt.map((x) => ({
           rps: round(x.rps, 2),
           ok: x.ok,
           p50: round(x.latencyMs.median, 1),
+          cpuMsPerCompare: round(x.cpuMsPerOp, 1),
         })),
       },
       ratio: round(hearthRps / bcryptRps, 3),
+      pairedRatioMedian: round(median(runs.hearth.map((x, i) => x.rps / runs.bcrypt[i].rps)), 3),
+      cpuOverheadPerLoginMs: round(hearthCpu - bcryptCpu, 1),
     };
   } finally {
     await stop(hearth.child);

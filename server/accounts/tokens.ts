@@ -28,40 +28,51 @@ export async function issueTokens(
   ctx: Ctx,
   tx: Tx,
   args: { userId: string; deviceId: string; refreshable: boolean },
-): Promise<IssuedTokens> {
+): Promise<IssuedTokens & { refreshTokenId: number | null }> {
   const now = ctx.clock.now();
-  const accessToken = `hat_${encodeBase64Url(ctx.random.bytes(32))}`;
-  if (!args.refreshable) {
-    const lifetime = ctx.config.nonrefreshableAccessTokenLifetimeMs;
-    await store.insertAccessToken(tx, {
-      tokenHash: hashToken(accessToken),
-      userId: args.userId,
-      deviceId: args.deviceId,
+  const { userId, deviceId } = args;
+  let refresh: { token: string; id: number } | null = null;
+  if (args.refreshable) {
+    const token = `hrt_${encodeBase64Url(ctx.random.bytes(32))}`;
+    const lifetime = ctx.config.refreshTokenLifetimeMs;
+    const id = await store.insertRefreshToken(tx, {
+      tokenHash: hashToken(token),
+      userId,
+      deviceId,
       createdTs: now,
-      validUntilMs: lifetime ? now + lifetime : null,
-      refreshTokenId: null,
+      expiryTs: lifetime ? now + lifetime : null,
     });
-    return lifetime ? { accessToken, expiresInMs: lifetime } : { accessToken };
+    refresh = { token, id };
   }
-  const refreshToken = `hrt_${encodeBase64Url(ctx.random.bytes(32))}`;
-  const refreshLifetime = ctx.config.refreshTokenLifetimeMs;
-  const refreshTokenId = await store.insertRefreshToken(tx, {
-    tokenHash: hashToken(refreshToken),
-    userId: args.userId,
-    deviceId: args.deviceId,
-    createdTs: now,
-    expiryTs: refreshLifetime ? now + refreshLifetime : null,
-  });
-  const expiresInMs = ctx.config.refreshableAccessTokenLifetimeMs;
+  const accessToken = `hat_${encodeBase64Url(ctx.random.bytes(32))}`;
+  const lifetime = args.refreshable
+    ? ctx.config.refreshableAccessTokenLifetimeMs
+    : ctx.config.nonrefreshableAccessTokenLifetimeMs;
   await store.insertAccessToken(tx, {
     tokenHash: hashToken(accessToken),
-    userId: args.userId,
-    deviceId: args.deviceId,
+    userId,
+    deviceId,
     createdTs: now,
-    validUntilMs: now + expiresInMs,
-    refreshTokenId,
+    validUntilMs: lifetime ? now + lifetime : null,
+    refreshTokenId: refresh?.id ?? null,
   });
-  return { accessToken, refreshToken, expiresInMs };
+  return {
+    accessToken,
+    refreshTokenId: refresh?.id ?? null,
+    ...(refresh ? { refreshToken: refresh.token } : {}),
+    ...(lifetime ? { expiresInMs: lifetime } : {}),
+  };
+}
+
+/**
+ * Deletes the refresh token that `refreshTokenId` replaced, with its access tokens: the
+ * first use of a new pair ends the old one (spec: the old refresh token "remains valid
+ * until the new access token or refresh token is used").
+ */
+async function revokePredecessor(ctx: Ctx, tx: Tx, refreshTokenId: number): Promise<void> {
+  const dead = await store.listAccessTokenHashesOfPredecessor(tx, refreshTokenId);
+  await store.deletePredecessorRefreshToken(tx, refreshTokenId);
+  tx.afterCommit(() => forgetTokens(ctx, dead));
 }
 
 function unknownToken(softLogout: boolean, msg = 'Unknown access token'): MatrixError {
@@ -95,14 +106,11 @@ export async function authenticateAccessToken(ctx: Ctx, token: string): Promise<
     throw unknownToken(true, 'Access token has expired');
   }
   if (!requester.used && requester.refreshTokenId !== null) {
-    // First use of a token issued by /refresh: the refresh token it replaced dies now
-    // (spec: "the old refresh token remains valid until the new access token ... is used").
+    // First use of a token issued with a refresh token: the pair it replaced dies now.
     const { tokenId, refreshTokenId } = requester;
     await ctx.writer.transaction('mark_access_token_used', async (tx) => {
-      const dead = await store.listAccessTokenHashesOfPredecessor(tx, refreshTokenId);
       await store.markAccessTokenUsed(tx, tokenId);
-      await store.deletePredecessorRefreshToken(tx, refreshTokenId);
-      tx.afterCommit(() => forgetTokens(ctx, dead));
+      await revokePredecessor(ctx, tx, refreshTokenId);
     });
     requester = { ...requester, used: true };
     ctx.caches.accessTokens.set(tokenHash, requester);
@@ -131,19 +139,15 @@ export async function refreshTokens(
       deviceId: row.device_id,
       refreshable: true,
     });
-    const next = await store.getRefreshToken(tx, hashToken(issued.refreshToken!));
     if (row.next_token_id !== null) {
       // Refreshed before, but that pair was never used: it is replaced by this one.
       const dead = await store.listAccessTokenHashesOfRefreshToken(tx, row.next_token_id);
       await store.deleteRefreshToken(tx, row.next_token_id);
       tx.afterCommit(() => forgetTokens(ctx, dead));
     }
-    // Using this refresh token is a use of the pair it came in: the refresh token it replaced
-    // dies now (spec: "until the new access token or refresh token is used").
-    const superseded = await store.listAccessTokenHashesOfPredecessor(tx, row.id);
-    await store.deletePredecessorRefreshToken(tx, row.id);
-    tx.afterCommit(() => forgetTokens(ctx, superseded));
-    await store.setNextRefreshToken(tx, row.id, next!.id);
+    // Presenting this refresh token is a use of the pair it came in.
+    await revokePredecessor(ctx, tx, row.id);
+    await store.setNextRefreshToken(tx, row.id, issued.refreshTokenId!);
     return issued as Required<IssuedTokens>;
   });
 }
