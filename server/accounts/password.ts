@@ -1,4 +1,4 @@
-import { compare, hash } from '@node-rs/bcrypt';
+import type * as Bcrypt from '@node-rs/bcrypt';
 import { errors, MatrixError } from '../core/errors.js';
 import type { Ctx } from '../context.js';
 
@@ -8,15 +8,21 @@ import type { Ctx } from '../context.js';
  * Hashing runs on libuv's thread pool and never blocks the event loop.
  */
 
+// Loaded on first use: the native module and its threads cost memory that a server which
+// has not seen a login yet does not need (idle memory is a target).
+let bcrypt: Promise<typeof Bcrypt> | null = null;
+const loadBcrypt = () => (bcrypt ??= import('@node-rs/bcrypt'));
+
 function prepare(ctx: Ctx, password: string): string {
   return password.normalize('NFKC') + ctx.config.passwordPepper;
 }
 
 /** The hash Synapse would store for `password` (used by the CLI's hash-password too). */
-export function hashPasswordWith(
+export async function hashPasswordWith(
   password: string,
   opts: { rounds: number; pepper: string },
 ): Promise<string> {
+  const { hash } = await loadBcrypt();
   return hash(password.normalize('NFKC') + opts.pepper, opts.rounds);
 }
 
@@ -38,6 +44,7 @@ export async function checkPassword(
   storedHash: string | null,
 ): Promise<boolean> {
   const target = storedHash ?? DUMMY_HASH;
+  const { compare } = await loadBcrypt();
   try {
     const ok = await compare(prepare(ctx, password), target.replace(/^\$2y\$/, '$2b$'));
     return ok && storedHash !== null;

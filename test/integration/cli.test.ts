@@ -24,7 +24,7 @@ let tmp: string;
 
 beforeAll(() => {
   tmp = mkdtempSync(join(tmpdir(), 'hearth-cli-'));
-  if (!existsSync(join(REPO_ROOT, 'dist/server/cli/main.js'))) {
+  if (!existsSync(join(REPO_ROOT, 'dist/hearth.mjs'))) {
     execFileSync('npm', ['run', 'build'], { cwd: REPO_ROOT, stdio: 'ignore' });
   }
 }, 120_000);

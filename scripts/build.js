@@ -1,0 +1,27 @@
+// Builds the server into one ES module, dist/hearth.mjs, with esbuild. One file starts
+// much faster than hundreds of modules (start-up time is a target: docs/performance.md).
+// Native modules stay outside the bundle. Type checking is `npm run check` (tsc).
+import { cpSync, rmSync } from 'node:fs';
+import { build } from 'esbuild';
+
+rmSync('dist', { recursive: true, force: true });
+await build({
+  entryPoints: { hearth: 'server/bundle.ts' },
+  outdir: 'dist',
+  outExtension: { '.js': '.mjs' },
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  format: 'esm',
+  sourcemap: true,
+  minifySyntax: true,
+  minifyWhitespace: true,
+  legalComments: 'linked',
+  external: ['better-sqlite3', '@node-rs/bcrypt'],
+  // CommonJS dependencies call require(); give the ES module one.
+  banner: {
+    js: "import { createRequire as __hearthRequire } from 'node:module'; const require = __hearthRequire(import.meta.url);",
+  },
+  logLevel: 'warning',
+});
+cpSync('server/db/migrations', 'dist/migrations', { recursive: true });
