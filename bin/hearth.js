@@ -5,7 +5,9 @@ import { existsSync } from 'node:fs';
 
 const entry = new URL('../dist/hearth.mjs', import.meta.url);
 if (!existsSync(entry)) {
-  process.stderr.write('hearth: the server is not built yet; run "npm run build" (npm install does it too)\n');
+  process.stderr.write(
+    'hearth: the server is not built yet; run "npm run build" (npm install does it too)\n',
+  );
   process.exit(1);
 }
 const { runCli } = await import(entry.href);

@@ -14,8 +14,7 @@ await build({
   target: 'node20',
   format: 'esm',
   sourcemap: true,
-  minifySyntax: true,
-  minifyWhitespace: true,
+  minify: true,
   legalComments: 'linked',
   external: ['better-sqlite3', '@node-rs/bcrypt'],
   // CommonJS dependencies call require(); give the ES module one.

@@ -30,13 +30,7 @@ export async function startServer(opts: {
       throw new Error(`Hearth is already running (pid ${pid}, from ${config.pidFile})`);
   }
   const handle = createContext({ config, log });
-  let app;
-  try {
-    app = await buildApp(handle.ctx);
-  } catch (err) {
-    await handle.close();
-    throw err;
-  }
+  const app = buildApp(handle.ctx);
   let listeners;
   try {
     listeners = await startListeners(app, config, log);

@@ -1,4 +1,4 @@
-import type { FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
 import type { Requester } from '../accounts/requester.js';
 import { authenticateAccessToken } from '../accounts/tokens.js';
 import { noteDeviceSeen } from '../accounts/devices.js';
@@ -11,30 +11,35 @@ import type { AuthKind } from './route.js';
  * The access token of a request: `Authorization: Bearer <token>`, or the deprecated
  * `access_token` query parameter (spec: "Using access tokens").
  */
-export function extractAccessToken(request: FastifyRequest): string | null {
-  const header = request.headers.authorization;
+export function extractAccessToken(
+  req: IncomingMessage,
+  query: Record<string, unknown>,
+): string | null {
+  const header = req.headers.authorization;
   if (header !== undefined) {
     const m = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!m)
+    if (!m) {
       throw new MatrixError(
         'M_MISSING_TOKEN',
         'Invalid Authorization header: expected "Bearer <token>"',
         401,
       );
+    }
     return m[1]!;
   }
-  const q = (request.query as Record<string, unknown> | undefined)?.access_token;
+  const q = query.access_token;
   return typeof q === 'string' && q ? q : null;
 }
 
 /** Resolves the requester for a route's auth kind; throws the spec's 401/403 errors. */
 export async function authenticateRequest(
   ctx: Ctx,
-  request: FastifyRequest,
+  req: IncomingMessage,
+  query: Record<string, unknown>,
   kind: AuthKind,
 ): Promise<{ requester: Requester | null; token: string | null }> {
   if (kind === 'none') return { requester: null, token: null };
-  const token = extractAccessToken(request);
+  const token = extractAccessToken(req, query);
   if (!token) {
     if (kind === 'optional') return { requester: null, token: null };
     throw new MatrixError('M_MISSING_TOKEN', 'Missing access token', 401);
@@ -43,6 +48,6 @@ export async function authenticateRequest(
   if (kind === 'admin' && !requester.isAdmin) {
     throw new MatrixError('M_FORBIDDEN', 'You are not a server admin', 403);
   }
-  noteDeviceSeen(ctx, requester, clientIp(request), request.headers['user-agent'] ?? null);
+  noteDeviceSeen(ctx, requester, clientIp(req), req.headers['user-agent'] ?? null);
   return { requester, token };
 }

@@ -1,5 +1,4 @@
 import type { IncomingMessage } from 'node:http';
-import type { FastifyRequest } from 'fastify';
 import type { ListenerConfig } from '../core/config/types.js';
 
 const LISTENER = Symbol('hearth.listener');
@@ -19,12 +18,11 @@ export function listenerOf(req: IncomingMessage): ListenerConfig | undefined {
  * The client's address: the socket's, or the first X-Forwarded-For entry when the
  * listener sits behind a reverse proxy (x_forwarded: true).
  */
-export function clientIp(request: FastifyRequest): string {
-  const raw = request.raw;
-  if (listenerOf(raw)?.xForwarded) {
-    const fwd = raw.headers['x-forwarded-for'];
+export function clientIp(req: IncomingMessage): string {
+  if (listenerOf(req)?.xForwarded) {
+    const fwd = req.headers['x-forwarded-for'];
     const first = (Array.isArray(fwd) ? fwd[0] : fwd)?.split(',')[0]?.trim();
     if (first) return first;
   }
-  return raw.socket.remoteAddress ?? 'unknown';
+  return req.socket.remoteAddress ?? 'unknown';
 }

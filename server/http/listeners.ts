@@ -7,10 +7,10 @@ import {
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
-import type { FastifyInstance } from 'fastify';
 import type { Config, ListenerConfig, ResourceName } from '../core/config/types.js';
 import type { Logger } from '../core/logger.js';
 import { tagListener } from './client-ip.js';
+import type { HttpApp } from './http-app.js';
 
 /** Which listener resources may serve a path (Synapse's resource names). */
 function resourcesFor(path: string): ResourceName[] | null {
@@ -42,7 +42,7 @@ export interface RunningListeners {
  * address that the machine lacks is skipped with a warning when another address bound.
  */
 export async function startListeners(
-  app: FastifyInstance,
+  app: HttpApp,
   config: Config,
   log: Logger,
 ): Promise<RunningListeners> {
@@ -84,7 +84,7 @@ export async function startListeners(
   };
 }
 
-function makeServer(app: FastifyInstance, config: Config, listener: ListenerConfig): Server {
+function makeServer(app: HttpApp, config: Config, listener: ListenerConfig): Server {
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     tagListener(req, listener);
     const path = (req.url ?? '/').split('?')[0]!;
@@ -97,7 +97,7 @@ function makeServer(app: FastifyInstance, config: Config, listener: ListenerConf
       res.end(JSON.stringify({ errcode: 'M_UNRECOGNIZED', error: 'Unrecognized request' }));
       return;
     }
-    app.routing(req, res);
+    app.handle(req, res);
   };
   if (!listener.tls) return createHttpServer(handler);
   if (!config.tlsCertificatePath || !config.tlsPrivateKeyPath) {

@@ -1,9 +1,12 @@
-import { OptionalKind, type Static, type TSchema } from '@sinclair/typebox';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { IncomingMessage } from 'node:http';
+import type { Static, TSchema } from '@sinclair/typebox';
 import type { Requester } from '../accounts/requester.js';
 import type { Ctx } from '../context.js';
+import { MatrixError } from '../core/errors.js';
 import { authenticateRequest } from './auth.js';
+import { JSON_BODY_LIMIT } from './body.js';
 import { clientIp } from './client-ip.js';
+import { compileValidator, isOptionalSchema, type Validator } from './validation.js';
 
 /**
  * A route is a plain object: method, spec paths (`{param}` as the spec writes them, so an
@@ -12,6 +15,7 @@ import { clientIp } from './client-ip.js';
  */
 
 export type AuthKind = 'none' | 'optional' | 'required' | 'admin';
+export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 interface Schemas {
   body?: TSchema;
@@ -49,7 +53,7 @@ export class Reply {
 }
 
 export interface RouteSpec<S extends Schemas, A extends AuthKind> {
-  method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  method: Method;
   paths: string[];
   auth: A;
   schema?: S;
@@ -58,63 +62,58 @@ export interface RouteSpec<S extends Schemas, A extends AuthKind> {
   handler(ctx: Ctx, req: RouteRequest<S, A>): Promise<unknown>;
 }
 
+/** What the HTTP app needs to know of a route to dispatch to it. */
 export interface Route {
-  method: RouteSpec<Schemas, AuthKind>['method'];
+  method: Method;
   paths: string[];
-  register(app: FastifyInstance, ctx: Ctx): void;
+  bodyLimit: number;
+  /** Checks, authenticates and runs the handler; resolves with what to send. */
+  run(ctx: Ctx, input: RouteInput): Promise<unknown>;
 }
 
-/** Declares a route; `register` wires it into fastify later. */
+export interface RouteInput {
+  req: IncomingMessage;
+  body: unknown;
+  query: Record<string, string | string[]>;
+  params: Record<string, string | undefined>;
+}
+
+/** Declares a route. */
 export function route<const S extends Schemas, const A extends AuthKind>(
   spec: RouteSpec<S, A>,
 ): Route {
+  const check: Partial<Record<keyof Schemas, Validator>> = {};
+  if (spec.schema?.params) check.params = compileValidator(spec.schema.params, 'params');
+  if (spec.schema?.query) check.query = compileValidator(spec.schema.query, 'query');
+  if (spec.schema?.body) check.body = compileValidator(spec.schema.body, 'body');
+  // A body schema marked Type.Optional accepts an empty body (Synapse reads it as {}).
+  const optionalBody = spec.schema?.body ? isOptionalSchema(spec.schema.body) : true;
   return {
     method: spec.method,
-    paths: spec.paths,
-    register(app, ctx) {
-      for (const path of withLegacyAliases(spec.paths)) {
-        app.route({
-          method: spec.method,
-          url: toFastifyPath(path),
-          ...(spec.bodyLimit ? { bodyLimit: spec.bodyLimit } : {}),
-          // A body schema marked Type.Optional accepts an empty body (Synapse reads it as {}).
-          ...(spec.schema?.body && OptionalKind in spec.schema.body
-            ? {
-                preValidation: async (request: FastifyRequest) => {
-                  request.body ??= {};
-                },
-              }
-            : {}),
-          schema: {
-            ...(spec.schema?.body ? { body: spec.schema.body } : {}),
-            ...(spec.schema?.query ? { querystring: spec.schema.query } : {}),
-            ...(spec.schema?.params ? { params: spec.schema.params } : {}),
-          },
-          handler: async (request: FastifyRequest, reply: FastifyReply) => {
-            const auth = await authenticateRequest(ctx, request, spec.auth);
-            const out = await spec.handler(ctx, {
-              body: request.body,
-              query: request.query,
-              params: request.params,
-              requester: auth.requester,
-              accessToken: auth.token,
-              clientIp: clientIp(request),
-              userAgent: request.headers['user-agent'] ?? null,
-            } as RouteRequest<S, A>);
-            if (out instanceof Reply) {
-              return reply.code(out.status).headers(out.headers).send(out.body);
-            }
-            return reply.send(out);
-          },
-        });
+    paths: withLegacyAliases(spec.paths),
+    bodyLimit: spec.bodyLimit ?? JSON_BODY_LIMIT,
+    async run(ctx, input) {
+      const auth = await authenticateRequest(ctx, input.req, input.query, spec.auth);
+      let body = input.body;
+      if (body === undefined) {
+        if (!optionalBody)
+          throw new MatrixError('M_NOT_JSON', 'Content not JSON: expected a JSON object', 400);
+        if (spec.schema?.body) body = {};
       }
+      const failed =
+        check.params?.(input.params) ?? check.query?.(input.query) ?? check.body?.(body) ?? null;
+      if (failed) throw failed;
+      return spec.handler(ctx, {
+        body,
+        query: input.query,
+        params: input.params,
+        requester: auth.requester,
+        accessToken: auth.token,
+        clientIp: clientIp(input.req),
+        userAgent: input.req.headers['user-agent'] ?? null,
+      } as RouteRequest<S, A>);
     },
   };
-}
-
-/** `/profile/{userId}` -> `/profile/:userId` */
-export function toFastifyPath(path: string): string {
-  return path.replace(/\{(\w+)\}/g, ':$1');
 }
 
 /**
@@ -123,7 +122,8 @@ export function toFastifyPath(path: string): string {
  */
 function withLegacyAliases(paths: string[]): string[] {
   const out = new Set(paths);
-  for (const p of paths)
+  for (const p of paths) {
     if (p.startsWith('/_matrix/client/v3/')) out.add(p.replace('/v3/', '/r0/'));
+  }
   return [...out];
 }

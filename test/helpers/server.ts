@@ -1,8 +1,9 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { inject, type Response as LightMyRequestResponse } from 'light-my-request';
 import { buildApp } from '../../server/app.js';
+import type { HttpApp } from '../../server/http/http-app.js';
 import { createContext, type Ctx } from '../../server/context.js';
 import { systemRandom, type Clock } from '../../server/core/clock.js';
 import { resolveConfig } from '../../server/core/config/load.js';
@@ -18,9 +19,9 @@ type Loose = Record<string, any>;
 
 export interface TestServer {
   ctx: Ctx;
-  app: FastifyInstance;
+  app: HttpApp;
   dir: string;
-  /** A request through the real HTTP app (fastify inject). */
+  /** A request through the real HTTP app (light-my-request's inject, no socket). */
   req(
     method: string,
     url: string,
@@ -67,7 +68,7 @@ export async function createTestServer(
     log: silentLogger(),
     ...(opts.clock ? { clock: opts.clock } : {}),
   });
-  const app = await buildApp(handle.ctx);
+  const app = buildApp(handle.ctx);
   const server: TestServer = {
     ctx: handle.ctx,
     app,
@@ -80,7 +81,7 @@ export async function createTestServer(
         payload = typeof o.body === 'string' ? o.body : JSON.stringify(o.body);
         headers['content-type'] ??= 'application/json';
       }
-      return app.inject({
+      return inject(app.handle, {
         method: method as 'GET',
         url,
         headers,

@@ -1,7 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, resolve } from 'node:path';
 import { Kind, type TSchema } from '@sinclair/typebox';
-import { Value } from '@sinclair/typebox/value';
+import { Check } from '@sinclair/typebox/value';
+import { Errors } from '@sinclair/typebox/errors';
 import { parse as parseYaml } from 'yaml';
 import { KNOWN_ROOM_VERSIONS, RECOMMENDED_ROOM_VERSION } from '../room-versions.js';
 import { parseSigningKeyFile } from '../signing.js';
@@ -55,7 +56,7 @@ export function resolveConfig(
   if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
     throw new ConfigError(['the config must be a YAML mapping of keys to values']);
   }
-  const problems = [...Value.Errors(ConfigSchema, raw)].map(
+  const problems = [...Errors(ConfigSchema, raw)].map(
     (e) => `${keyPath(e.path)}: ${e.schema.description ?? e.message.toLowerCase()}`,
   );
   if (problems.length) throw new ConfigError(dedupe(problems));
@@ -262,7 +263,7 @@ function dedupe(xs: string[]): string[] {
 function unknownKeys(schema: TSchema, value: unknown, prefix: string): string[] {
   if (typeof value !== 'object' || value === null) return [];
   if (schema[Kind] === 'Union') {
-    const branch = (schema.anyOf as TSchema[]).find((s) => Value.Check(s, value));
+    const branch = (schema.anyOf as TSchema[]).find((s) => Check(s, value));
     return branch ? unknownKeys(branch, value, prefix) : [];
   }
   if (schema[Kind] === 'Array' && Array.isArray(value)) {
