@@ -19,12 +19,17 @@ export interface HttpApp {
   close(): Promise<void>;
 }
 
-const CORS_HEADERS: Record<string, string> = {
-  'Access-Control-Allow-Origin': '*',
-  'Access-Control-Allow-Methods': 'GET, HEAD, POST, PUT, DELETE, OPTIONS',
-  'Access-Control-Allow-Headers': 'X-Requested-With, Content-Type, Authorization, Date',
-  'Access-Control-Expose-Headers': 'Retry-After',
-};
+/** CORS on every answer (spec: client-server API, "Web Browser Clients"), as name-value pairs. */
+const CORS_HEADERS: readonly string[] = [
+  'Access-Control-Allow-Origin',
+  '*',
+  'Access-Control-Allow-Methods',
+  'GET, HEAD, POST, PUT, DELETE, OPTIONS',
+  'Access-Control-Allow-Headers',
+  'X-Requested-With, Content-Type, Authorization, Date',
+  'Access-Control-Expose-Headers',
+  'Retry-After',
+];
 
 /**
  * Builds the request handler for a set of routes. What every endpoint shares lives here:
@@ -114,35 +119,53 @@ export function createHttpApp(ctx: Ctx, routes: Route[]): HttpApp {
   };
 }
 
-/** Sends a JSON value (or a string or bytes with their own Content-Type). */
-async function send(
+/**
+ * Sends a JSON value (or a string or bytes with their own Content-Type). The headers go to
+ * Node as one flat array, with the CORS ones prebuilt: on small answers, building header
+ * objects was a visible share of the time per request.
+ */
+function send(
   req: IncomingMessage,
   res: ServerResponse,
   status: number,
   body: unknown,
-  headers: Record<string, string> = {},
-): Promise<void> {
+  headers?: Record<string, string>,
+): void | Promise<void> {
   if (res.headersSent) return;
   let payload: string | Buffer;
-  const out: Record<string, string | number> = { ...CORS_HEADERS, ...headers };
+  let type = 'application/json';
   if (typeof body === 'string' || Buffer.isBuffer(body)) {
     payload = body;
-    out['Content-Type'] ??= 'text/plain; charset=utf-8';
+    type = headers?.['Content-Type'] ?? 'text/plain; charset=utf-8';
   } else {
     payload = JSON.stringify(body ?? {});
-    out['Content-Type'] = 'application/json';
+  }
+  const out: (string | number)[] = [...CORS_HEADERS, 'Content-Type', type];
+  if (headers) {
+    for (const k in headers) if (k !== 'Content-Type') out.push(k, headers[k]!);
   }
   if (
     payload.length >= 1024 &&
     listenerOf(req)?.compress &&
     /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')
   ) {
-    payload = await gzipAsync(payload);
-    out['Content-Encoding'] = 'gzip';
-    out.Vary = 'Accept-Encoding';
+    return gzipAsync(payload).then((zipped) => {
+      out.push('Content-Encoding', 'gzip', 'Vary', 'Accept-Encoding');
+      finish(req, res, status, out, zipped);
+    });
   }
-  out['Content-Length'] = Buffer.byteLength(payload);
-  res.writeHead(status, out);
+  finish(req, res, status, out, payload);
+}
+
+function finish(
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  headers: (string | number)[],
+  payload: string | Buffer,
+): void {
+  headers.push('Content-Length', Buffer.byteLength(payload));
+  res.writeHead(status, headers as string[]);
   res.end(req.method === 'HEAD' ? undefined : payload);
 }
 

@@ -1,18 +1,21 @@
 import { clientBaseUrl } from '../../core/config/types.js';
 import { KNOWN_ROOM_VERSIONS, roomVersionStability } from '../../core/room-versions.js';
 import { errors } from '../../core/errors.js';
-import { route } from '../../http/route.js';
+import { Reply, route } from '../../http/route.js';
 import { SUPPORTED_SPEC_VERSIONS, UNSTABLE_FEATURES } from '../versions.js';
+
+// The answer never changes while the server runs: serialise it once.
+const VERSIONS_BODY = JSON.stringify({
+  versions: SUPPORTED_SPEC_VERSIONS,
+  unstable_features: UNSTABLE_FEATURES,
+});
 
 /** GET /_matrix/client/versions — spec versions and unstable features this server supports. */
 export const getVersions = route({
   method: 'GET',
   paths: ['/_matrix/client/versions'],
   auth: 'none',
-  handler: async () => ({
-    versions: SUPPORTED_SPEC_VERSIONS,
-    unstable_features: UNSTABLE_FEATURES,
-  }),
+  handler: async () => new Reply(200, VERSIONS_BODY, { 'Content-Type': 'application/json' }),
 });
 
 /** GET /_matrix/client/v3/capabilities — what this server lets the user do. */
