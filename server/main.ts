@@ -3,6 +3,7 @@ import { buildApp } from './app.js';
 import { createContext } from './context.js';
 import { loadConfigFile } from './core/config/load.js';
 import { createLogger, type LogLevel, type Logger } from './core/logger.js';
+import { prettyDestination } from './core/log-pretty.js';
 import { startListeners, type BoundAddress } from './http/listeners.js';
 
 export interface RunningServer {
@@ -22,7 +23,11 @@ export async function startServer(opts: {
   logLevel?: LogLevel;
 }): Promise<RunningServer> {
   const { config, warnings } = loadConfigFile(opts.configPath);
-  const log = createLogger(opts.logLevel ?? config.logLevel);
+  // A person at a terminal gets readable lines; anything else gets JSON lines.
+  const log = createLogger(
+    opts.logLevel ?? config.logLevel,
+    process.stdout.isTTY ? prettyDestination(process.stdout) : undefined,
+  );
   for (const w of warnings) log.warn(w);
   if (config.pidFile && existsSync(config.pidFile)) {
     const pid = Number(readFileSync(config.pidFile, 'utf8').trim());

@@ -1,7 +1,9 @@
 // HTTP load generator, run as its own process so it never shares an event loop with the
 // server under test: `node bench/lib/loadgen.js '<json options>'`. Keeps `connections`
-// requests in flight over keep-alive connections (one http.Agent, maxSockets = connections),
-// each worker sending its next request as soon as the previous one is answered. Requests
+// requests in flight over keep-alive connections, each worker sending its next request as
+// soon as the previous one is answered. client "http": node:http with one http.Agent
+// (keepAlive, maxSockets = connections); client "raw": raw-client.js, the same traffic at
+// a fraction of the client CPU (see there). The client's own CPU time is reported too. Requests
 // completing during the warm-up are not counted; the figure is the number of 2xx answers
 // completed inside the measurement window divided by the window. Bounded by time
 // (warmupMs + durationMs) and by count (maxRequests). With serverPid, it also reads the
@@ -10,11 +12,13 @@ import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { clearTimeout, setTimeout } from 'node:timers';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { RawConnection, buildRequest } from './raw-client.js';
 import { cpuTimeMs } from './util.js';
 
 const o = {
   host: '127.0.0.1',
   method: 'GET',
+  client: 'http',
   connections: 32,
   warmupMs: 1000,
   durationMs: 5000,
@@ -49,6 +53,19 @@ function once() {
   });
 }
 
+const rawRequest = buildRequest({
+  host: o.host,
+  port: o.port,
+  method: o.method,
+  path: o.path,
+  payload,
+});
+const raw = Array.from(
+  { length: o.client === 'raw' ? o.connections : 0 },
+  () =>
+    new RawConnection({ host: o.host, port: o.port, request: rawRequest, timeoutMs: o.timeoutMs }),
+);
+
 const start = performance.now();
 const windowStart = start + o.warmupMs;
 const windowEnd = windowStart + o.durationMs;
@@ -60,20 +77,22 @@ let errorCount = 0;
 let lastCounted = windowStart;
 let capped = false;
 
-// The server's CPU time over the window, read by timers at its two ends.
+// The server's and this client's CPU time over the window, read by timers at its two ends.
 const cpu = {};
 function sampleCpu(key) {
-  if (!o.serverPid) return;
+  const own = process.cpuUsage();
+  let server = null;
   try {
-    cpu[key] = { at: performance.now(), ms: cpuTimeMs(o.serverPid) };
+    if (o.serverPid) server = cpuTimeMs(o.serverPid);
   } catch {
     // the server is gone; the run will show errors
   }
+  cpu[key] = { at: performance.now(), server, client: (own.user + own.system) / 1000 };
 }
 setTimeout(() => sampleCpu('start'), Math.max(0, windowStart - performance.now()));
 const endTimer = setTimeout(() => sampleCpu('end'), Math.max(0, windowEnd - performance.now()));
 
-async function worker() {
+async function worker(_, i) {
   while (performance.now() < windowEnd) {
     if (issued >= o.maxRequests) {
       capped = true;
@@ -81,7 +100,7 @@ async function worker() {
     }
     if (errorCount > 1000) return;
     issued++;
-    const r = await once();
+    const r = o.client === 'raw' ? await raw[i].send() : await once();
     const inWindow = r.t1 >= windowStart && r.t1 <= windowEnd;
     if (r.error) {
       errorCount++;
@@ -99,6 +118,7 @@ async function worker() {
 
 await Promise.all(Array.from({ length: o.connections }, worker));
 agent.destroy();
+for (const c of raw) c.close();
 if (!cpu.end) {
   // the count bound ended the run before the window did
   clearTimeout(endTimer);
@@ -122,8 +142,13 @@ process.stdout.write(
     statuses,
     errors,
     errorCount,
-    serverCpuMs: cpu.start && cpu.end ? cpu.end.ms - cpu.start.ms : null,
-    serverCpuWindowMs: cpu.start && cpu.end ? cpu.end.at - cpu.start.at : null,
+    client: o.client,
+    cpuWindowMs: cpu.start && cpu.end ? cpu.end.at - cpu.start.at : null,
+    clientCpuMs: cpu.start && cpu.end ? cpu.end.client - cpu.start.client : null,
+    serverCpuMs:
+      cpu.start?.server != null && cpu.end?.server != null
+        ? cpu.end.server - cpu.start.server
+        : null,
     latencyMs: { median: q(0.5), p90: q(0.9), p99: q(0.99), max: latencies.at(-1) ?? null },
   })}\n`,
 );

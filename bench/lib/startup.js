@@ -1,7 +1,7 @@
 // Benchmarks 1 and 2: cold start (fresh and existing data dir) and idle RSS, against a bare
 // node:http server spawned and timed the same way, plus a diagnostic of where start-up time
 // goes (Node's own boot, and the standalone import cost of the server and its main deps).
-import { rmSync } from 'node:fs';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { runJsonChild, stop, waitExit, spawnTracked } from './procs.js';
 import { ROOT, makeInstance, startBare, startHearth } from './servers.js';
@@ -12,7 +12,7 @@ import { median, performance, readRss, round, sleep } from './util.js';
  * always goes first), each timed from spawn to the first 200 of GET /versions. After the
  * existing-dir and bare starts the process idles `idleMs` and its VmRSS is read.
  */
-export async function benchStartup({ template, tmp, runs, idleMs, log }) {
+export async function benchStartup({ template, tmp, runs, idleMs, settledMs, settledRuns, log }) {
   // The existing-data-dir instance: one untimed start creates and migrates its database (and
   // warms the page cache for the code on disk); it also gives the /versions body for the bare server.
   const existing = await makeInstance(template, join(tmp, 'existing'), { logLevel: 'info' });
@@ -23,6 +23,14 @@ export async function benchStartup({ template, tmp, runs, idleMs, log }) {
   const samples = { fresh: [], existing: [], bare: [] };
   const cpu = { fresh: [], existing: [], bare: [] };
   const rss = { existing: [], bare: [] };
+  // RSS once V8's memory reducer has run (it shrinks the heap a few seconds into idleness):
+  // what a server that has just started and is left alone holds.
+  const settled = { existing: [], bare: [] };
+  const readSettled = async (kind, pid, i) => {
+    if (i >= settledRuns) return;
+    await sleep(settledMs - idleMs);
+    settled[kind].push(readRss(pid).rss);
+  };
   const hwm = { existing: [], bare: [] };
   const toListening = { fresh: [], existing: [] };
   const toMigrated = [];
@@ -38,6 +46,7 @@ export async function benchStartup({ template, tmp, runs, idleMs, log }) {
         const m = readRss(r.child.pid);
         rss.bare.push(m.rss);
         hwm.bare.push(m.hwm);
+        await readSettled('bare', r.child.pid, i);
         await stop(r.child);
       } else {
         const inst =
@@ -55,6 +64,7 @@ export async function benchStartup({ template, tmp, runs, idleMs, log }) {
           const m = readRss(r.child.pid);
           rss.existing.push(m.rss);
           hwm.existing.push(m.hwm);
+          await readSettled('existing', r.child.pid, i);
         }
         await stop(r.child);
         if (kind === 'fresh') rmSync(inst.dir, { recursive: true, force: true });
@@ -98,23 +108,44 @@ export async function benchStartup({ template, tmp, runs, idleMs, log }) {
         hwmMedian: median(hwm.existing),
       },
       bare: { median: median(rss.bare), samples: rss.bare, hwmMedian: median(hwm.bare) },
+      settledMs,
+      settled: {
+        existing: { median: median(settled.existing), samples: settled.existing },
+        bare: { median: median(settled.bare), samples: settled.bare },
+      },
     },
   };
 }
 
-const IMPORT_TARGETS = [
-  [
-    'dist/server/cli/main.js (what bin/hearth.js loads)',
-    new URL('../../dist/server/cli/main.js', import.meta.url).href,
-  ],
-  ['dist/server/app.js', new URL('../../dist/server/app.js', import.meta.url).href],
-  ['fastify', 'fastify'],
-  ['better-sqlite3', 'better-sqlite3'],
-  ['pino', 'pino'],
-  ['@sinclair/typebox', '@sinclair/typebox'],
-  ['@node-rs/bcrypt', '@node-rs/bcrypt'],
-  ['yaml', 'yaml'],
-];
+/** The project's runtime dependencies, from package.json (whatever they are at the time). */
+function dependencies() {
+  const pkg = JSON.parse(readFileSync(join(ROOT, 'package.json'), 'utf8'));
+  return Object.keys(pkg.dependencies ?? {});
+}
+
+/**
+ * The built server's modules, for either build layout: the esbuild bundle (dist/hearth.mjs,
+ * exporting runCli and startServer) or tsc's tree (dist/server/cli/main.js, main.js, app.js).
+ */
+function builtEntries() {
+  const at = (p) => new URL(`../../${p}`, import.meta.url);
+  if (existsSync(at('dist/hearth.mjs'))) {
+    return {
+      layout: 'bundle',
+      cli: ['dist/hearth.mjs (what bin/hearth.js loads)', at('dist/hearth.mjs').href],
+      main: ['dist/hearth.mjs', at('dist/hearth.mjs').href],
+      extra: [],
+    };
+  }
+  return {
+    layout: 'tsc',
+    cli: ['dist/server/cli/main.js (what bin/hearth.js loads)', at('dist/server/cli/main.js').href],
+    main: ['dist/server/main.js', at('dist/server/main.js').href],
+    extra: existsSync(at('dist/server/app.js'))
+      ? [['dist/server/app.js', at('dist/server/app.js').href]]
+      : [],
+  };
+}
 
 /**
  * Where start-up time goes: Node's own boot (spawn to exit of `node -e ""`) and, each in a
@@ -130,26 +161,55 @@ export async function benchImports({ runs, configPath, log }) {
     boot.push(performance.now() - t0);
   }
   const imports = [];
-  for (const [label, spec] of IMPORT_TARGETS) {
+  const built = builtEntries();
+  const targets = [
+    ['an empty module (the ES module loader alone)', 'data:text/javascript,export {}'],
+    built.cli,
+    ...built.extra,
+    ...dependencies().map((d) => [`${d} (from node_modules)`, d]),
+  ];
+  for (const [label, spec] of targets) {
     const xs = [];
-    for (let i = 0; i < runs; i++) {
-      const script = `const t0 = performance.now(); await import(${JSON.stringify(spec)}); console.log(JSON.stringify({ ms: performance.now() - t0 }));`;
-      const r = await runJsonChild(['--input-type=module', '-e', script], {
-        timeoutMs: 30_000,
-        cwd: ROOT,
-      });
-      xs.push(r.ms);
+    const rss = [];
+    let failure;
+    for (let i = 0; i < runs && !failure; i++) {
+      const script =
+        'const r0 = process.memoryUsage().rss; const t0 = performance.now();' +
+        ` await import(${JSON.stringify(spec)});` +
+        ' const ms = performance.now() - t0; const rss = process.memoryUsage().rss - r0;' +
+        ' console.log(JSON.stringify({ ms, rss }));';
+      try {
+        const r = await runJsonChild(['--input-type=module', '-e', script], {
+          timeoutMs: 30_000,
+          cwd: ROOT,
+        });
+        xs.push(r.ms);
+        rss.push(r.rss);
+      } catch (err) {
+        // e.g. a dependency without a main entry: note it and go on.
+        failure = /ERR_[A-Z_]+/.exec(String(err))?.[0] ?? String(err).slice(0, 200);
+      }
+    }
+    if (failure) {
+      imports.push({ module: label, error: failure });
+      log(`  import ${label}: failed (${failure})`);
+      continue;
     }
     imports.push({
       module: label,
       medianMs: round(median(xs), 1),
+      medianRssGrowth: median(rss),
       samples: xs.map((x) => round(x, 1)),
     });
-    log(`  import ${label}: ${Math.round(median(xs))} ms`);
+    log(
+      `  import ${label}: ${Math.round(median(xs))} ms, RSS +${round(median(rss) / 1048576, 1)} MiB`,
+    );
   }
   let inProcess;
   try {
-    inProcess = configPath ? await benchInProcess({ runs, configPath }) : undefined;
+    inProcess = configPath
+      ? await benchInProcess({ runs, configPath, main: built.main })
+      : undefined;
     if (inProcess) {
       log(
         `  in-process: import ${inProcess.importMs} ms, then startServer() ${inProcess.startMs} ms`,
@@ -162,22 +222,21 @@ export async function benchImports({ runs, configPath, log }) {
   return {
     nodeBootMs: round(median(boot), 1),
     nodeBootSamples: boot.map((x) => round(x, 1)),
+    layout: built.layout,
     imports,
     inProcess,
   };
 }
 
-const SERVER_MAIN = new URL('../../dist/server/main.js', import.meta.url).href;
-
 /**
- * In one process: the time to import dist/server/main.js, then the time its startServer()
+ * In one process: the time to import the built server, then the time its startServer()
  * takes (config, database open and migrate, buildApp, listen) on an existing data dir, and
  * the RSS at each step. Uses an internal API, so it may need updating when that changes.
  */
-async function benchInProcess({ runs, configPath }) {
+async function benchInProcess({ runs, configPath, main }) {
   const script = `const rss = () => process.memoryUsage().rss;
 const r0 = rss(); const t0 = performance.now();
-const { startServer } = await import(${JSON.stringify(SERVER_MAIN)});
+const { startServer } = await import(${JSON.stringify(main[1])});
 const t1 = performance.now(); const r1 = rss();
 const server = await startServer({ configPath: ${JSON.stringify(configPath)}, logLevel: 'warn' });
 const t2 = performance.now(); const r2 = rss();
@@ -192,6 +251,7 @@ process.stdout.write(JSON.stringify(out) + '\\n', () => process.exit(0));`;
   }
   const med = (k) => round(median(xs.map((x) => x[k])), 1);
   return {
+    module: main[0],
     importMs: med('importMs'),
     startMs: med('startMs'),
     rssAtBoot: med('rssAtBoot'),

@@ -42,6 +42,7 @@ export async function benchVersions({
   tmp,
   rounds,
   connections,
+  client,
   initialWarmupMs,
   warmupMs,
   durationMs,
@@ -61,7 +62,7 @@ export async function benchVersions({
       hearth: { port: inst.port, pid: hearth.child.pid },
       bare: { port: bare.port, pid: bare.child.pid },
     };
-    const base = { path: VERSIONS_PATH, connections, maxRequests };
+    const base = { path: VERSIONS_PATH, client, connections, maxRequests };
     // One untimed run each first, so both are JIT-warm before any round counts.
     for (const name of ['hearth', 'bare']) {
       await loadgen({
@@ -90,20 +91,27 @@ export async function benchVersions({
         log(
           `  round ${r + 1}/${rounds} ${name.padEnd(6)} ${Math.round(res.rps)} req/s` +
             ` (p50 ${round(res.latencyMs.median, 2)} ms, server CPU ${round(res.serverCpuMs, 0)} ms` +
-            ` = ${Math.round(res.perCpuSecond)} req/CPU-s, errors ${res.errorCount})`,
+            ` = ${Math.round(res.perCpuSecond)} req/CPU-s, client CPU ${round(res.clientCpuMs, 0)} ms,` +
+            ` errors ${res.errorCount})`,
         );
       }
     }
     const rssAfterLoad = readRss(hearth.child.pid).rss;
+    const bareRssAfterLoad = readRss(bare.child.pid).rss;
     const summary = (xs) => ({
       medianRps: round(median(xs.map((x) => x.rps)), 0),
       medianPerCpuSecond: round(median(xs.map((x) => x.perCpuSecond)), 0),
+      // The share of one core the server got during the window: near 100% when it was the
+      // bottleneck, as intended; well below when the machine's other work starved it.
+      medianCpuShare: round(median(xs.map((x) => x.serverCpuMs / x.cpuWindowMs)), 3),
       medianLatencyMs: round(median(xs.map((x) => x.latencyMs.median)), 3),
       p99LatencyMs: round(median(xs.map((x) => x.latencyMs.p99)), 3),
       rounds: xs.map((x) => ({
         rps: round(x.rps, 0),
         perCpuSecond: round(x.perCpuSecond, 0),
         serverCpuMs: x.serverCpuMs,
+        clientCpuMs: round(x.clientCpuMs, 0),
+        cpuWindowMs: round(x.cpuWindowMs, 0),
         p50: round(x.latencyMs.median, 3),
         p99: round(x.latencyMs.p99, 3),
         errors: x.errorCount,
@@ -114,6 +122,7 @@ export async function benchVersions({
     const h = summary(runs.hearth);
     const b = summary(runs.bare);
     return {
+      client,
       connections,
       initialWarmupMs,
       warmupMs,
@@ -124,6 +133,7 @@ export async function benchVersions({
       pairedRatioMedian: round(median(runs.hearth.map((x, i) => x.rps / runs.bare[i].rps)), 3),
       perCpuRatio: round(h.medianPerCpuSecond / b.medianPerCpuSecond, 3),
       hearthRssAfterLoad: rssAfterLoad,
+      bareRssAfterLoad,
     };
   } finally {
     if (bare) await stop(bare.child);
