@@ -1,3 +1,4 @@
+import { afterAll, beforeAll } from 'vitest';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -107,4 +108,21 @@ export async function createTestServer(
     },
   };
   return server;
+}
+
+/**
+ * A fresh server for the enclosing `describe` block, with homeserver.yaml overrides; `setup`
+ * runs once it is up (registering the users the block needs, say).
+ */
+export function useServer(
+  config: Record<string, unknown> = {},
+  opts: { clock?: Clock; setup?: (s: TestServer) => Promise<unknown> } = {},
+): () => TestServer {
+  let s: TestServer | undefined;
+  beforeAll(async () => {
+    s = await createTestServer(config, opts.clock ? { clock: opts.clock } : {});
+    await opts.setup?.(s);
+  });
+  afterAll(() => s?.close());
+  return () => s!;
 }

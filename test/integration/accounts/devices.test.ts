@@ -1,3 +1,4 @@
+import { expectError } from '../../helpers/expect.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createTestServer, type TestServer } from '../../helpers/server.js';
 
@@ -14,10 +15,6 @@ beforeAll(async () => {
 afterAll(() => s.close());
 
 type Res = { statusCode: number; json(): Record<string, unknown> };
-
-function expectError(r: Res, status: number, errcode: string) {
-  expect({ status: r.statusCode, errcode: r.json().errcode }).toEqual({ status, errcode });
-}
 
 async function login(user: string, extra: Record<string, unknown> = {}) {
   const body = { type: 'm.login.password', identifier: { type: 'm.id.user', user }, password: PW };

@@ -1,5 +1,6 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createTestServer, type TestServer } from '../../helpers/server.js';
+import { expectError } from '../../helpers/expect.js';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { useServer, type TestServer } from '../../helpers/server.js';
 
 // What every endpoint shares, as a client sees it: Matrix errors for unknown paths, wrong
 // methods and bad bodies, CORS everywhere, access tokens, legacy r0 paths and discovery
@@ -10,24 +11,10 @@ const LOGIN = '/_matrix/client/v3/login';
 
 type Res = Awaited<ReturnType<TestServer['req']>>;
 
-function expectError(r: Res, status: number, errcode: string): void {
-  expect({ status: r.statusCode, errcode: r.json().errcode }).toEqual({ status, errcode });
-}
-
 function expectCors(r: Res): void {
   expect(r.headers['access-control-allow-origin']).toBe('*');
   expect(String(r.headers['access-control-allow-methods'])).toMatch(/POST/);
   expect(String(r.headers['access-control-allow-headers'])).toMatch(/Authorization/i);
-}
-
-/** A fresh server for the enclosing describe block, with homeserver.yaml overrides. */
-function useServer(config: Record<string, unknown> = {}): () => TestServer {
-  let s: TestServer | undefined;
-  beforeAll(async () => {
-    s = await createTestServer(config);
-  });
-  afterAll(() => s?.close());
-  return () => s!;
 }
 
 describe('default server', () => {

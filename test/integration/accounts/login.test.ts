@@ -1,6 +1,6 @@
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Clock } from '../../../server/core/clock.js';
-import { createTestServer, type TestServer } from '../../helpers/server.js';
+import { expectError } from '../../helpers/expect.js';
+import { describe, expect, test } from 'vitest';
+import { useServer, type TestServer } from '../../helpers/server.js';
 
 // GET/POST /login, POST /refresh, token expiry and login rate limits, as a client sees them
 // (spec: login.yaml, refresh.yaml, "Soft logout").
@@ -9,24 +9,9 @@ const LOGIN = '/_matrix/client/v3/login';
 const REFRESH = '/_matrix/client/v3/refresh';
 const WHOAMI = '/_matrix/client/v3/account/whoami';
 const PW = 'correct horse battery staple';
+/** Every server of this file starts with alice registered. */
+const withAlice = { setup: (s: TestServer) => s.register('alice', PW) };
 const NO_LIMIT = { per_second: 1000, burst_count: 1000 };
-
-type Res = Awaited<ReturnType<TestServer['req']>>;
-
-function expectError(r: Res, status: number, errcode: string): void {
-  expect({ status: r.statusCode, errcode: r.json().errcode }).toEqual({ status, errcode });
-}
-
-/** A fresh server for the enclosing describe block, with homeserver.yaml overrides. */
-function useServer(config: Record<string, unknown> = {}, clock?: Clock): () => TestServer {
-  let s: TestServer | undefined;
-  beforeAll(async () => {
-    s = await createTestServer(config, clock ? { clock } : {});
-    await s.register('alice', PW);
-  });
-  afterAll(() => s?.close());
-  return () => s!;
-}
 
 /** An m.login.password body naming the user with an m.id.user identifier. */
 const pw = (user: string, password = PW, extra: Record<string, unknown> = {}) => ({
@@ -42,7 +27,7 @@ const refresh = (s: TestServer, token: string) =>
   s.req('POST', REFRESH, { body: { refresh_token: token } });
 
 describe('password login', () => {
-  const s = useServer();
+  const s = useServer({}, withAlice);
 
   test('GET /login offers m.login.password', async () => {
     const r = await s().req('GET', LOGIN);
@@ -134,9 +119,10 @@ describe('password login', () => {
 
 describe('rc_login.address', () => {
   const limit = { per_second: 0.001, burst_count: 2 };
-  const s = useServer({
-    rc_login: { address: limit, account: NO_LIMIT, failed_attempts: NO_LIMIT },
-  });
+  const s = useServer(
+    { rc_login: { address: limit, account: NO_LIMIT, failed_attempts: NO_LIMIT } },
+    withAlice,
+  );
 
   test('past the per-address limit, 429 M_LIMIT_EXCEEDED', async () => {
     expect((await login(s(), pw('alice'))).statusCode).toBe(200);
@@ -152,7 +138,7 @@ describe('rc_login.failed_attempts', () => {
   let now = Date.now();
   const limit = { per_second: 0.1, burst_count: 2 };
   const rc = { address: NO_LIMIT, account: NO_LIMIT, failed_attempts: limit };
-  const s = useServer({ rc_login: rc }, { now: () => now });
+  const s = useServer({ rc_login: rc }, { ...withAlice, clock: { now: () => now } });
 
   test('repeated failures lock the account for a while; a success resets the count', async () => {
     const bad = pw('alice', 'wrong');
@@ -174,7 +160,10 @@ describe('rc_login.failed_attempts', () => {
 
 describe('refresh tokens and expiry', () => {
   let now = Date.now();
-  const s = useServer({ refreshable_access_token_lifetime: '1m' }, { now: () => now });
+  const s = useServer(
+    { refreshable_access_token_lifetime: '1m' },
+    { ...withAlice, clock: { now: () => now } },
+  );
   const refreshable = async () =>
     (await login(s(), pw('alice', PW, { refresh_token: true }))).json();
 

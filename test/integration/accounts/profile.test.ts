@@ -1,3 +1,4 @@
+import { expectError } from '../../helpers/expect.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { createTestServer, type TestServer } from '../../helpers/server.js';
 
@@ -16,14 +17,6 @@ const url = (userId: string, key?: string) =>
 const put = (token: string, userId: string, key: string, body: unknown) =>
   s.req('PUT', url(userId, key), { token, body });
 const get = (userId: string, key?: string) => s.req('GET', url(userId, key));
-
-function expectError(
-  r: { statusCode: number; json(): Record<string, unknown> },
-  status: number,
-  errcode: string,
-) {
-  expect({ status: r.statusCode, errcode: r.json().errcode }).toEqual({ status, errcode });
-}
 
 describe('GET /profile/{userId}', () => {
   test('a new account’s displayname is its localpart', async () => {

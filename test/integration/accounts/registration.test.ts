@@ -1,6 +1,7 @@
+import { expectError } from '../../helpers/expect.js';
 import { createHmac } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { createTestServer, type TestServer } from '../../helpers/server.js';
+import { beforeAll, describe, expect, test } from 'vitest';
+import { useServer, type TestServer } from '../../helpers/server.js';
 
 // POST /register, GET /register/available, registration tokens and the 3PID requestToken
 // endpoints, as a client sees them (spec: registration.yaml, registration_tokens.yaml).
@@ -11,12 +12,6 @@ const PW = 'correct horse battery staple';
 const DUMMY = { type: 'm.login.dummy' };
 const WHOAMI = '/_matrix/client/v3/account/whoami';
 const TOKENS = '/_synapse/admin/v1/registration_tokens';
-
-type Res = Awaited<ReturnType<TestServer['req']>>;
-
-function expectError(r: Res, status: number, errcode: string): void {
-  expect({ status: r.statusCode, errcode: r.json().errcode }).toEqual({ status, errcode });
-}
 
 const reg = (s: TestServer, body: unknown, query = '') => s.req('POST', REGISTER + query, { body });
 
@@ -47,16 +42,6 @@ async function makeAdmin(s: TestServer, username: string): Promise<string> {
   const r = await s.req('POST', '/_synapse/admin/v1/register', { body });
   expect(r.statusCode).toBe(200);
   return r.json().access_token as string;
-}
-
-/** A fresh server for the enclosing describe block, with homeserver.yaml overrides. */
-function useServer(config: Record<string, unknown> = {}): () => TestServer {
-  let s: TestServer | undefined;
-  beforeAll(async () => {
-    s = await createTestServer(config);
-  });
-  afterAll(() => s?.close());
-  return () => s!;
 }
 
 describe('open registration', () => {

@@ -1,7 +1,7 @@
+import { expectError } from '../../helpers/expect.js';
 import { createHmac } from 'node:crypto';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import type { Clock } from '../../../server/core/clock.js';
-import { createTestServer, type TestServer } from '../../helpers/server.js';
+import { describe, expect, test } from 'vitest';
+import { useServer, type TestServer } from '../../helpers/server.js';
 
 // Shared-secret registration (Synapse's /_synapse/admin/v1/register, as used by
 // register_new_matrix_user): a one-time nonce, then an HMAC-SHA1 over the new user.
@@ -10,22 +10,6 @@ const URL = '/_synapse/admin/v1/register';
 const TOKENS = '/_synapse/admin/v1/registration_tokens';
 const SECRET = 'test-shared-secret';
 const PW = 'correct horse battery staple';
-
-type Res = Awaited<ReturnType<TestServer['req']>>;
-
-function expectError(r: Res, status: number, errcode: string): void {
-  expect({ status: r.statusCode, errcode: r.json().errcode }).toEqual({ status, errcode });
-}
-
-/** A fresh server for the enclosing describe block, with homeserver.yaml overrides. */
-function useServer(config: Record<string, unknown> = {}, clock?: Clock): () => TestServer {
-  let s: TestServer | undefined;
-  beforeAll(async () => {
-    s = await createTestServer(config, clock ? { clock } : {});
-  });
-  afterAll(() => s?.close());
-  return () => s!;
-}
 
 interface NewUser {
   username: string;
@@ -134,7 +118,7 @@ describe('shared secret configured', () => {
 
 describe('nonce lifetime', () => {
   let now = Date.now();
-  const s = useServer({}, { now: () => now });
+  const s = useServer({}, { clock: { now: () => now } });
 
   test('a nonce older than a minute is refused', async () => {
     const n = await nonce(s());
