@@ -1,16 +1,19 @@
 // Hearth's benchmark suite: `npm run bench` (builds first) or `node bench/run.js` after a build.
 //
 // Every figure is a median over several runs and is printed next to a baseline measured in
-// the same run on the same machine (a bare node:http server, or raw bcrypt), because on a
-// shared or busy machine only the ratio to the baseline means much. See docs/performance.md.
+// the same run on the same machine (a bare node:http server, raw bcrypt, or plain
+// better-sqlite3), because on a shared or busy machine only the ratio to the baseline means
+// much. See docs/performance.md.
 //
 // Options: --quick (fewer, shorter runs: a smoke test, not a measurement)
-//          --only start,versions,login   --runs N (cold starts per kind, default 7)
+//          --only start,versions,login,writes   --runs N (cold starts per kind, default 7)
 //          --rounds N (/versions A/B rounds, default 6)   --connections N (default 32)
 //          --client raw|http (/versions load generator's HTTP client, default raw)
 //          --duration S --warmup S (/versions, per round, default 3 and 0.5)
 //          --login-rounds N --login-concurrency N --login-duration S --login-warmup S
 //            (default 3, 4, 8 and 2)
+//          --writes-rounds N --writes-concurrency C,C,... --writes-duration S --writes-warmup S
+//            (default 3, 1,16,64, 2 and 0.5)
 //          --bcrypt-rounds N (default: Hearth's default, 12)   --out FILE
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
@@ -22,6 +25,7 @@ import { ROOT, generateTemplate } from './lib/servers.js';
 import { benchImports, benchStartup } from './lib/startup.js';
 import { benchLogin, benchVersions } from './lib/throughput.js';
 import { MiB, loadAverage } from './lib/util.js';
+import { benchWrites } from './lib/writer-bench.js';
 
 const TARGETS = { coldStartMs: 500, idleRssBytes: 60 * MiB, versionsRatio: 0.6 };
 
@@ -47,6 +51,10 @@ try {
       'login-duration': { type: 'string' },
       'login-warmup': { type: 'string' },
       'bcrypt-rounds': { type: 'string' },
+      'writes-rounds': { type: 'string' },
+      'writes-concurrency': { type: 'string' },
+      'writes-duration': { type: 'string' },
+      'writes-warmup': { type: 'string' },
       out: { type: 'string' },
     },
   }));
@@ -79,12 +87,18 @@ const opts = {
   loginWarmupMs: num('login-warmup', 2, 1) * 1000,
   loginDurationMs: num('login-duration', 8, 4) * 1000,
   bcryptRounds: args['bcrypt-rounds'] === undefined ? undefined : num('bcrypt-rounds', 12, 12),
+  writesRounds: num('writes-rounds', 3, 2),
+  writesConcurrency: (args['writes-concurrency'] ?? '1,16,64').split(',').map(Number),
+  writesWarmupMs: num('writes-warmup', 0.5, 0.25) * 1000,
+  writesDurationMs: num('writes-duration', 2, 1) * 1000,
 };
 if (!['raw', 'http'].includes(opts.client)) usage('--client is raw or http');
-const only = new Set((args.only ?? 'start,versions,login').split(',').map((s) => s.trim()));
+if (!opts.writesConcurrency.every((c) => Number.isInteger(c) && c > 0 && c <= 256))
+  usage('--writes-concurrency wants positive integers up to 256, separated by commas');
+const only = new Set((args.only ?? 'start,versions,login,writes').split(',').map((s) => s.trim()));
 for (const name of only) {
-  if (!['start', 'versions', 'login'].includes(name))
-    usage(`--only takes start, versions, login; not ${name}`);
+  if (!['start', 'versions', 'login', 'writes'].includes(name))
+    usage(`--only takes start, versions, login, writes; not ${name}`);
 }
 const outFile = resolve(args.out ?? join(ROOT, 'bench', 'results.json'));
 const log = (msg) => process.stderr.write(`${msg}\n`);
@@ -97,7 +111,9 @@ async function main() {
     `Hearth benchmarks: ${os.cpus().length} CPUs, Node ${process.version}, load average ${loadBefore}${args.quick ? ', --quick' : ''}`,
   );
   log(`temp dir ${tmp}`);
-  const template = await generateTemplate(join(tmp, 'template'));
+  // Only the server benchmarks need a generated config (the write benchmark opens SQLite).
+  const needsServer = ['start', 'versions', 'login'].some((name) => only.has(name));
+  const template = needsServer ? await generateTemplate(join(tmp, 'template')) : undefined;
   const results = {};
 
   if (only.has('start')) {
@@ -150,6 +166,20 @@ async function main() {
       warmupMs: opts.loginWarmupMs,
       durationMs: opts.loginDurationMs,
       bcryptRounds: opts.bcryptRounds,
+      log,
+    });
+  }
+  if (only.has('writes')) {
+    log(
+      `\n[5] writes under load: ${opts.writesRounds} rounds ABBA of plain autocommit, the writer at` +
+        ` ${opts.writesConcurrency.join(', ')} concurrent callers, plain batched; ${opts.writesWarmupMs} ms warm-up + ${opts.writesDurationMs} ms each`,
+    );
+    results.writes = await benchWrites({
+      tmp,
+      rounds: opts.writesRounds,
+      concurrencies: opts.writesConcurrency,
+      warmupMs: opts.writesWarmupMs,
+      durationMs: opts.writesDurationMs,
       log,
     });
   }
@@ -279,7 +309,55 @@ function summaryTable(r) {
       '-',
     ]);
   }
+  if (r.writes) {
+    const w = r.writes;
+    const top = w.writer[w.top];
+    const rt = w.ratios[w.top];
+    const plain = `plain better-sqlite3`;
+    rows.push([
+      `Writes under load: ${w.rowBytes} B rows, writer, ${w.top} concurrent callers`,
+      `${fmtRate(top.medianRate, 'inserts/s')} (${fmtRate(top.medianInsertsPerCommit, 'per commit')}, p50 ${fmtLatency(top.medianLatencyP50Ms)})`,
+      `${fmtRate(w.autocommit.medianRate, 'inserts/s')} (${plain}, a commit per insert)`,
+      `${fmtPct(rt.vsAutocommit)} (paired rounds: ${fmtPct(rt.vsAutocommitPaired)})`,
+      '(none: reported)',
+      '-',
+    ]);
+    rows.push([
+      `  the same against ${w.batchSize} inserts per commit (the ceiling)`,
+      fmtRate(top.medianRate, 'inserts/s'),
+      `${fmtRate(w.batched.medianRate, 'inserts/s')} (${plain}, ${w.batchSize} per commit)`,
+      `${fmtPct(rt.vsBatched)} (paired rounds: ${fmtPct(rt.vsBatchedPaired)})`,
+      '(none: reported)',
+      '-',
+    ]);
+    rows.push([
+      '  per CPU-second (writer; a commit per insert / batched)',
+      fmtRate(top.medianPerCpuSecond, 'inserts/CPU-s'),
+      `${fmtRate(w.autocommit.medianPerCpuSecond, 'inserts/CPU-s')} / ${fmtRate(w.batched.medianPerCpuSecond, 'inserts/CPU-s')}`,
+      `${fmtPct(rt.vsAutocommitPerCpu)} / ${fmtPct(rt.vsBatchedPerCpu)}`,
+      '(none: reported)',
+      '-',
+    ]);
+    for (const c of w.concurrencies) {
+      if (c === w.top) continue;
+      const s = w.writer[c];
+      rows.push([
+        `  writer, ${c} concurrent caller${c === 1 ? '' : 's'}`,
+        `${fmtRate(s.medianRate, 'inserts/s')} (${fmtRate(s.medianInsertsPerCommit, 'per commit')}, p50 ${fmtLatency(s.medianLatencyP50Ms)})`,
+        `${fmtRate(w.autocommit.medianRate, 'inserts/s')} (a commit per insert)`,
+        `${fmtPct(w.ratios[c].vsAutocommit)} (paired rounds: ${fmtPct(w.ratios[c].vsAutocommitPaired)})`,
+        '(none: reported)',
+        '-',
+      ]);
+    }
+  }
   return table(rows);
+}
+
+/** A sub-millisecond latency: 0.042 ms, 1.01 ms, 12 ms. */
+function fmtLatency(ms) {
+  if (!Number.isFinite(ms)) return 'n/a';
+  return `${ms < 1 ? ms.toPrecision(2) : ms < 10 ? ms.toFixed(2) : Math.round(ms)} ms`;
 }
 
 function importsTable(d) {

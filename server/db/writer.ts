@@ -1,6 +1,7 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
 import type { Logger } from '../core/logger.js';
 import type { Clock } from '../core/clock.js';
+import type { Statement } from 'better-sqlite3';
 import type { SqliteDb } from './sqlite.js';
 import { sqliteQueryable } from './sqlite.js';
 import type { Tx } from './sql.js';
@@ -37,6 +38,11 @@ export class Writer {
   private closed = false;
   private readonly inUnit = new AsyncLocalStorage<string>();
   private readonly q;
+  /** Transaction control, prepared once. */
+  private readonly control: Record<
+    'begin' | 'savepoint' | 'release' | 'rollbackTo' | 'commit' | 'rollback',
+    Statement
+  >;
   readonly stats: WriterStats = { commits: 0, units: 0, byName: new Map() };
 
   constructor(
@@ -47,6 +53,14 @@ export class Writer {
     private readonly maxBatch = 256,
   ) {
     this.q = sqliteQueryable(db);
+    this.control = {
+      begin: db.prepare('BEGIN IMMEDIATE'),
+      savepoint: db.prepare('SAVEPOINT unit'),
+      release: db.prepare('RELEASE unit'),
+      rollbackTo: db.prepare('ROLLBACK TO unit'),
+      commit: db.prepare('COMMIT'),
+      rollback: db.prepare('ROLLBACK'),
+    };
   }
 
   /** Queues `fn` as a named unit; resolves with its result after its commit. */
@@ -89,32 +103,36 @@ export class Writer {
   private async runBatch(batch: Unit[]): Promise<void> {
     const outcomes: { ok: boolean; value: unknown; after: (() => void)[] }[] = [];
     const started = this.clock.now();
-    this.db.exec('BEGIN IMMEDIATE');
+    // A unit alone in its commit needs no savepoint: the transaction is the unit.
+    const solo = batch.length === 1;
+    const sql = this.control;
+    sql.begin.run();
     for (const unit of batch) {
       const after: (() => void)[] = [];
       const tx: Tx = { ...this.q, afterCommit: (f) => void after.push(f) };
-      this.db.exec('SAVEPOINT unit');
+      if (!solo) sql.savepoint.run();
       try {
         const value = await this.inUnit.run(unit.name, () => unit.fn(tx));
-        this.db.exec('RELEASE unit');
+        if (!solo) sql.release.run();
         outcomes.push({ ok: true, value, after });
       } catch (err) {
-        if (!this.db.inTransaction) {
-          // SQLite rolled the whole transaction back (disk full, I/O error): every unit of
-          // this batch is lost, so every one of them fails.
-          this.log.error({ err, unit: unit.name }, 'transaction aborted by the database');
+        if (!this.db.inTransaction || solo) {
+          // Either SQLite rolled the whole transaction back (disk full, I/O error), and
+          // every unit of this batch is lost, or the failing unit is the whole batch.
+          if (this.db.inTransaction) sql.rollback.run();
+          else this.log.error({ err, unit: unit.name }, 'transaction aborted by the database');
           for (const u of batch) u.reject(err);
           return;
         }
-        this.db.exec('ROLLBACK TO unit');
-        this.db.exec('RELEASE unit');
+        sql.rollbackTo.run();
+        sql.release.run();
         outcomes.push({ ok: false, value: err, after: [] });
       }
     }
     try {
-      this.db.exec('COMMIT');
+      sql.commit.run();
     } catch (err) {
-      if (this.db.inTransaction) this.db.exec('ROLLBACK');
+      if (this.db.inTransaction) sql.rollback.run();
       this.log.error({ err, units: batch.map((u) => u.name) }, 'commit failed');
       for (const u of batch) u.reject(err);
       return;
