@@ -79,7 +79,16 @@ export function createContext(opts: {
       deviceLastSeen: createCache(config.caches, 'device_last_seen', 10_000),
       registrationNonces: createCache(config.caches, 'registration_nonces', 1_000),
     },
-    rateLimiter: new RateLimiter(clock),
+    // Buckets of recently seen clients and accounts: a cache like the others, scaled alike.
+    rateLimiter: new RateLimiter(
+      clock,
+      Math.max(
+        1_000,
+        Math.round(
+          50_000 * (config.caches.perCacheFactors.rate_limiter ?? config.caches.globalFactor),
+        ),
+      ),
+    ),
   };
   return {
     ctx,
