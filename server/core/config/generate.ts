@@ -49,7 +49,8 @@ export function generateConfig(opts: GenerateOptions): GeneratedFiles {
         port: opts.port ?? 8008,
         tls: false,
         type: 'http',
-        x_forwarded: true,
+        // Trust X-Forwarded-For only behind a reverse proxy: set it true there.
+        x_forwarded: false,
         bind_addresses: ['::1', '127.0.0.1'],
         resources: [{ names: ['client', 'federation'], compress: false }],
       },

@@ -230,7 +230,7 @@ function defaultListeners(): NonNullable<RawConfig['listeners']> {
       port: 8008,
       bind_addresses: ['::1', '127.0.0.1'],
       type: 'http',
-      x_forwarded: true,
+      x_forwarded: false,
       resources: [{ names: ['client', 'federation'], compress: false }],
     },
   ];
