@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createCache, type Cache } from './core/cache.js';
+import { createCache, createSizedCache, type Cache } from './core/cache.js';
+import type { StateMap } from './events/state-map.js';
 import { systemClock, systemRandom, type Clock, type Random } from './core/clock.js';
 import type { Config } from './core/config/types.js';
 import type { Logger } from './core/logger.js';
@@ -19,6 +20,8 @@ export interface Caches {
   deviceLastSeen: Cache<string, number>;
   /** shared-secret registration nonce -> when it expires */
   registrationNonces: Cache<string, number>;
+  /** state group id -> the room state it holds (immutable); bounded by total entries */
+  stateGroups: Cache<number, StateMap>;
 }
 
 /**
@@ -78,6 +81,7 @@ export function createContext(opts: {
       accessTokens: createCache(config.caches, 'access_tokens', 10_000),
       deviceLastSeen: createCache(config.caches, 'device_last_seen', 10_000),
       registrationNonces: createCache(config.caches, 'registration_nonces', 1_000),
+      stateGroups: createSizedCache(config.caches, 'state_groups', 500_000, (s) => s.size),
     },
     // Buckets of recently seen clients and accounts: a cache like the others, scaled alike.
     rateLimiter: new RateLimiter(

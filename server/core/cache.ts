@@ -22,3 +22,20 @@ export function createCache<K extends NonNullable<unknown>, V extends NonNullabl
   const max = Math.max(1, Math.round(baseSize * factor));
   return new LRUCache<K, V>(ttlMs ? { max, ttl: ttlMs } : { max });
 }
+
+/**
+ * A cache bounded by the summed size of its values (`sizeOf`, e.g. the entries of a room
+ * state) rather than by their count, scaled by the same factors.
+ */
+export function createSizedCache<K extends NonNullable<unknown>, V extends NonNullable<unknown>>(
+  factors: CacheFactors,
+  name: string,
+  baseSize: number,
+  sizeOf: (value: V) => number,
+): Cache<K, V> {
+  const factor = factors.perCacheFactors[name] ?? factors.globalFactor;
+  return new LRUCache<K, V>({
+    maxSize: Math.max(1, Math.round(baseSize * factor)),
+    sizeCalculation: (v) => Math.max(1, sizeOf(v)),
+  });
+}
