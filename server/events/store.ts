@@ -1,0 +1,210 @@
+import type { Queryable } from '../db/sql.js';
+
+/** SQL for rooms, events, the DAG, auth chains, forward extremities and current state. */
+
+export interface RoomRow {
+  room_id: string;
+  room_version: string;
+  creator: string | null;
+  is_public: number;
+  created_ts: number;
+}
+
+export interface EventRow {
+  stream_ordering: number;
+  event_id: string;
+  room_id: string;
+  type: string;
+  state_key: string | null;
+  sender: string;
+  depth: number;
+  origin_server_ts: number;
+  outlier: number;
+  rejected_reason: string | null;
+  redacted_by: string | null;
+  state_group: number | null;
+}
+
+// --- rooms
+
+export async function insertRoom(
+  q: Queryable,
+  r: { roomId: string; version: string; creator: string | null; createdTs: number },
+): Promise<void> {
+  await q.run(
+    'INSERT INTO rooms (room_id, room_version, creator, created_ts) VALUES (?, ?, ?, ?)',
+    r.roomId,
+    r.version,
+    r.creator,
+    r.createdTs,
+  );
+}
+
+export function getRoom(q: Queryable, roomId: string): Promise<RoomRow | undefined> {
+  return q.get<RoomRow>('SELECT * FROM rooms WHERE room_id = ?', roomId);
+}
+
+// --- events
+
+/** Inserts an event's row and JSON; returns its stream ordering (allocated here, late). */
+export async function insertEvent(
+  q: Queryable,
+  e: {
+    eventId: string;
+    roomId: string;
+    type: string;
+    stateKey: string | null;
+    sender: string;
+    depth: number;
+    originServerTs: number;
+    outlier: boolean;
+    rejectedReason: string | null;
+    stateGroup: number | null;
+    json: string;
+  },
+): Promise<number> {
+  const r = await q.run(
+    `INSERT INTO events (event_id, room_id, type, state_key, sender, depth, origin_server_ts,
+       outlier, rejected_reason, state_group)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    e.eventId,
+    e.roomId,
+    e.type,
+    e.stateKey,
+    e.sender,
+    e.depth,
+    e.originServerTs,
+    e.outlier ? 1 : 0,
+    e.rejectedReason,
+    e.stateGroup,
+  );
+  await q.run('INSERT INTO event_json (event_id, json) VALUES (?, ?)', e.eventId, e.json);
+  return r.lastInsertRowid;
+}
+
+export function getEventRow(q: Queryable, eventId: string): Promise<EventRow | undefined> {
+  return q.get<EventRow>('SELECT * FROM events WHERE event_id = ?', eventId);
+}
+
+export async function getEventJson(q: Queryable, eventId: string): Promise<string | undefined> {
+  return (await q.get<{ json: string }>('SELECT json FROM event_json WHERE event_id = ?', eventId))
+    ?.json;
+}
+
+export async function insertEdges(
+  q: Queryable,
+  eventId: string,
+  prevEventIds: string[],
+): Promise<void> {
+  for (const prev of prevEventIds) {
+    await q.run(
+      'INSERT OR IGNORE INTO event_edges (event_id, prev_event_id) VALUES (?, ?)',
+      eventId,
+      prev,
+    );
+  }
+}
+
+/**
+ * Records an event's auth events and its whole auth chain: the chain of each auth event
+ * (already stored) plus the auth events themselves.
+ */
+export async function insertAuthChain(
+  q: Queryable,
+  eventId: string,
+  authEventIds: string[],
+): Promise<void> {
+  for (const a of authEventIds) {
+    await q.run(
+      'INSERT OR IGNORE INTO event_auth (event_id, auth_event_id) VALUES (?, ?)',
+      eventId,
+      a,
+    );
+    await q.run(
+      'INSERT OR IGNORE INTO event_auth_chain (event_id, chain_event_id) VALUES (?, ?)',
+      eventId,
+      a,
+    );
+    await q.run(
+      `INSERT OR IGNORE INTO event_auth_chain (event_id, chain_event_id)
+       SELECT ?, chain_event_id FROM event_auth_chain WHERE event_id = ?`,
+      eventId,
+      a,
+    );
+  }
+}
+
+/** The auth chain of an event (not including the event itself). */
+export async function getAuthChain(q: Queryable, eventId: string): Promise<string[]> {
+  const rows = await q.all<{ chain_event_id: string }>(
+    'SELECT chain_event_id FROM event_auth_chain WHERE event_id = ? ORDER BY chain_event_id',
+    eventId,
+  );
+  return rows.map((r) => r.chain_event_id);
+}
+
+// --- forward extremities
+
+export async function getForwardExtremities(q: Queryable, roomId: string): Promise<string[]> {
+  const rows = await q.all<{ event_id: string }>(
+    'SELECT event_id FROM room_forward_extremities WHERE room_id = ? ORDER BY event_id',
+    roomId,
+  );
+  return rows.map((r) => r.event_id);
+}
+
+/** The new event becomes an extremity; the events it points to stop being ones. */
+export async function advanceForwardExtremities(
+  q: Queryable,
+  roomId: string,
+  eventId: string,
+  prevEventIds: string[],
+): Promise<void> {
+  for (const prev of prevEventIds) {
+    await q.run(
+      'DELETE FROM room_forward_extremities WHERE room_id = ? AND event_id = ?',
+      roomId,
+      prev,
+    );
+  }
+  await q.run(
+    'INSERT OR IGNORE INTO room_forward_extremities (room_id, event_id) VALUES (?, ?)',
+    roomId,
+    eventId,
+  );
+}
+
+// --- current state
+
+export async function getCurrentState(
+  q: Queryable,
+  roomId: string,
+): Promise<{ type: string; state_key: string; event_id: string }[]> {
+  return q.all('SELECT type, state_key, event_id FROM current_state WHERE room_id = ?', roomId);
+}
+
+export async function setCurrentStateEntry(
+  q: Queryable,
+  roomId: string,
+  type: string,
+  stateKey: string,
+  eventId: string | null,
+): Promise<void> {
+  if (eventId === null) {
+    await q.run(
+      'DELETE FROM current_state WHERE room_id = ? AND type = ? AND state_key = ?',
+      roomId,
+      type,
+      stateKey,
+    );
+    return;
+  }
+  await q.run(
+    `INSERT INTO current_state (room_id, type, state_key, event_id) VALUES (?, ?, ?, ?)
+     ON CONFLICT (room_id, type, state_key) DO UPDATE SET event_id = excluded.event_id`,
+    roomId,
+    type,
+    stateKey,
+    eventId,
+  );
+}

@@ -1,0 +1,76 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import * as store from '../../../server/events/store.js';
+import { createTestServer, type TestServer } from '../../helpers/server.js';
+
+/** The DAG bookkeeping on a real database: auth chains and forward extremities. */
+
+let s: TestServer;
+beforeAll(async () => {
+  s = await createTestServer();
+});
+afterAll(() => s.close());
+
+const ROOM = '!dag:test.local';
+const write = <T>(fn: Parameters<typeof s.ctx.writer.transaction<T>>[1]) =>
+  s.ctx.writer.transaction('test', fn);
+
+async function addEvent(id: string, prev: string[], auth: string[], depth: number) {
+  await write(async (tx) => {
+    await store.insertEvent(tx, {
+      eventId: id,
+      roomId: ROOM,
+      type: 'm.room.message',
+      stateKey: null,
+      sender: '@a:test.local',
+      depth,
+      originServerTs: 0,
+      outlier: false,
+      rejectedReason: null,
+      stateGroup: null,
+      json: JSON.stringify({ event_id: id }),
+    });
+    await store.insertEdges(tx, id, prev);
+    await store.insertAuthChain(tx, id, auth);
+    await store.advanceForwardExtremities(tx, ROOM, id, prev);
+  });
+}
+
+describe('events store', () => {
+  it('keeps the transitive auth chain and the forward extremities of a forked DAG', async () => {
+    await addEvent('$create', [], [], 1);
+    await addEvent('$join', ['$create'], ['$create'], 2);
+    await addEvent('$pl', ['$join'], ['$create', '$join'], 3);
+    await addEvent('$a', ['$pl'], ['$create', '$join', '$pl'], 4);
+    await addEvent('$b', ['$pl'], ['$create', '$join', '$pl'], 4);
+    expect(await store.getAuthChain(s.ctx.db, '$join')).toEqual(['$create']);
+    expect(await store.getAuthChain(s.ctx.db, '$a')).toEqual(['$create', '$join', '$pl']);
+    expect(await store.getForwardExtremities(s.ctx.db, ROOM)).toEqual(['$a', '$b']);
+    await addEvent('$merge', ['$a', '$b'], ['$create', '$pl'], 5);
+    expect(await store.getForwardExtremities(s.ctx.db, ROOM)).toEqual(['$merge']);
+    expect(await store.getAuthChain(s.ctx.db, '$merge')).toEqual(['$create', '$join', '$pl']);
+  });
+
+  it('gives each event a stream ordering after the ones before it, and its JSON back', async () => {
+    const a = (await store.getEventRow(s.ctx.db, '$a'))!.stream_ordering;
+    const m = (await store.getEventRow(s.ctx.db, '$merge'))!.stream_ordering;
+    expect(m).toBeGreaterThan(a);
+    expect(JSON.parse((await store.getEventJson(s.ctx.db, '$merge'))!)).toEqual({
+      event_id: '$merge',
+    });
+  });
+
+  it('refuses the same event id twice, and the failed unit leaves nothing behind', async () => {
+    await expect(addEvent('$a', ['$merge'], [], 6)).rejects.toThrow(/UNIQUE/);
+    expect(await store.getForwardExtremities(s.ctx.db, ROOM)).toEqual(['$merge']);
+  });
+
+  it('current state entries can be set, replaced and removed', async () => {
+    await write((tx) => store.setCurrentStateEntry(tx, ROOM, 'm.room.name', '', '$n1'));
+    await write((tx) => store.setCurrentStateEntry(tx, ROOM, 'm.room.name', '', '$n2'));
+    expect(await store.getCurrentState(s.ctx.db, ROOM)).toEqual([
+      { type: 'm.room.name', state_key: '', event_id: '$n2' },
+    ]);
+    await write((tx) => store.setCurrentStateEntry(tx, ROOM, 'm.room.name', '', null));
+    expect(await store.getCurrentState(s.ctx.db, ROOM)).toEqual([]);
+  });
+});
