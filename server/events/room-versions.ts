@@ -26,6 +26,16 @@ export interface RoomVersion {
   knockJoinRule: boolean;
   /** v8: the `restricted` join rule (join via membership of other rooms). */
   restrictedJoinRule: boolean;
+  /**
+   * v1-v5: the redaction algorithm keeps `aliases` in m.room.aliases' content; v6 removed
+   * "all significant meaning for m.room.aliases" from it (rooms/v6, "Redactions").
+   */
+  redactionKeepsAliases: boolean;
+  /**
+   * v8: the redaction algorithm keeps `allow` in m.room.join_rules' content ("m.room.join_rules
+   * events now keep allow in addition to other keys in content", rooms/v8, "Redactions").
+   */
+  redactionKeepsJoinRulesAllow: boolean;
   /** v9: the redaction algorithm keeps `join_authorised_via_users_server` of m.room.member. */
   restrictedJoinRuleRedactionFix: boolean;
   /** v10: the `knock_restricted` join rule. */
@@ -59,6 +69,8 @@ const V1: RoomVersion = {
   limitNotificationsPowerLevels: false,
   knockJoinRule: false,
   restrictedJoinRule: false,
+  redactionKeepsAliases: true,
+  redactionKeepsJoinRulesAllow: false,
   restrictedJoinRuleRedactionFix: false,
   knockRestrictedJoinRule: false,
   integerPowerLevels: false,
@@ -76,11 +88,17 @@ const V6 = {
   ...V5,
   id: '6',
   specialCaseAliasesAuth: false,
+  redactionKeepsAliases: false,
   strictCanonicalJson: true,
   limitNotificationsPowerLevels: true,
 } as const satisfies RoomVersion;
 const V7 = { ...V6, id: '7', knockJoinRule: true } as const satisfies RoomVersion;
-const V8 = { ...V7, id: '8', restrictedJoinRule: true } as const satisfies RoomVersion;
+const V8 = {
+  ...V7,
+  id: '8',
+  restrictedJoinRule: true,
+  redactionKeepsJoinRulesAllow: true,
+} as const satisfies RoomVersion;
 const V9 = { ...V8, id: '9', restrictedJoinRuleRedactionFix: true } as const satisfies RoomVersion;
 const V10 = {
   ...V9,

@@ -1,0 +1,86 @@
+import { canonicalJson, CanonicalJsonError } from '../core/canonical-json.js';
+import { errors, MatrixError } from '../core/errors.js';
+import type { Ctx } from '../context.js';
+import { MAX_PDU_BYTES, validatePduShape, type EventHashes, type Pdu } from './event-format.js';
+import { computeEventId, computeRoomIdV12, newServerEventId } from './hashes.js';
+import type { RoomVersion } from './room-versions.js';
+import { signEvent } from './sign-event.js';
+
+/** An event this server references: its id, and its content hash for v1/v2 references. */
+export interface EventRef {
+  eventId: string;
+  sha256: string;
+}
+
+/** What a local event is made from; the rest (ids, hashes, signature, time) is added here. */
+export interface EventDraft {
+  type: string;
+  stateKey?: string | undefined;
+  sender: string;
+  content: Record<string, unknown>;
+  /** null only for the m.room.create event of a v12 room, whose id is made from it. */
+  roomId: string | null;
+  prevEvents: EventRef[];
+  authEvents: EventRef[];
+  depth: number;
+  /** The event an m.room.redaction redacts. */
+  redacts?: string | undefined;
+}
+
+export interface BuiltEvent {
+  eventId: string;
+  roomId: string;
+  pdu: Pdu;
+}
+
+/**
+ * Builds a local event in `version`'s format, with its content hash and this server's
+ * signature, and works out its id (and, for a v12 create event, the room id). Throws
+ * M_TOO_LARGE over 65536 bytes and M_BAD_JSON for content canonical JSON cannot hold
+ * (floats, huge integers) or ids over their size limits.
+ */
+export function buildLocalEvent(ctx: Ctx, version: RoomVersion, draft: EventDraft): BuiltEvent {
+  const serverName = ctx.config.serverName;
+  const key = ctx.config.signingKeys[0];
+  if (!key) throw new Error('no signing key loaded');
+  const refs = (rs: EventRef[]) =>
+    version.eventIdFormat === 'server'
+      ? rs.map((r): [string, Partial<EventHashes>] => [r.eventId, { sha256: r.sha256 }])
+      : rs.map((r) => r.eventId);
+  const content =
+    draft.redacts !== undefined && version.updatedRedactionRules
+      ? { ...draft.content, redacts: draft.redacts }
+      : draft.content;
+  const unsigned: Record<string, unknown> = {
+    type: draft.type,
+    sender: draft.sender,
+    content,
+    depth: draft.depth,
+    origin_server_ts: ctx.clock.now(),
+    prev_events: refs(draft.prevEvents),
+    auth_events: refs(draft.authEvents),
+    ...(draft.roomId !== null ? { room_id: draft.roomId } : {}),
+    ...(draft.stateKey !== undefined ? { state_key: draft.stateKey } : {}),
+    ...(draft.redacts !== undefined && !version.updatedRedactionRules
+      ? { redacts: draft.redacts }
+      : {}),
+    ...(version.eventIdFormat === 'server'
+      ? { event_id: newServerEventId(ctx.random, serverName) }
+      : {}),
+  };
+  let pdu: Pdu;
+  try {
+    pdu = signEvent(unsigned, serverName, key, version) as unknown as Pdu;
+  } catch (err) {
+    if (err instanceof CanonicalJsonError) throw errors.badJson(`Invalid content: ${err.message}`);
+    throw err;
+  }
+  if (Buffer.byteLength(canonicalJson(pdu)) > MAX_PDU_BYTES) {
+    throw new MatrixError('M_TOO_LARGE', `Events are ${MAX_PDU_BYTES} bytes at most`, 413);
+  }
+  const problems = validatePduShape(pdu, version);
+  if (problems.length) throw errors.invalidParam(`Invalid event: ${problems.join('; ')}`);
+  const eventId = computeEventId(pdu as unknown as Record<string, unknown>, version);
+  const roomId = draft.roomId ?? computeRoomIdV12(pdu as unknown as Record<string, unknown>);
+  return { eventId, roomId, pdu };
+}

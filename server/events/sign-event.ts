@@ -1,0 +1,83 @@
+import { decodeBase64 } from '../core/base64.js';
+import { CanonicalJsonError } from '../core/canonical-json.js';
+import { signJson, verifyJsonSignature, type SigningKey } from '../core/signing.js';
+import type { EventHashes, EventJson, EventSignatures } from './event-format.js';
+import { computeContentHash } from './hashes.js';
+import { redactEvent } from './redaction.js';
+import type { RoomVersion } from './room-versions.js';
+
+/**
+ * Hashes and signatures of events (spec server-server "Signing Events": "Adding hashes and
+ * signatures to outgoing events", "Validating hashes and signatures on received events";
+ * appendices "Signing JSON", "Checking for a Signature").
+ */
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === 'object' && v !== null && !Array.isArray(v);
+}
+
+/**
+ * Returns a copy of `event` with its content hash in `hashes.sha256` and this server's
+ * signature added to `signatures`. The signature covers the event as redacted under
+ * `version`'s rules (so it survives redaction), and is copied back onto the full event.
+ * Throws CanonicalJsonError when the event holds values canonical JSON cannot encode.
+ */
+export function signEvent<T extends EventJson>(
+  event: T,
+  serverName: string,
+  key: SigningKey,
+  version: RoomVersion,
+): T & { hashes: EventHashes; signatures: EventSignatures } {
+  const oldHashes = isObject(event.hashes) ? (event.hashes as Record<string, string>) : {};
+  const hashes: EventHashes = { ...oldHashes, sha256: computeContentHash(event) };
+  const hashed = { ...event, hashes };
+  const signed = signJson(redactEvent(hashed, version), serverName, key);
+  return { ...hashed, signatures: signed.signatures };
+}
+
+/**
+ * True when `event` carries a valid signature of `serverName` with `keyId`, checked on the
+ * event redacted under `version`'s rules, so a full or a redacted copy both pass. False
+ * when the signature is missing, malformed or wrong, or when the event holds values
+ * canonical JSON cannot encode. Which servers must sign, and key validity, are the
+ * caller's (server-server "Validating hashes and signatures on received events").
+ */
+export function verifyEventSignature(
+  event: EventJson,
+  serverName: string,
+  keyId: string,
+  publicKeyBase64: string,
+  version: RoomVersion,
+): boolean {
+  const signatures = event.signatures;
+  if (!isObject(signatures)) return false;
+  const byServer = signatures[serverName];
+  const signature = isObject(byServer) ? byServer[keyId] : undefined;
+  if (typeof signature !== 'string') return false;
+  try {
+    return verifyJsonSignature(redactEvent(event, version), signature, publicKeyBase64);
+  } catch (err) {
+    if (err instanceof CanonicalJsonError) return false;
+    throw err;
+  }
+}
+
+/**
+ * True when `hashes.sha256` of `event` matches its content hash (server-server
+ * "Validating hashes and signatures on received events"). On false the event must be
+ * replaced by its redacted copy before it is processed further: it is assumed that only a
+ * redacted version was received. A missing hash, or content canonical JSON cannot encode,
+ * is a mismatch too.
+ */
+export function checkContentHash(event: EventJson): boolean {
+  const hashes = event.hashes;
+  if (!isObject(hashes) || typeof hashes.sha256 !== 'string') return false;
+  let expected: string;
+  try {
+    expected = computeContentHash(event);
+  } catch (err) {
+    if (err instanceof CanonicalJsonError) return false;
+    throw err;
+  }
+  return decodeBase64(hashes.sha256).equals(decodeBase64(expected));
+}
