@@ -4,6 +4,7 @@ import type { Ctx } from './context.js';
 import { discoveryRoutes } from './discovery/routes/index.js';
 import { createHttpApp, type HttpApp } from './http/http-app.js';
 import type { Route } from './http/route.js';
+import { roomsRoutes } from './rooms/routes/index.js';
 import { webuiRoutes } from './webui/routes.js';
 
 /** Every route Hearth serves, grouped by domain (explicit lists, no autoloading). */
@@ -11,6 +12,7 @@ export const ALL_ROUTES: Route[] = [
   ...discoveryRoutes,
   ...accountsRoutes,
   ...adminRoutes,
+  ...roomsRoutes,
   ...webuiRoutes,
 ];
 

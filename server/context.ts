@@ -2,6 +2,8 @@ import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { createCache, createSizedCache, type Cache } from './core/cache.js';
 import type { StateMap } from './events/state-map.js';
+import { KeyedQueue } from './events/room-queue.js';
+import { Notifier } from './sync/notifier.js';
 import { systemClock, systemRandom, type Clock, type Random } from './core/clock.js';
 import type { Config } from './core/config/types.js';
 import type { Logger } from './core/logger.js';
@@ -40,6 +42,10 @@ export interface Ctx {
   log: Logger;
   caches: Caches;
   rateLimiter: RateLimiter;
+  /** Orders the persisting of each room's events (events/room-queue.ts). */
+  roomQueue: KeyedQueue;
+  /** Wakes long-polling /sync requests after commits (sync/notifier.ts). */
+  notifier: Notifier;
 }
 
 export interface CtxHandle {
@@ -84,6 +90,8 @@ export function createContext(opts: {
       stateGroups: createSizedCache(config.caches, 'state_groups', 500_000, (s) => s.size),
     },
     // Buckets of recently seen clients and accounts: a cache like the others, scaled alike.
+    roomQueue: new KeyedQueue(),
+    notifier: new Notifier(),
     rateLimiter: new RateLimiter(
       clock,
       Math.max(

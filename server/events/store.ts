@@ -208,3 +208,77 @@ export async function setCurrentStateEntry(
     eventId,
   );
 }
+
+// --- client transaction ids (send idempotency per device)
+
+export async function getTxnEvent(
+  q: Queryable,
+  t: { userId: string; deviceId: string; txnId: string },
+): Promise<string | undefined> {
+  return (
+    await q.get<{ event_id: string }>(
+      'SELECT event_id FROM event_txn_ids WHERE user_id = ? AND device_id = ? AND txn_id = ?',
+      t.userId,
+      t.deviceId,
+      t.txnId,
+    )
+  )?.event_id;
+}
+
+export async function insertTxnEvent(
+  q: Queryable,
+  t: { userId: string; deviceId: string; txnId: string; eventId: string; createdTs: number },
+): Promise<void> {
+  await q.run(
+    'INSERT OR IGNORE INTO event_txn_ids (user_id, device_id, txn_id, event_id, created_ts) VALUES (?, ?, ?, ?, ?)',
+    t.userId,
+    t.deviceId,
+    t.txnId,
+    t.eventId,
+    t.createdTs,
+  );
+}
+
+/** The JSON of every event of a room's current state, in one query. */
+export function getCurrentStateJson(
+  q: Queryable,
+  roomId: string,
+): Promise<{ event_id: string; json: string }[]> {
+  return q.all<{ event_id: string; json: string }>(
+    `SELECT c.event_id, j.json FROM current_state c JOIN event_json j ON j.event_id = c.event_id
+     WHERE c.room_id = ? ORDER BY c.type, c.state_key`,
+    roomId,
+  );
+}
+
+/** The JSON of one current state event, if set. */
+export async function getCurrentStateEventJson(
+  q: Queryable,
+  roomId: string,
+  type: string,
+  stateKey: string,
+): Promise<{ event_id: string; json: string } | undefined> {
+  return q.get<{ event_id: string; json: string }>(
+    `SELECT c.event_id, j.json FROM current_state c JOIN event_json j ON j.event_id = c.event_id
+     WHERE c.room_id = ? AND c.type = ? AND c.state_key = ?`,
+    roomId,
+    type,
+    stateKey,
+  );
+}
+
+/** Rooms whose current state has `userId` with `membership`. */
+export async function getRoomsWithMembership(
+  q: Queryable,
+  userId: string,
+  membership: string,
+): Promise<string[]> {
+  const rows = await q.all<{ room_id: string }>(
+    `SELECT c.room_id FROM current_state c JOIN event_json j ON j.event_id = c.event_id
+     WHERE c.type = 'm.room.member' AND c.state_key = ? AND json_extract(j.json, '$.content.membership') = ?
+     ORDER BY c.room_id`,
+    userId,
+    membership,
+  );
+  return rows.map((r) => r.room_id);
+}
