@@ -4,7 +4,12 @@ import type { Ctx } from './context.js';
 import { discoveryRoutes } from './discovery/routes/index.js';
 import { createHttpApp, type HttpApp } from './http/http-app.js';
 import type { Route } from './http/route.js';
+import { directoryRoutes } from './rooms/routes/directory.js';
 import { roomsRoutes } from './rooms/routes/index.js';
+import { membershipRoutes } from './rooms/routes/membership.js';
+import { timelineRoutes } from './rooms/routes/timeline.js';
+import { syncRoutes } from './sync/routes.js';
+import { userdataRoutes } from './userdata/routes.js';
 import { webuiRoutes } from './webui/routes.js';
 
 /** Every route Hearth serves, grouped by domain (explicit lists, no autoloading). */
@@ -13,6 +18,11 @@ export const ALL_ROUTES: Route[] = [
   ...accountsRoutes,
   ...adminRoutes,
   ...roomsRoutes,
+  ...membershipRoutes,
+  ...timelineRoutes,
+  ...directoryRoutes,
+  ...userdataRoutes,
+  ...syncRoutes,
   ...webuiRoutes,
 ];
 

@@ -5,8 +5,10 @@ export type SqliteDb = Database.Database;
 
 /**
  * Opens one SQLite connection with the pragmas Hearth relies on: WAL (readers never wait
- * for the writer), foreign keys on, NORMAL sync (durable at checkpoints; a power cut can
- * lose the last commits but never corrupts), and a busy timeout as a safety net.
+ * for the writer), foreign keys on, a busy timeout as a safety net, and FULL sync on the
+ * writer's connection: every commit is fsynced before its units resolve, so an event
+ * answered to a client survives a power cut. The writer groups concurrent units into one
+ * commit, so this costs one fsync per batch, not per event.
  */
 export function openSqlite(path: string, opts: { readonly?: boolean } = {}): SqliteDb {
   const db = new Database(path, {
@@ -15,7 +17,7 @@ export function openSqlite(path: string, opts: { readonly?: boolean } = {}): Sql
   });
   if (!opts.readonly) db.pragma('journal_mode = WAL');
   db.pragma('foreign_keys = ON');
-  db.pragma('synchronous = NORMAL');
+  db.pragma(opts.readonly ? 'synchronous = NORMAL' : 'synchronous = FULL');
   db.pragma('busy_timeout = 5000');
   return db;
 }

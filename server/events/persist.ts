@@ -31,8 +31,11 @@ export interface LocalEvent {
   sender: string;
   content: Record<string, unknown>;
   redacts?: string | undefined;
-  /** The client's transaction: a retry with the same one returns the first event. */
-  txn?: { deviceId: string; txnId: string } | undefined;
+  /**
+   * The client's transaction: a retry with the same id, device and scope (the request it
+   * came in: endpoint, room and type or target) returns the first event.
+   */
+  txn?: { deviceId: string; scope: string; txnId: string } | undefined;
 }
 
 /**
@@ -153,7 +156,10 @@ async function persistLocalEvent(ctx: Ctx, ev: LocalEvent): Promise<PersistedEve
         createdTs: ctx.clock.now(),
       });
     }
-    tx.afterCommit(() => ctx.notifier.notify([ev.roomId]));
+    // A membership change also wakes its target: an invitee is not yet listening on the room.
+    const woken =
+      ev.type === 'm.room.member' && ev.stateKey ? [ev.roomId, ev.stateKey] : [ev.roomId];
+    tx.afterCommit(() => ctx.notifier.notify(woken));
     return { eventId: built.eventId, roomId: ev.roomId, streamOrdering, pdu: built.pdu };
   });
 }

@@ -213,13 +213,14 @@ export async function setCurrentStateEntry(
 
 export async function getTxnEvent(
   q: Queryable,
-  t: { userId: string; deviceId: string; txnId: string },
+  t: { userId: string; deviceId: string; scope: string; txnId: string },
 ): Promise<string | undefined> {
   return (
     await q.get<{ event_id: string }>(
-      'SELECT event_id FROM event_txn_ids WHERE user_id = ? AND device_id = ? AND txn_id = ?',
+      'SELECT event_id FROM event_txn_ids WHERE user_id = ? AND device_id = ? AND scope = ? AND txn_id = ?',
       t.userId,
       t.deviceId,
+      t.scope,
       t.txnId,
     )
   )?.event_id;
@@ -227,12 +228,21 @@ export async function getTxnEvent(
 
 export async function insertTxnEvent(
   q: Queryable,
-  t: { userId: string; deviceId: string; txnId: string; eventId: string; createdTs: number },
+  t: {
+    userId: string;
+    deviceId: string;
+    scope: string;
+    txnId: string;
+    eventId: string;
+    createdTs: number;
+  },
 ): Promise<void> {
   await q.run(
-    'INSERT OR IGNORE INTO event_txn_ids (user_id, device_id, txn_id, event_id, created_ts) VALUES (?, ?, ?, ?, ?)',
+    `INSERT OR IGNORE INTO event_txn_ids (user_id, device_id, scope, txn_id, event_id, created_ts)
+     VALUES (?, ?, ?, ?, ?, ?)`,
     t.userId,
     t.deviceId,
+    t.scope,
     t.txnId,
     t.eventId,
     t.createdTs,

@@ -41,6 +41,8 @@ export interface RouteRequest<S extends Schemas, A extends AuthKind> {
   userAgent: string | null;
   /** The bearer token as sent, for endpoints that act on it. */
   accessToken: string | null;
+  /** Aborts when the client goes away or the server shuts down (ends long-polls early). */
+  signal: AbortSignal;
 }
 
 /** A non-200 answer, or one with headers; a handler's plain return value is sent as 200 JSON. */
@@ -76,6 +78,7 @@ export interface RouteInput {
   body: unknown;
   query: Record<string, string | string[]>;
   params: Record<string, string | undefined>;
+  signal: AbortSignal;
 }
 
 /** Declares a route. */
@@ -111,6 +114,7 @@ export function route<const S extends Schemas, const A extends AuthKind>(
         accessToken: auth.token,
         clientIp: clientIp(input.req),
         userAgent: input.req.headers['user-agent'] ?? null,
+        signal: input.signal,
       } as RouteRequest<S, A>);
     },
   };

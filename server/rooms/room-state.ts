@@ -4,7 +4,9 @@ import type { Ctx } from '../context.js';
 import { toClientEvent, type ClientEvent } from '../events/client-event.js';
 import type { Pdu } from '../events/event-format.js';
 import { sendLocalEvent } from '../events/persist.js';
+import { roomVersion } from '../events/room-versions.js';
 import * as events from '../events/store.js';
+import { applyRedaction } from './redact.js';
 
 /**
  * Room state and messages as the client-server API reads and writes them (spec modules
@@ -106,10 +108,17 @@ export async function sendMessage(
     type: a.type,
     sender: requester.userId,
     content: a.content,
-    txn: { deviceId: requester.deviceId, txnId: a.txnId },
+    txn: { deviceId: requester.deviceId, scope: `send/${a.roomId}/${a.type}`, txnId: a.txnId },
   });
-  if (!requester.isAdmin)
+  if (!requester.isAdmin) {
     ctx.rateLimiter.take(`message:${requester.userId}`, ctx.config.rateLimits.message);
+  }
+  if (a.type === 'm.room.redaction') {
+    // v11+ clients may redact through /send with `redacts` in the content.
+    const room = await events.getRoom(ctx.db, a.roomId);
+    const version = room ? roomVersion(room.room_version) : undefined;
+    if (version) await applyRedaction(ctx, version, sent);
+  }
   return { event_id: sent.eventId };
 }
 

@@ -30,3 +30,56 @@ export async function setRoomPublic(
 ): Promise<void> {
   await q.run('UPDATE rooms SET is_public = ? WHERE room_id = ?', isPublic ? 1 : 0, roomId);
 }
+
+/** Removes an alias; false when it did not exist. */
+export async function deleteAlias(q: Queryable, alias: string): Promise<boolean> {
+  const r = await q.run('DELETE FROM room_aliases WHERE room_alias = ?', alias);
+  return r.changes === 1;
+}
+
+export async function getAliasCreator(q: Queryable, alias: string): Promise<string | undefined> {
+  return (
+    await q.get<{ creator: string }>('SELECT creator FROM room_aliases WHERE room_alias = ?', alias)
+  )?.creator;
+}
+
+/** The local aliases that point at a room, sorted. */
+export async function getRoomAliases(q: Queryable, roomId: string): Promise<string[]> {
+  const rows = await q.all<{ room_alias: string }>(
+    'SELECT room_alias FROM room_aliases WHERE room_id = ? ORDER BY room_alias',
+    roomId,
+  );
+  return rows.map((r) => r.room_alias);
+}
+
+/** The rooms published in the directory, oldest first (a stable order for offset paging). */
+export async function getPublicRoomIds(q: Queryable): Promise<string[]> {
+  const rows = await q.all<{ room_id: string }>(
+    'SELECT room_id FROM rooms WHERE is_public = 1 ORDER BY created_ts, room_id',
+  );
+  return rows.map((r) => r.room_id);
+}
+
+/** Marks a room forgotten by a user (hidden from their sync and room lists). */
+export async function insertForgotten(q: Queryable, userId: string, roomId: string): Promise<void> {
+  await q.run(
+    'INSERT INTO room_forgotten (user_id, room_id) VALUES (?, ?) ON CONFLICT DO NOTHING',
+    userId,
+    roomId,
+  );
+}
+
+/** Clears a forgotten mark, when the user comes back to the room. */
+export async function deleteForgotten(q: Queryable, userId: string, roomId: string): Promise<void> {
+  await q.run('DELETE FROM room_forgotten WHERE user_id = ? AND room_id = ?', userId, roomId);
+}
+
+export async function isForgotten(q: Queryable, userId: string, roomId: string): Promise<boolean> {
+  return (
+    (await q.get(
+      'SELECT 1 FROM room_forgotten WHERE user_id = ? AND room_id = ?',
+      userId,
+      roomId,
+    )) !== undefined
+  );
+}

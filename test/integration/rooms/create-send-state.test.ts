@@ -119,6 +119,40 @@ describe('send and state', () => {
     expect(other.json().event_id).not.toBe(a.json().event_id);
   });
 
+  it('a transaction id is scoped by its request: the same id in another room is a new event', async () => {
+    const other = (await create({ preset: 'public_chat' })).json().room_id as string;
+    const body = { msgtype: 'm.text', body: 'same txn' };
+    const a = await s.req('PUT', path('/send/m.room.message/shared'), { token: alice.token, body });
+    const b = await s.req(
+      'PUT',
+      `${V3}/rooms/${encodeURIComponent(other)}/send/m.room.message/shared`,
+      {
+        token: alice.token,
+        body,
+      },
+    );
+    expect(b.statusCode).toBe(200);
+    expect(b.json().event_id).not.toBe(a.json().event_id);
+  });
+
+  it('a redaction sent through /send (v11: redacts in content) takes effect', async () => {
+    const msg = await s.req('PUT', path('/send/m.room.message/to-redact'), {
+      token: alice.token,
+      body: { msgtype: 'm.text', body: 'oops' },
+    });
+    const id = msg.json().event_id as string;
+    const red = await s.req('PUT', path('/send/m.room.redaction/r1'), {
+      token: alice.token,
+      body: { redacts: id },
+    });
+    expect(red.statusCode).toBe(200);
+    const ev = (
+      await s.req('GET', path(`/event/${encodeURIComponent(id)}`), { token: alice.token })
+    ).json();
+    expect(ev.content).toEqual({});
+    expect(ev.unsigned.redacted_because.event_id).toBe(red.json().event_id);
+  });
+
   it('state can be written and read back, as content or as the event', async () => {
     const put = await s.req('PUT', path('/state/m.room.name/'), {
       token: alice.token,

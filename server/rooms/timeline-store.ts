@@ -1,0 +1,166 @@
+import type { Queryable } from '../db/sql.js';
+
+/**
+ * SQL for reading a room's timeline (the events and event_json tables, read-only here) and
+ * for marking events redacted. Only servable events are read: never outliers, never
+ * rejected events.
+ */
+
+/** An event of a room's timeline with its PDU JSON. */
+export interface TimelineRow {
+  stream_ordering: number;
+  event_id: string;
+  room_id: string;
+  type: string;
+  state_key: string | null;
+  sender: string;
+  origin_server_ts: number;
+  state_group: number | null;
+  redacted_by: string | null;
+  json: string;
+}
+
+const SERVABLE = 'e.outlier = 0 AND e.rejected_reason IS NULL';
+const COLUMNS = `e.stream_ordering, e.event_id, e.room_id, e.type, e.state_key, e.sender,
+  e.origin_server_ts, e.state_group, e.redacted_by, j.json`;
+
+/**
+ * Servable events of a room with `after < stream_ordering <= upTo`: the newest first when
+ * `dir` is 'b', the oldest first when 'f'; at most `limit`.
+ */
+export function getTimelineRows(
+  q: Queryable,
+  r: { roomId: string; after: number; upTo: number; dir: 'b' | 'f'; limit: number },
+): Promise<TimelineRow[]> {
+  return q.all<TimelineRow>(
+    `SELECT ${COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
+     WHERE e.room_id = ? AND e.stream_ordering > ? AND e.stream_ordering <= ? AND ${SERVABLE}
+     ORDER BY e.stream_ordering ${r.dir === 'b' ? 'DESC' : 'ASC'} LIMIT ?`,
+    r.roomId,
+    r.after,
+    r.upTo,
+    r.limit,
+  );
+}
+
+/** One servable event of a room, or undefined (unknown, in another room, outlier, rejected). */
+export function getTimelineRow(
+  q: Queryable,
+  roomId: string,
+  eventId: string,
+): Promise<TimelineRow | undefined> {
+  return q.get<TimelineRow>(
+    `SELECT ${COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
+     WHERE e.event_id = ? AND e.room_id = ? AND ${SERVABLE}`,
+    eventId,
+    roomId,
+  );
+}
+
+/** The servable events of a room among `eventIds`, in stream order. */
+export async function getTimelineRowsByIds(
+  q: Queryable,
+  roomId: string,
+  eventIds: readonly string[],
+): Promise<TimelineRow[]> {
+  const out: TimelineRow[] = [];
+  for (let i = 0; i < eventIds.length; i += 500) {
+    const ids = eventIds.slice(i, i + 500);
+    out.push(
+      ...(await q.all<TimelineRow>(
+        `SELECT ${COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
+         WHERE e.event_id IN (${ids.map(() => '?').join(',')}) AND e.room_id = ? AND ${SERVABLE}`,
+        ...ids,
+        roomId,
+      )),
+    );
+  }
+  return out.sort((a, b) => a.stream_ordering - b.stream_ordering);
+}
+
+/** The highest stream ordering of a room's events (0 for none). */
+export async function getRoomMaxStreamOrdering(q: Queryable, roomId: string): Promise<number> {
+  const row = await q.get<{ m: number | null }>(
+    'SELECT MAX(stream_ordering) AS m FROM events WHERE room_id = ?',
+    roomId,
+  );
+  return row?.m ?? 0;
+}
+
+/**
+ * The stream ordering of the user's latest join to the room, or null when they never
+ * joined it (history visibility `shared`: "joined the room at any point after").
+ */
+export async function getLastJoinOrdering(
+  q: Queryable,
+  roomId: string,
+  userId: string,
+): Promise<number | null> {
+  const row = await q.get<{ m: number | null }>(
+    `SELECT MAX(e.stream_ordering) AS m FROM events e JOIN event_json j ON j.event_id = e.event_id
+     WHERE e.room_id = ? AND e.type = 'm.room.member' AND e.state_key = ? AND ${SERVABLE}
+       AND json_extract(j.json, '$.content.membership') = 'join'`,
+    roomId,
+    userId,
+  );
+  return row?.m ?? null;
+}
+
+/**
+ * Servable events of a room by origin_server_ts: from `ts` forwards ('f': ts or later,
+ * oldest first) or backwards ('b': ts or earlier, newest first), skipping the first `offset`.
+ */
+export function getRowsByTimestamp(
+  q: Queryable,
+  r: { roomId: string; ts: number; dir: 'b' | 'f'; offset: number; limit: number },
+): Promise<TimelineRow[]> {
+  const order = r.dir === 'f' ? 'ASC' : 'DESC';
+  return q.all<TimelineRow>(
+    `SELECT ${COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
+     WHERE e.room_id = ? AND e.origin_server_ts ${r.dir === 'f' ? '>=' : '<='} ? AND ${SERVABLE}
+     ORDER BY e.origin_server_ts ${order}, e.stream_ordering ${order} LIMIT ? OFFSET ?`,
+    r.roomId,
+    r.ts,
+    r.limit,
+    r.offset,
+  );
+}
+
+/** The state group of an event (the state after it), or null. */
+export async function getEventStateGroup(q: Queryable, eventId: string): Promise<number | null> {
+  const row = await q.get<{ state_group: number | null }>(
+    'SELECT state_group FROM events WHERE event_id = ?',
+    eventId,
+  );
+  return row?.state_group ?? null;
+}
+
+/** The JSON of the given events, by event id (missing ones left out). */
+export async function getEventJsonMap(
+  q: Queryable,
+  eventIds: readonly string[],
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < eventIds.length; i += 500) {
+    const ids = eventIds.slice(i, i + 500);
+    const rows = await q.all<{ event_id: string; json: string }>(
+      `SELECT event_id, json FROM event_json WHERE event_id IN (${ids.map(() => '?').join(',')})`,
+      ...ids,
+    );
+    for (const r of rows) out.set(r.event_id, r.json);
+  }
+  return out;
+}
+
+/** Marks an event redacted by `redactionId`; the first redaction that applies stays. */
+export async function markRedacted(
+  q: Queryable,
+  eventId: string,
+  redactionId: string,
+): Promise<void> {
+  await q.run(
+    'UPDATE events SET redacted_by = ? WHERE event_id = ? AND redacted_by IS NULL',
+    redactionId,
+    eventId,
+  );
+}

@@ -1,0 +1,105 @@
+import { errors } from '../core/errors.js';
+import type { Ctx } from '../context.js';
+import { referencedEventIds, type Pdu } from '../events/event-format.js';
+import { roomVersion, type RoomVersion } from '../events/room-versions.js';
+import { loadStateGroup } from '../events/state-groups.js';
+import { stateKeyId } from '../events/state-map.js';
+import * as events from '../events/store.js';
+import * as store from './timeline-store.js';
+
+/**
+ * Who may read which events of a room (client-server API, module "Room History
+ * Visibility", "Server behaviour"). The rules look at the room's state *at each event*
+ * (its state group: the state after it):
+ * 1. history_visibility world_readable: allow;
+ * 2. the user's membership was join: allow;
+ * 3. shared, and the user joined the room at any point after the event: allow;
+ * 4. invited, and the user's membership was invite: allow;
+ * 5. otherwise deny.
+ * An unknown or missing history_visibility counts as shared. For m.room.history_visibility
+ * events and the user's own m.room.member events, the state before the event (the state
+ * after its first prev event) may allow it too.
+ */
+
+const KNOWN = new Set(['world_readable', 'shared', 'invited', 'joined']);
+
+/** A room as one user may read it: its version, and the per-event visibility test. */
+export interface RoomView {
+  roomId: string;
+  version: RoomVersion;
+  canSee(row: store.TimelineRow): Promise<boolean>;
+}
+
+/**
+ * Opens a room for reading by `userId`. Throws 404 M_NOT_FOUND for an unknown room and
+ * 403 M_FORBIDDEN unless the user is joined, was joined once (they then read what they
+ * could see before they left) or the room is world_readable now.
+ */
+export async function openRoomView(ctx: Ctx, userId: string, roomId: string): Promise<RoomView> {
+  const room = await events.getRoom(ctx.db, roomId);
+  if (!room) throw errors.notFound(`Unknown room ${roomId}`);
+  const version = roomVersion(room.room_version);
+  if (!version) throw new Error(`room ${roomId} has unknown version ${room.room_version}`);
+  const lastJoin = await lastJoinOrdering(ctx, roomId, userId);
+  if (lastJoin === null) {
+    const hv = await events.getCurrentStateEventJson(
+      ctx.db,
+      roomId,
+      'm.room.history_visibility',
+      '',
+    );
+    const value = hv ? (JSON.parse(hv.json) as Pdu).content.history_visibility : undefined;
+    if (value !== 'world_readable') throw errors.forbidden(`You are not in room ${roomId}`);
+  }
+  return { roomId, version, canSee: visibilityTest(ctx, userId, lastJoin) };
+}
+
+/** Where the user last joined: their current member event when joined, else a scan. */
+async function lastJoinOrdering(ctx: Ctx, roomId: string, userId: string): Promise<number | null> {
+  const current = await events.getCurrentStateEventJson(ctx.db, roomId, 'm.room.member', userId);
+  if (current && (JSON.parse(current.json) as Pdu).content.membership === 'join') {
+    const row = await events.getEventRow(ctx.db, current.event_id);
+    if (row) return row.stream_ordering;
+  }
+  return store.getLastJoinOrdering(ctx.db, roomId, userId);
+}
+
+function visibilityTest(
+  ctx: Ctx,
+  userId: string,
+  lastJoin: number | null,
+): (row: store.TimelineRow) => Promise<boolean> {
+  const contents = new Map<string, Record<string, unknown>>();
+  const content = async (eventId: string): Promise<Record<string, unknown>> => {
+    let c = contents.get(eventId);
+    if (!c) {
+      const json = await events.getEventJson(ctx.db, eventId);
+      c = json ? (JSON.parse(json) as Pdu).content : {};
+      contents.set(eventId, c);
+    }
+    return c;
+  };
+  const stateAllows = async (group: number | null, streamOrdering: number): Promise<boolean> => {
+    if (group === null) return false;
+    const state = await loadStateGroup(ctx, group);
+    const hvId = state.get(stateKeyId('m.room.history_visibility', ''));
+    const hv = hvId ? (await content(hvId)).history_visibility : undefined;
+    const visibility = typeof hv === 'string' && KNOWN.has(hv) ? hv : 'shared';
+    if (visibility === 'world_readable') return true;
+    const memberId = state.get(stateKeyId('m.room.member', userId));
+    const membership = memberId ? (await content(memberId)).membership : 'leave';
+    if (membership === 'join') return true;
+    if (visibility === 'shared' && lastJoin !== null && lastJoin >= streamOrdering) return true;
+    return visibility === 'invited' && membership === 'invite';
+  };
+  return async (row) => {
+    if (await stateAllows(row.state_group, row.stream_ordering)) return true;
+    const beforeCounts =
+      (row.type === 'm.room.history_visibility' && row.state_key === '') ||
+      (row.type === 'm.room.member' && row.state_key === userId);
+    if (!beforeCounts) return false;
+    const prev = referencedEventIds((JSON.parse(row.json) as Pdu).prev_events)[0];
+    if (prev === undefined) return false;
+    return stateAllows(await store.getEventStateGroup(ctx.db, prev), row.stream_ordering);
+  };
+}

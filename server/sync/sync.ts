@@ -1,0 +1,221 @@
+import type { Requester } from '../accounts/requester.js';
+import type { Ctx } from '../context.js';
+import type { Pdu } from '../events/event-format.js';
+import { roomIncluded, type Filter } from './filter.js';
+import {
+  roomSummary,
+  roomTimelineAndState,
+  stateAt,
+  strippedState,
+  type SyncScope,
+} from './sync-rooms.js';
+import * as store from './sync-store.js';
+import { formatStreamToken, parseStreamToken, type StreamToken } from './token.js';
+import { resolveFilterParam } from './user-filters.js';
+
+/**
+ * GET /sync (client-server API, "Syncing"): what changed for a user between `since` and
+ * now, or everything the user should start from (an initial sync). Rooms are sorted into
+ * join / invite / leave / knock by the user's membership at the end of the window, read
+ * from the membership events themselves (so the answer is consistent with `next_batch`).
+ */
+
+export interface SyncRequest {
+  filter?: string | undefined;
+  since?: string | undefined;
+  fullState: boolean;
+  /** Send `state_after` instead of `state` (spec v1.16). */
+  useStateAfter: boolean;
+  /** Long-poll for at most this long when nothing has changed (ms). */
+  timeoutMs: number;
+  /** Aborts a long-poll (the client went away). */
+  signal?: AbortSignal | undefined;
+}
+
+export interface SyncResponse {
+  next_batch: string;
+  rooms: {
+    join: Record<string, unknown>;
+    invite: Record<string, unknown>;
+    leave: Record<string, unknown>;
+    knock: Record<string, unknown>;
+  };
+  account_data: { events: unknown[] };
+  presence: { events: unknown[] };
+  to_device: { events: unknown[] };
+}
+
+/**
+ * A long-poll also wakes this often to look for changes the notifier is not told of
+ * (persist.ts notifies room ids only, so an invite to a room the user is not yet in, or
+ * a room the user just created, is seen at the next slice).
+ */
+const POLL_SLICE_MS = 1000;
+
+/**
+ * Answers a /sync request; with `since` and nothing new, waits on the notifier for the
+ * user and their rooms until `timeoutMs` passes, then answers with an empty delta.
+ * @throws MatrixError 400 M_INVALID_PARAM for a bad `since`, 404 for an unknown filter id.
+ */
+export async function sync(
+  ctx: Ctx,
+  requester: Requester,
+  req: SyncRequest,
+): Promise<SyncResponse> {
+  const since = req.since !== undefined ? parseStreamToken(req.since, 'since') : null;
+  const filter = await resolveFilterParam(ctx, requester.userId, req.filter);
+  const deadline = performance.now() + Math.max(0, req.timeoutMs);
+  for (;;) {
+    const to = await store.getMaxStreamOrdering(ctx.db);
+    const scope: SyncScope = {
+      userId: requester.userId,
+      deviceId: requester.deviceId,
+      filter,
+      useStateAfter: req.useStateAfter,
+    };
+    const { response, watchRooms } = await syncOnce(ctx, scope, {
+      since,
+      fullState: req.fullState,
+      to,
+    });
+    const remaining = deadline - performance.now();
+    if (!since || req.fullState || hasRoomData(response) || remaining <= 0) return response;
+    if (req.signal?.aborted) return response;
+    await waitForChange(ctx, [requester.userId, ...watchRooms], to, remaining, req.signal);
+    if (req.signal?.aborted) return response;
+  }
+}
+
+/**
+ * Waits until one of `keys` is notified, the events stream moves past `seen`, `remaining`
+ * ms pass, or `signal` aborts. Each wait is registered before the position is read again,
+ * so a commit between the answer and the wait is not missed. Timing is real elapsed time,
+ * as the notifier's timers are.
+ */
+async function waitForChange(
+  ctx: Ctx,
+  keys: string[],
+  seen: number,
+  remaining: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const until = performance.now() + remaining;
+  const stop = new AbortController();
+  const onAbort = () => stop.abort();
+  signal?.addEventListener('abort', onAbort, { once: true });
+  try {
+    for (let left = remaining; left > 0; left = until - performance.now()) {
+      const woken = ctx.notifier.wait(keys, Math.min(left, POLL_SLICE_MS), stop.signal);
+      if ((await store.getMaxStreamOrdering(ctx.db)) > seen) stop.abort();
+      if ((await woken) || stop.signal.aborted) return;
+    }
+  } finally {
+    signal?.removeEventListener('abort', onAbort);
+  }
+}
+
+function hasRoomData(r: SyncResponse): boolean {
+  return Object.values(r.rooms).some((section) => Object.keys(section).length > 0);
+}
+
+interface Membership {
+  row: store.SyncEventRow;
+  membership: string;
+}
+
+/** The user's membership in each room at `to` and at `since`. */
+async function membershipsOf(
+  ctx: Ctx,
+  userId: string,
+  since: number | null,
+  to: number,
+): Promise<{
+  now: Map<string, Membership>;
+  atSince: Map<string, Membership>;
+  lastJoin: Map<string, number>;
+}> {
+  const now = new Map<string, Membership>();
+  const atSince = new Map<string, Membership>();
+  const lastJoin = new Map<string, number>();
+  for (const row of await store.getMembershipEventsOfUser(ctx.db, userId, to)) {
+    const membership = String((JSON.parse(row.json) as Pdu).content.membership ?? '');
+    const m = { row, membership };
+    now.set(row.room_id, m);
+    if (since !== null && row.stream_ordering <= since) atSince.set(row.room_id, m);
+    if (membership === 'join' || membership === 'invite')
+      lastJoin.set(row.room_id, row.stream_ordering);
+  }
+  return { now, atSince, lastJoin };
+}
+
+/** One pass: the answer for the window (since, to], and the rooms a long-poll listens on. */
+async function syncOnce(
+  ctx: Ctx,
+  scope: SyncScope,
+  a: { since: StreamToken | null; fullState: boolean; to: number },
+): Promise<{ response: SyncResponse; watchRooms: string[] }> {
+  const since = a.since?.events ?? null;
+  const filter: Filter = scope.filter;
+  const { now, atSince, lastJoin } = await membershipsOf(ctx, scope.userId, since, a.to);
+  const response: SyncResponse = {
+    next_batch: formatStreamToken({ events: a.to }),
+    rooms: { join: {}, invite: {}, leave: {}, knock: {} },
+    account_data: { events: [] },
+    presence: { events: [] },
+    to_device: { events: [] },
+  };
+  const watchRooms: string[] = [];
+  for (const [roomId, m] of now) {
+    if (m.membership !== 'leave' && m.membership !== 'ban') watchRooms.push(roomId);
+    if (!roomIncluded(filter.room, roomId)) continue;
+    const changed = since === null || m.row.stream_ordering > since;
+    const wasJoined = atSince.get(roomId)?.membership === 'join';
+    if (m.membership === 'join') {
+      const fresh = since === null || !wasJoined;
+      const w = {
+        roomId,
+        from: fresh ? 0 : since,
+        to: a.to,
+        fullState: fresh || a.fullState,
+      };
+      const { membersChanged, ...section } = await roomTimelineAndState(ctx, scope, w);
+      const stateCount = (section.state ?? section.state_after)?.events.length ?? 0;
+      if (!w.fullState && !section.timeline.events.length && !stateCount) continue;
+      const summary =
+        w.fullState || membersChanged
+          ? await roomSummary(ctx, scope.userId, await stateAt(ctx, roomId, a.to))
+          : {};
+      response.rooms.join[roomId] = {
+        ...section,
+        ephemeral: { events: [] },
+        account_data: { events: [] },
+        unread_notifications: { notification_count: 0, highlight_count: 0 },
+        summary,
+      };
+    } else if (m.membership === 'invite' && (changed || a.fullState)) {
+      response.rooms.invite[roomId] = {
+        invite_state: { events: await strippedState(ctx, m.row) },
+      };
+    } else if (m.membership === 'knock' && (changed || a.fullState)) {
+      response.rooms.knock[roomId] = {
+        knock_state: { events: await strippedState(ctx, m.row) },
+      };
+    } else if (m.membership === 'leave' || m.membership === 'ban') {
+      const wanted =
+        since === null
+          ? filter.room.includeLeave
+          : changed || (filter.room.includeLeave && a.fullState);
+      if (!wanted) continue;
+      // A room left before `since` shows nothing new; one left since shows what led to it.
+      const from = wasJoined ? since! : Math.max(0, (lastJoin.get(roomId) ?? 1) - 1);
+      const { membersChanged: _, ...section } = await roomTimelineAndState(ctx, scope, {
+        roomId,
+        from,
+        to: m.row.stream_ordering,
+        fullState: !wasJoined || a.fullState,
+      });
+      response.rooms.leave[roomId] = { ...section, account_data: { events: [] } };
+    }
+  }
+  return { response, watchRooms };
+}

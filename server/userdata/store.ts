@@ -1,0 +1,156 @@
+import type { Queryable } from '../db/sql.js';
+
+/**
+ * SQL for account data (global and per room) and read receipts (migration 0004). Each
+ * table is a stream: every change takes `max(stream_id) + 1`, allocated inside the writer
+ * unit that makes it (the single writer runs units one at a time, so positions are dense
+ * and ordered). A replaced row takes a new position, so the maximum never goes back.
+ */
+
+/** The room id of global account data. */
+export const GLOBAL = '';
+
+export interface AccountDataRow {
+  room_id: string;
+  type: string;
+  content_json: string;
+  stream_id: number;
+}
+
+export interface ReceiptRow {
+  room_id: string;
+  receipt_type: string;
+  user_id: string;
+  thread_id: string;
+  event_id: string;
+  ts: number;
+  stream_id: number;
+}
+
+// --- account data
+
+/** The newest position of the account data stream (0 when empty). */
+export async function getAccountDataStreamId(q: Queryable): Promise<number> {
+  const r = await q.get<{ id: number | null }>('SELECT max(stream_id) AS id FROM account_data');
+  return r?.id ?? 0;
+}
+
+/** One account data entry's content JSON (`roomId` '' for global), if set. */
+export async function getAccountData(
+  q: Queryable,
+  userId: string,
+  roomId: string,
+  type: string,
+): Promise<string | undefined> {
+  const r = await q.get<{ content_json: string }>(
+    'SELECT content_json FROM account_data WHERE user_id = ? AND room_id = ? AND type = ?',
+    userId,
+    roomId,
+    type,
+  );
+  return r?.content_json;
+}
+
+/** Sets an account data entry at the next stream position; returns that position. */
+export async function setAccountData(
+  q: Queryable,
+  a: { userId: string; roomId: string; type: string; contentJson: string },
+): Promise<number> {
+  const streamId = (await getAccountDataStreamId(q)) + 1;
+  await q.run(
+    `INSERT INTO account_data (user_id, room_id, type, content_json, stream_id)
+     VALUES (?, ?, ?, ?, ?)
+     ON CONFLICT (user_id, room_id, type)
+     DO UPDATE SET content_json = excluded.content_json, stream_id = excluded.stream_id`,
+    a.userId,
+    a.roomId,
+    a.type,
+    a.contentJson,
+    streamId,
+  );
+  return streamId;
+}
+
+/** A user's account data changed in (since, upTo], global and per room. */
+export function getAccountDataChanges(
+  q: Queryable,
+  userId: string,
+  since: number,
+  upTo: number,
+): Promise<AccountDataRow[]> {
+  return q.all<AccountDataRow>(
+    `SELECT room_id, type, content_json, stream_id FROM account_data
+     WHERE user_id = ? AND stream_id > ? AND stream_id <= ? ORDER BY stream_id`,
+    userId,
+    since,
+    upTo,
+  );
+}
+
+// --- receipts
+
+/** The newest position of the receipts stream (0 when empty). */
+export async function getReceiptStreamId(q: Queryable): Promise<number> {
+  const r = await q.get<{ id: number | null }>('SELECT max(stream_id) AS id FROM receipts');
+  return r?.id ?? 0;
+}
+
+/** The receipt a user has of one type in one thread ('' = unthreaded) of a room, if any. */
+export function getReceipt(
+  q: Queryable,
+  k: { roomId: string; receiptType: string; userId: string; threadId: string },
+): Promise<ReceiptRow | undefined> {
+  return q.get<ReceiptRow>(
+    `SELECT * FROM receipts
+     WHERE room_id = ? AND receipt_type = ? AND user_id = ? AND thread_id = ?`,
+    k.roomId,
+    k.receiptType,
+    k.userId,
+    k.threadId,
+  );
+}
+
+/** Sets (replaces) a receipt at the next stream position; returns that position. */
+export async function setReceipt(
+  q: Queryable,
+  r: {
+    roomId: string;
+    receiptType: string;
+    userId: string;
+    threadId: string;
+    eventId: string;
+    ts: number;
+  },
+): Promise<number> {
+  const streamId = (await getReceiptStreamId(q)) + 1;
+  await q.run(
+    `INSERT INTO receipts (room_id, receipt_type, user_id, thread_id, event_id, ts, stream_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?)
+     ON CONFLICT (room_id, receipt_type, user_id, thread_id)
+     DO UPDATE SET event_id = excluded.event_id, ts = excluded.ts, stream_id = excluded.stream_id`,
+    r.roomId,
+    r.receiptType,
+    r.userId,
+    r.threadId,
+    r.eventId,
+    r.ts,
+    streamId,
+  );
+  return streamId;
+}
+
+/** The receipts of one room changed in (since, upTo]. */
+export function getReceiptChanges(
+  q: Queryable,
+  roomId: string,
+  since: number,
+  upTo: number,
+): Promise<ReceiptRow[]> {
+  return q.all<ReceiptRow>(
+    `SELECT * FROM receipts WHERE room_id = ? AND stream_id > ? AND stream_id <= ?
+     ORDER BY stream_id`,
+    roomId,
+    since,
+    upTo,
+  );
+}

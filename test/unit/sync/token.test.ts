@@ -1,0 +1,41 @@
+import { describe, expect, it } from 'vitest';
+import { MatrixError } from '../../../server/core/errors.js';
+import { formatStreamToken, parseStreamToken } from '../../../server/sync/token.js';
+
+describe('sync tokens', () => {
+  it.each([
+    ['s0', 0],
+    ['s1', 1],
+    ['s12345', 12345],
+  ])('%s reads as events position %i and formats back', (raw, events) => {
+    expect(parseStreamToken(raw)).toEqual({ events });
+    expect(formatStreamToken(parseStreamToken(raw))).toBe(raw);
+  });
+
+  it.each([
+    '',
+    's',
+    '12',
+    'S12',
+    's-1',
+    's01',
+    's1.5',
+    's1_2',
+    's1_',
+    't1-2',
+    ' s1',
+    's1 ',
+    's99999999999999999',
+    's1e5',
+  ])('rejects %j with 400 M_INVALID_PARAM', (raw) => {
+    let err: unknown;
+    try {
+      parseStreamToken(raw);
+    } catch (e) {
+      err = e;
+    }
+    expect(err).toBeInstanceOf(MatrixError);
+    expect((err as MatrixError).errcode).toBe('M_INVALID_PARAM');
+    expect((err as MatrixError).status).toBe(400);
+  });
+});
