@@ -50,8 +50,8 @@ export function createHttpApp(ctx: Ctx, routes: Route[]): HttpApp {
   let closing = false;
   let inFlight = 0;
   let drained: (() => void) | null = null;
-  // One controller per request in flight: aborted when its client goes away, or when the
-  // server closes, so that long-polls end at once instead of holding shutdown.
+  // The abort controllers of requests in flight that asked for one (long-polls): aborted
+  // when the server closes, so that they end at once instead of holding shutdown.
   const aborts = new Set<AbortController>();
 
   async function dispatch(req: IncomingMessage, res: ServerResponse): Promise<void> {
@@ -70,25 +70,14 @@ export function createHttpApp(ctx: Ctx, routes: Route[]): HttpApp {
         req.headers['content-length'] !== undefined ||
         req.headers['transfer-encoding'] !== undefined;
       const body = hasBody ? await readJsonBody(req, route.bodyLimit) : undefined;
-      const abort = new AbortController();
-      aborts.add(abort);
-      const onClose = () => {
-        if (!res.writableFinished) abort.abort();
-      };
-      res.once('close', onClose);
-      let out: unknown;
-      try {
-        out = await route.run(ctx, {
-          req,
-          body,
-          query: parseQuery(q === -1 ? '' : url.slice(q + 1)),
-          params: found.params,
-          signal: abort.signal,
-        });
-      } finally {
-        aborts.delete(abort);
-        res.off('close', onClose);
-      }
+      const out = await route.run(ctx, {
+        req,
+        res,
+        aborts,
+        body,
+        query: parseQuery(q === -1 ? '' : url.slice(q + 1)),
+        params: found.params,
+      });
       if (out instanceof Reply) await send(req, res, out.status, out.body, out.headers);
       else await send(req, res, 200, out);
     } catch (err) {
