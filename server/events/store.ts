@@ -86,6 +86,23 @@ export function getEventRow(q: Queryable, eventId: string): Promise<EventRow | u
   return q.get<EventRow>('SELECT * FROM events WHERE event_id = ?', eventId);
 }
 
+/** The JSON of events by id (any order; missing ids are left out), 500 ids a query. */
+export async function getEventJsonMany(
+  q: Queryable,
+  eventIds: readonly string[],
+): Promise<Map<string, string>> {
+  const out = new Map<string, string>();
+  for (let i = 0; i < eventIds.length; i += 500) {
+    const chunk = eventIds.slice(i, i + 500);
+    const rows = await q.all<{ event_id: string; json: string }>(
+      `SELECT event_id, json FROM event_json WHERE event_id IN (${chunk.map(() => '?').join(',')})`,
+      ...chunk,
+    );
+    for (const r of rows) out.set(r.event_id, r.json);
+  }
+  return out;
+}
+
 export async function getEventJson(q: Queryable, eventId: string): Promise<string | undefined> {
   return (await q.get<{ json: string }>('SELECT json FROM event_json WHERE event_id = ?', eventId))
     ?.json;

@@ -374,7 +374,7 @@ async function memberEventsAt(
   const ids = [...state]
     .filter(([key]) => splitStateKeyId(key)[0] === 'm.room.member')
     .map(([, id]) => id);
-  const json = await timelineStore.getEventJsonMap(ctx.db, ids);
+  const json = await events.getEventJsonMany(ctx.db, ids);
   return ids.flatMap((id) => (json.has(id) ? [{ event_id: id, json: json.get(id)! }] : []));
 }
 

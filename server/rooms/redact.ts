@@ -110,7 +110,7 @@ async function hasRedactPower(
     const id = state.get(stateKeyId(t, ''));
     return id ? [id] : [];
   });
-  const loaded = await store.getEventJsonMap(ctx.db, ids);
+  const loaded = await events.getEventJsonMany(ctx.db, ids);
   const byType = new Map<string, AuthEvent>();
   for (const json of loaded.values()) {
     const e = JSON.parse(json) as AuthEvent;

@@ -5,6 +5,7 @@ import { redactEvent } from '../events/redaction.js';
 import type { RoomVersion } from '../events/room-versions.js';
 import { loadStateGroup } from '../events/state-groups.js';
 import { stateKeyId } from '../events/state-map.js';
+import * as events from '../events/store.js';
 import * as store from './timeline-store.js';
 
 /**
@@ -19,7 +20,7 @@ export async function serveEvents(
 ): Promise<ClientEvent[]> {
   const redactionIds = rows.flatMap((r) => (r.redacted_by ? [r.redacted_by] : []));
   const redactions = redactionIds.length
-    ? await store.getEventJsonMap(ctx.db, redactionIds)
+    ? await events.getEventJsonMany(ctx.db, redactionIds)
     : new Map<string, string>();
   const now = ctx.clock.now();
   const out: ClientEvent[] = [];

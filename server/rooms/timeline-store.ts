@@ -135,23 +135,6 @@ export async function getEventStateGroup(q: Queryable, eventId: string): Promise
   return row?.state_group ?? null;
 }
 
-/** The JSON of the given events, by event id (missing ones left out). */
-export async function getEventJsonMap(
-  q: Queryable,
-  eventIds: readonly string[],
-): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (let i = 0; i < eventIds.length; i += 500) {
-    const ids = eventIds.slice(i, i + 500);
-    const rows = await q.all<{ event_id: string; json: string }>(
-      `SELECT event_id, json FROM event_json WHERE event_id IN (${ids.map(() => '?').join(',')})`,
-      ...ids,
-    );
-    for (const r of rows) out.set(r.event_id, r.json);
-  }
-  return out;
-}
-
 /** Marks an event redacted by `redactionId`; the first redaction that applies stays. */
 export async function markRedacted(
   q: Queryable,

@@ -3,7 +3,7 @@ import { MatrixError } from '../core/errors.js';
 import type { ClientEvent } from '../events/client-event.js';
 import type { Pdu } from '../events/event-format.js';
 import { roomVersion, type RoomVersion } from '../events/room-versions.js';
-import { getRoom } from '../events/store.js';
+import * as eventStore from '../events/store.js';
 import { serveEvents } from '../rooms/serve-events.js';
 import { openRoomView } from '../rooms/visibility.js';
 import { loadStateGroup } from '../events/state-groups.js';
@@ -147,7 +147,7 @@ async function roomView(ctx: Ctx, userId: string, roomId: string): Promise<View>
     return await openRoomView(ctx, userId, roomId);
   } catch (e) {
     if (!(e instanceof MatrixError) || e.errcode !== 'M_FORBIDDEN') throw e;
-    const room = await getRoom(ctx.db, roomId);
+    const room = await eventStore.getRoom(ctx.db, roomId);
     const version = room ? roomVersion(room.room_version) : undefined;
     if (!version) throw e;
     return {
@@ -202,7 +202,7 @@ export async function roomSummary(
   state: StateMap,
 ): Promise<Record<string, unknown>> {
   const memberIds = [...state].filter(([k]) => k.startsWith(MEMBER_PREFIX)).map(([, id]) => id);
-  const json = await store.getEventJsonMany(ctx.db, memberIds);
+  const json = await eventStore.getEventJsonMany(ctx.db, memberIds);
   let joined = 0;
   let invited = 0;
   const heroes: string[] = [];
@@ -249,7 +249,7 @@ export async function strippedState(
     ...STRIPPED_TYPES.map((t) => state.get(stateKeyId(t, ''))),
     state.get(stateKeyId('m.room.member', pdu.sender)),
   ].filter((id): id is string => id !== undefined && id !== membership.event_id);
-  const json = await store.getEventJsonMany(ctx.db, ids);
+  const json = await eventStore.getEventJsonMany(ctx.db, ids);
   const events = [...ids.map((id) => JSON.parse(json.get(id) ?? 'null') as Pdu | null), pdu];
   return events
     .filter((e): e is Pdu => e !== null)

@@ -101,23 +101,6 @@ export async function getEventRowsByIds(
   return out.sort((a, b) => a.stream_ordering - b.stream_ordering);
 }
 
-/** The JSON of events by id (any order; missing ids are left out). */
-export async function getEventJsonMany(
-  q: Queryable,
-  eventIds: readonly string[],
-): Promise<Map<string, string>> {
-  const out = new Map<string, string>();
-  for (let i = 0; i < eventIds.length; i += 500) {
-    const chunk = eventIds.slice(i, i + 500);
-    const rows = await q.all<{ event_id: string; json: string }>(
-      `SELECT event_id, json FROM event_json WHERE event_id IN (${chunk.map(() => '?').join(',')})`,
-      ...chunk,
-    );
-    for (const r of rows) out.set(r.event_id, r.json);
-  }
-  return out;
-}
-
 /** The client transaction ids of those of `eventIds` that this user's device sent. */
 export async function getTxnIdsOfDevice(
   q: Queryable,
