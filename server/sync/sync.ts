@@ -1,7 +1,17 @@
 import type { Requester } from '../accounts/requester.js';
 import type { Ctx } from '../context.js';
 import type { Pdu } from '../events/event-format.js';
-import { roomIncluded, type Filter } from './filter.js';
+import { getAccountDataSince, type AccountDataEvent } from '../userdata/account-data.js';
+import { getReceiptsSince } from '../userdata/receipts.js';
+import { getTypingSince } from '../userdata/typing.js';
+import {
+  eventMatchesFilter,
+  roomIncluded,
+  type EventFilter,
+  type Filter,
+  type FilterableEvent,
+  type RoomEventFilter,
+} from './filter.js';
 import {
   roomSummary,
   roomTimelineAndState,
@@ -79,7 +89,7 @@ export async function sync(
       to,
     });
     const remaining = deadline - performance.now();
-    if (!since || req.fullState || hasRoomData(response) || remaining <= 0) return response;
+    if (!since || req.fullState || hasData(response) || remaining <= 0) return response;
     if (req.signal?.aborted) return response;
     await waitForChange(ctx, [requester.userId, ...watchRooms], to, remaining, req.signal);
     if (req.signal?.aborted) return response;
@@ -114,8 +124,71 @@ async function waitForChange(
   }
 }
 
-function hasRoomData(r: SyncResponse): boolean {
-  return Object.values(r.rooms).some((section) => Object.keys(section).length > 0);
+function hasData(r: SyncResponse): boolean {
+  return (
+    r.account_data.events.length > 0 ||
+    Object.values(r.rooms).some((section) => Object.keys(section).length > 0)
+  );
+}
+
+/** The events of `events` that pass a filter section, the first `limit` of them if it has one. */
+function filterEvents<T extends FilterableEvent>(
+  events: readonly T[],
+  filter: EventFilter & Partial<Pick<RoomEventFilter, 'rooms' | 'notRooms'>>,
+): T[] {
+  const kept = events.filter((e) => eventMatchesFilter(e, filter));
+  return filter.limit === null ? kept : kept.slice(0, filter.limit);
+}
+
+/** The user's own data since the token: account data, and the receipts and typing of rooms. */
+interface UserData {
+  streams: { account_data: number; receipts: number; typing: number };
+  global: AccountDataEvent[];
+  roomAccountData: Record<string, AccountDataEvent[]>;
+  ephemeral: Map<string, { type: string; content: unknown }[]>;
+}
+
+/**
+ * Reads the account data, receipt and typing streams after the positions of `since` (all
+ * of them on an initial sync). A room joined since the token (`fresh`) gets its receipts and
+ * typing users from the start, as on an initial sync. A typing position above the current
+ * one is from before a restart and reads as 0 (server/userdata/typing.ts).
+ */
+async function userDataSince(
+  ctx: Ctx,
+  userId: string,
+  since: StreamToken | null,
+  rooms: { ongoing: string[]; fresh: string[] },
+): Promise<UserData> {
+  const account = await getAccountDataSince(ctx, userId, since?.account_data ?? 0);
+  const receipts = await getReceiptsSince(ctx, rooms.ongoing, since?.receipts ?? 0, userId);
+  const freshReceipts = rooms.fresh.length
+    ? (await getReceiptsSince(ctx, rooms.fresh, 0, userId)).rooms
+    : {};
+  const typing = getTypingSince(ctx, rooms.ongoing, since?.typing ?? 0);
+  const freshTyping = rooms.fresh.length ? getTypingSince(ctx, rooms.fresh, 0).rooms : {};
+  const ephemeral = new Map<string, { type: string; content: unknown }[]>();
+  const add = (roomId: string, type: string, content: unknown) => {
+    const list = ephemeral.get(roomId) ?? [];
+    list.push({ type, content });
+    ephemeral.set(roomId, list);
+  };
+  for (const [roomId, content] of Object.entries({ ...receipts.rooms, ...freshReceipts })) {
+    add(roomId, 'm.receipt', content);
+  }
+  for (const [roomId, content] of Object.entries({ ...typing.rooms, ...freshTyping })) {
+    add(roomId, 'm.typing', content);
+  }
+  return {
+    streams: {
+      account_data: account.streamId,
+      receipts: receipts.streamId,
+      typing: typing.streamId,
+    },
+    global: account.global,
+    roomAccountData: account.rooms,
+    ephemeral,
+  };
 }
 
 interface Membership {
@@ -157,10 +230,17 @@ async function syncOnce(
   const since = a.since?.events ?? null;
   const filter: Filter = scope.filter;
   const { now, atSince, lastJoin } = await membershipsOf(ctx, scope.userId, since, a.to);
+  const joined = { ongoing: [] as string[], fresh: [] as string[] };
+  for (const [roomId, m] of now) {
+    if (m.membership !== 'join' || !roomIncluded(filter.room, roomId)) continue;
+    const fresh = since === null || atSince.get(roomId)?.membership !== 'join';
+    (fresh && since !== null ? joined.fresh : joined.ongoing).push(roomId);
+  }
+  const userData = await userDataSince(ctx, scope.userId, a.since, joined);
   const response: SyncResponse = {
-    next_batch: formatStreamToken({ events: a.to }),
+    next_batch: formatStreamToken({ events: a.to, ...userData.streams }),
     rooms: { join: {}, invite: {}, leave: {}, knock: {} },
-    account_data: { events: [] },
+    account_data: { events: filterEvents(userData.global, filter.accountData) },
     presence: { events: [] },
     to_device: { events: [] },
   };
@@ -180,15 +260,24 @@ async function syncOnce(
       };
       const { membersChanged, ...section } = await roomTimelineAndState(ctx, scope, w);
       const stateCount = (section.state ?? section.state_after)?.events.length ?? 0;
-      if (!w.fullState && !section.timeline.events.length && !stateCount) continue;
+      const ephemeral = filterEvents(
+        (userData.ephemeral.get(roomId) ?? []).map((e) => ({ ...e, room_id: roomId })),
+        filter.room.ephemeral,
+      ).map(({ type, content }) => ({ type, content }));
+      const accountData = filterEvents(
+        (userData.roomAccountData[roomId] ?? []).map((e) => ({ ...e, room_id: roomId })),
+        filter.room.accountData,
+      ).map(({ type, content }) => ({ type, content }));
+      const quiet = !section.timeline.events.length && !stateCount;
+      if (!w.fullState && quiet && !ephemeral.length && !accountData.length) continue;
       const summary =
         w.fullState || membersChanged
           ? await roomSummary(ctx, scope.userId, await stateAt(ctx, roomId, a.to))
           : {};
       response.rooms.join[roomId] = {
         ...section,
-        ephemeral: { events: [] },
-        account_data: { events: [] },
+        ephemeral: { events: ephemeral },
+        account_data: { events: accountData },
         unread_notifications: { notification_count: 0, highlight_count: 0 },
         summary,
       };

@@ -2,26 +2,31 @@ import { errors } from '../core/errors.js';
 
 /**
  * Sync tokens (client-server API, "Syncing": `since` / `next_batch`): an opaque string of
- * database stream positions, so a token survives restarts. Today it holds the events stream
- * only — `s<events>` — and grows one `_<position>` per stream as the streams arrive
- * (`s<events>_<receipts>_<account_data>_...`, docs/events-design.md). A token that lacks the
- * later streams reads them as 0, so tokens issued before a stream existed stay valid.
+ * stream positions: `s<events>_<account_data>_<receipts>_<typing>`, growing one
+ * `_<position>` per stream as streams arrive (docs/events-design.md). A token that lacks the
+ * later streams reads them as 0, so tokens issued before a stream existed (`s<events>`) stay
+ * valid; trailing zero positions are left off when formatting. The typing position is held in
+ * memory only and restarts at 0 with the server (server/userdata/typing.ts).
  *
  * The same `s<position>` form is a pagination token for /messages: "between the event at
  * `position` and the next one".
  */
 
 /** The streams a token holds, in token order. New streams are appended, never reordered. */
-export const STREAMS = ['events'] as const;
+export const STREAMS = ['events', 'account_data', 'receipts', 'typing'] as const;
 
 export type StreamName = (typeof STREAMS)[number];
 export type StreamToken = Record<StreamName, number>;
 
 const TOKEN_RE = /^s(0|[1-9]\d{0,15})((?:_(?:0|[1-9]\d{0,15}))*)$/;
 
-/** Formats positions as a token. */
-export function formatStreamToken(token: StreamToken): string {
-  return `s${STREAMS.map((s) => token[s]).join('_')}`;
+/** Formats positions as a token; absent and trailing zero positions are left off. */
+export function formatStreamToken(
+  token: Pick<StreamToken, 'events'> & Partial<StreamToken>,
+): string {
+  const parts = STREAMS.map((s) => token[s] ?? 0);
+  while (parts.length > 1 && parts[parts.length - 1] === 0) parts.pop();
+  return `s${parts.join('_')}`;
 }
 
 /**

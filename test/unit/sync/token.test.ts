@@ -8,8 +8,16 @@ describe('sync tokens', () => {
     ['s1', 1],
     ['s12345', 12345],
   ])('%s reads as events position %i and formats back', (raw, events) => {
-    expect(parseStreamToken(raw)).toEqual({ events });
+    expect(parseStreamToken(raw)).toEqual({ events, account_data: 0, receipts: 0, typing: 0 });
     expect(formatStreamToken(parseStreamToken(raw))).toBe(raw);
+  });
+
+  it('reads and formats every stream position', () => {
+    const token = { events: 5, account_data: 2, receipts: 0, typing: 7 };
+    expect(parseStreamToken('s5_2_0_7')).toEqual(token);
+    expect(formatStreamToken(token)).toBe('s5_2_0_7');
+    expect(parseStreamToken('s5_2')).toEqual({ ...token, typing: 0 });
+    expect(formatStreamToken({ events: 5, account_data: 2, receipts: 0, typing: 0 })).toBe('s5_2');
   });
 
   it.each([
@@ -20,7 +28,8 @@ describe('sync tokens', () => {
     's-1',
     's01',
     's1.5',
-    's1_2',
+    's1_2_3_4_5',
+    's1_02',
     's1_',
     't1-2',
     ' s1',
