@@ -5,6 +5,7 @@ import { discoveryRoutes } from './discovery/routes/index.js';
 import { createHttpApp, type HttpApp } from './http/http-app.js';
 import type { Route } from './http/route.js';
 import { directoryRoutes } from './rooms/routes/directory.js';
+import { pushRoutes } from './push/routes.js';
 import { roomsRoutes } from './rooms/routes/index.js';
 import { membershipRoutes } from './rooms/routes/membership.js';
 import { timelineRoutes } from './rooms/routes/timeline.js';
@@ -23,6 +24,7 @@ export const ALL_ROUTES: Route[] = [
   ...directoryRoutes,
   ...userdataRoutes,
   ...syncRoutes,
+  ...pushRoutes,
   ...webuiRoutes,
 ];
 

@@ -38,9 +38,6 @@ async function startedClient(username: string): Promise<sdk.MatrixClient> {
     deviceId: session.deviceId,
   });
   clients.push(c);
-  // /pushrules is not served yet, and the SDK retries it forever before its first sync;
-  // until it is, the client starts with no push rules. Remove once /pushrules exists.
-  c.getPushRules = () => Promise.resolve({ global: {} } as sdk.IPushRules);
   const prepared = new Promise<void>((resolve, reject) => {
     c.on(sdk.ClientEvent.Sync, (state, _prev, data) => {
       if (state === sdk.SyncState.Prepared) resolve();
