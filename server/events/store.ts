@@ -25,6 +25,28 @@ export interface EventRow {
   state_group: number | null;
 }
 
+// --- served events: what the client API reads (never outliers, never rejected events)
+
+/** An event row with its PDU JSON, as the timeline and /sync read them. */
+export interface ServedEventRow {
+  stream_ordering: number;
+  event_id: string;
+  room_id: string;
+  type: string;
+  state_key: string | null;
+  sender: string;
+  origin_server_ts: number;
+  state_group: number | null;
+  redacted_by: string | null;
+  json: string;
+}
+
+/** The SQL condition (on `events e`) for events a client may be served. */
+export const SERVED_EVENT = 'e.outlier = 0 AND e.rejected_reason IS NULL';
+/** The columns of a ServedEventRow, from `events e JOIN event_json j`. */
+export const SERVED_EVENT_COLUMNS = `e.stream_ordering, e.event_id, e.room_id, e.type, e.state_key, e.sender,
+  e.origin_server_ts, e.state_group, e.redacted_by, j.json`;
+
 // --- rooms
 
 export async function insertRoom(

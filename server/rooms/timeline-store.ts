@@ -1,4 +1,5 @@
 import type { Queryable } from '../db/sql.js';
+import { SERVED_EVENT, SERVED_EVENT_COLUMNS, type ServedEventRow } from '../events/store.js';
 
 /**
  * SQL for reading a room's timeline (the events and event_json tables, read-only here) and
@@ -7,22 +8,7 @@ import type { Queryable } from '../db/sql.js';
  */
 
 /** An event of a room's timeline with its PDU JSON. */
-export interface TimelineRow {
-  stream_ordering: number;
-  event_id: string;
-  room_id: string;
-  type: string;
-  state_key: string | null;
-  sender: string;
-  origin_server_ts: number;
-  state_group: number | null;
-  redacted_by: string | null;
-  json: string;
-}
-
-const SERVABLE = 'e.outlier = 0 AND e.rejected_reason IS NULL';
-const COLUMNS = `e.stream_ordering, e.event_id, e.room_id, e.type, e.state_key, e.sender,
-  e.origin_server_ts, e.state_group, e.redacted_by, j.json`;
+export type TimelineRow = ServedEventRow;
 
 /**
  * Servable events of a room with `after < stream_ordering <= upTo`: the newest first when
@@ -33,8 +19,8 @@ export function getTimelineRows(
   r: { roomId: string; after: number; upTo: number; dir: 'b' | 'f'; limit: number },
 ): Promise<TimelineRow[]> {
   return q.all<TimelineRow>(
-    `SELECT ${COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
-     WHERE e.room_id = ? AND e.stream_ordering > ? AND e.stream_ordering <= ? AND ${SERVABLE}
+    `SELECT ${SERVED_EVENT_COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
+     WHERE e.room_id = ? AND e.stream_ordering > ? AND e.stream_ordering <= ? AND ${SERVED_EVENT}
      ORDER BY e.stream_ordering ${r.dir === 'b' ? 'DESC' : 'ASC'} LIMIT ?`,
     r.roomId,
     r.after,
@@ -50,8 +36,8 @@ export function getTimelineRow(
   eventId: string,
 ): Promise<TimelineRow | undefined> {
   return q.get<TimelineRow>(
-    `SELECT ${COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
-     WHERE e.event_id = ? AND e.room_id = ? AND ${SERVABLE}`,
+    `SELECT ${SERVED_EVENT_COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
+     WHERE e.event_id = ? AND e.room_id = ? AND ${SERVED_EVENT}`,
     eventId,
     roomId,
   );
@@ -68,8 +54,8 @@ export async function getTimelineRowsByIds(
     const ids = eventIds.slice(i, i + 500);
     out.push(
       ...(await q.all<TimelineRow>(
-        `SELECT ${COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
-         WHERE e.event_id IN (${ids.map(() => '?').join(',')}) AND e.room_id = ? AND ${SERVABLE}`,
+        `SELECT ${SERVED_EVENT_COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
+         WHERE e.event_id IN (${ids.map(() => '?').join(',')}) AND e.room_id = ? AND ${SERVED_EVENT}`,
         ...ids,
         roomId,
       )),
@@ -98,7 +84,7 @@ export async function getLastJoinOrdering(
 ): Promise<number | null> {
   const row = await q.get<{ m: number | null }>(
     `SELECT MAX(e.stream_ordering) AS m FROM events e JOIN event_json j ON j.event_id = e.event_id
-     WHERE e.room_id = ? AND e.type = 'm.room.member' AND e.state_key = ? AND ${SERVABLE}
+     WHERE e.room_id = ? AND e.type = 'm.room.member' AND e.state_key = ? AND ${SERVED_EVENT}
        AND json_extract(j.json, '$.content.membership') = 'join'`,
     roomId,
     userId,
@@ -116,8 +102,8 @@ export function getRowsByTimestamp(
 ): Promise<TimelineRow[]> {
   const order = r.dir === 'f' ? 'ASC' : 'DESC';
   return q.all<TimelineRow>(
-    `SELECT ${COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
-     WHERE e.room_id = ? AND e.origin_server_ts ${r.dir === 'f' ? '>=' : '<='} ? AND ${SERVABLE}
+    `SELECT ${SERVED_EVENT_COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
+     WHERE e.room_id = ? AND e.origin_server_ts ${r.dir === 'f' ? '>=' : '<='} ? AND ${SERVED_EVENT}
      ORDER BY e.origin_server_ts ${order}, e.stream_ordering ${order} LIMIT ? OFFSET ?`,
     r.roomId,
     r.ts,

@@ -1,27 +1,13 @@
 import type { Queryable } from '../db/sql.js';
+import { SERVED_EVENT, SERVED_EVENT_COLUMNS, type ServedEventRow } from '../events/store.js';
 
 /**
- * The reads /sync makes of the events tables. They belong with server/events/store.ts (the
- * owner of those tables) and move there once that file is free to change; only served
+ * The reads /sync makes of the events tables (the row shape and the served-event condition
+ * come from server/events/store.ts, the owner of those tables); only served
  * events count (no outliers, no rejected events).
  */
 
-export interface SyncEventRow {
-  stream_ordering: number;
-  event_id: string;
-  room_id: string;
-  type: string;
-  state_key: string | null;
-  sender: string;
-  origin_server_ts: number;
-  state_group: number | null;
-  redacted_by: string | null;
-  json: string;
-}
-
-const SERVED = 'e.outlier = 0 AND e.rejected_reason IS NULL';
-const COLUMNS = `e.stream_ordering, e.event_id, e.room_id, e.type, e.state_key, e.sender,
-  e.origin_server_ts, e.state_group, e.redacted_by, j.json`;
+export type SyncEventRow = ServedEventRow;
 
 /** The position of the newest event: the events part of the next sync token. */
 export async function getMaxStreamOrdering(q: Queryable): Promise<number> {
@@ -38,8 +24,8 @@ export function getMembershipEventsOfUser(
   upTo: number,
 ): Promise<SyncEventRow[]> {
   return q.all<SyncEventRow>(
-    `SELECT ${COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
-     WHERE e.type = 'm.room.member' AND e.state_key = ? AND e.stream_ordering <= ? AND ${SERVED}
+    `SELECT ${SERVED_EVENT_COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
+     WHERE e.type = 'm.room.member' AND e.state_key = ? AND e.stream_ordering <= ? AND ${SERVED_EVENT}
      ORDER BY e.stream_ordering`,
     userId,
     upTo,
@@ -55,8 +41,8 @@ export function getRoomEventsBackwards(
   limit: number,
 ): Promise<SyncEventRow[]> {
   return q.all<SyncEventRow>(
-    `SELECT ${COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
-     WHERE e.room_id = ? AND e.stream_ordering > ? AND e.stream_ordering <= ? AND ${SERVED}
+    `SELECT ${SERVED_EVENT_COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
+     WHERE e.room_id = ? AND e.stream_ordering > ? AND e.stream_ordering <= ? AND ${SERVED_EVENT}
      ORDER BY e.stream_ordering DESC LIMIT ?`,
     roomId,
     after,
@@ -74,7 +60,7 @@ export async function getStateGroupAt(
   return (
     await q.get<{ state_group: number }>(
       `SELECT e.state_group FROM events e
-       WHERE e.room_id = ? AND e.stream_ordering <= ? AND e.state_group IS NOT NULL AND ${SERVED}
+       WHERE e.room_id = ? AND e.stream_ordering <= ? AND e.state_group IS NOT NULL AND ${SERVED_EVENT}
        ORDER BY e.stream_ordering DESC LIMIT 1`,
       roomId,
       upTo,
@@ -92,8 +78,8 @@ export async function getEventRowsByIds(
     const chunk = eventIds.slice(i, i + 500);
     out.push(
       ...(await q.all<SyncEventRow>(
-        `SELECT ${COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
-         WHERE e.event_id IN (${chunk.map(() => '?').join(',')}) AND ${SERVED}`,
+        `SELECT ${SERVED_EVENT_COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
+         WHERE e.event_id IN (${chunk.map(() => '?').join(',')}) AND ${SERVED_EVENT}`,
         ...chunk,
       )),
     );

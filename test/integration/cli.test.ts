@@ -34,8 +34,8 @@ afterAll(async () => {
   if (tmp) rmSync(tmp, { recursive: true, force: true });
 });
 
-/** Generates a config in a fresh folder and returns its path. */
-async function generate(name: string): Promise<string> {
+/** Generates a config in a fresh folder; returns its path and what the command printed. */
+async function generateWithOutput(name: string): Promise<{ configPath: string; stdout: string }> {
   const configPath = join(tmp, name, 'homeserver.yaml');
   const r = await runHearth([
     'generate-config',
@@ -47,7 +47,12 @@ async function generate(name: string): Promise<string> {
     '0',
   ]);
   expect(r.code, r.stderr).toBe(0);
-  return configPath;
+  return { configPath, stdout: r.stdout };
+}
+
+/** Generates a config in a fresh folder and returns its path. */
+async function generate(name: string): Promise<string> {
+  return (await generateWithOutput(name)).configPath;
 }
 
 /** Rewrites keys of a YAML config file. */
@@ -66,17 +71,8 @@ describe('hearth generate-config', () => {
   let configPath: string;
 
   test('writes homeserver.yaml and a signing key', async () => {
-    configPath = join(tmp, 'gen', 'homeserver.yaml');
-    const r = await runHearth([
-      'generate-config',
-      '--server-name',
-      'example.test',
-      '--config-path',
-      configPath,
-      '--port',
-      '0',
-    ]);
-    expect(r.code, r.stderr).toBe(0);
+    const r = await generateWithOutput('gen');
+    configPath = r.configPath;
     expect(r.stdout).toContain(`Wrote ${configPath}`);
 
     const c = parse(readFileSync(configPath, 'utf8')) as Record<string, unknown> & {

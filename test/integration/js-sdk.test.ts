@@ -1,4 +1,5 @@
 import * as sdk from 'matrix-js-sdk';
+import { quietSdkLogger as quiet } from '../helpers/js-sdk.js';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { computeRegistrationMac } from '../../server/accounts/shared-secret.js';
 import { listenTestServer, type ListeningTestServer } from '../helpers/listen.js';
@@ -9,16 +10,6 @@ import { listenTestServer, type ListeningTestServer } from '../helpers/listen.js
  */
 
 const PW = 'correct horse battery staple';
-
-/** Keeps the SDK's request log out of the test output. */
-const quiet: NonNullable<sdk.ICreateClientOpts['logger']> = {
-  trace: () => {},
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-  getChild: () => quiet,
-};
 
 let s: ListeningTestServer;
 const clients: sdk.MatrixClient[] = [];

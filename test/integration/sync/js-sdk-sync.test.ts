@@ -1,4 +1,5 @@
 import * as sdk from 'matrix-js-sdk';
+import { quietSdkLogger as quiet } from '../../helpers/js-sdk.js';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { listenTestServer, type ListeningTestServer } from '../../helpers/listen.js';
 
@@ -6,15 +7,6 @@ import { listenTestServer, type ListeningTestServer } from '../../helpers/listen
  * matrix-js-sdk 36, unmodified, syncing against a real listening Hearth: two clients start,
  * share a room and each sees the other's messages arrive through /sync on its Room timeline.
  */
-
-const quiet: NonNullable<sdk.ICreateClientOpts['logger']> = {
-  trace: () => {},
-  debug: () => {},
-  info: () => {},
-  warn: () => {},
-  error: () => {},
-  getChild: () => quiet,
-};
 
 let s: ListeningTestServer;
 const clients: sdk.MatrixClient[] = [];
