@@ -13,6 +13,13 @@ import type { Queryable } from './db/sql.js';
 import { openSqlite, sqliteQueryable } from './db/sqlite.js';
 import { Writer } from './db/writer.js';
 import type { Requester } from './accounts/requester.js';
+import type { EventHook } from './events/event-hooks.js';
+
+/**
+ * What other domains write beside each persisted event, in the event's own transaction
+ * (server/events/event-hooks.ts). Listed here, at the composition root.
+ */
+const EVENT_HOOKS: EventHook[] = [];
 
 /** The in-memory caches; each is bounded and scaled by the cache factors of the config. */
 export interface Caches {
@@ -46,6 +53,8 @@ export interface Ctx {
   roomQueue: KeyedQueue;
   /** Wakes long-polling /sync requests after commits (sync/notifier.ts). */
   notifier: Notifier;
+  /** Run inside each event's writer unit, after its row (server/events/event-hooks.ts). */
+  eventHooks: readonly EventHook[];
 }
 
 export interface CtxHandle {
@@ -92,6 +101,7 @@ export function createContext(opts: {
     // Buckets of recently seen clients and accounts: a cache like the others, scaled alike.
     roomQueue: new KeyedQueue(),
     notifier: new Notifier(),
+    eventHooks: EVENT_HOOKS,
     rateLimiter: new RateLimiter(
       clock,
       Math.max(

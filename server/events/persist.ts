@@ -3,6 +3,7 @@ import { errors, MatrixError } from '../core/errors.js';
 import type { Ctx } from '../context.js';
 import { authEventsNeeded, checkEventAuth, type AuthEvent } from './auth/check.js';
 import { buildLocalEvent, type EventRef } from './build.js';
+import { runEventHooks } from './event-hooks.js';
 import type { Pdu } from './event-format.js';
 import { roomVersion, type RoomVersion } from './room-versions.js';
 import { loadStateGroup, storeStateGroup } from './state-groups.js';
@@ -78,6 +79,14 @@ export async function createRoomWithCreateEvent(
       const group = await storeStateGroup(ctx, tx, { roomId: built.roomId, prev: null, state });
       const streamOrdering = await writeEvent(tx, built.roomId, built.eventId, built.pdu, group);
       await store.setCurrentStateEntry(tx, built.roomId, 'm.room.create', '', built.eventId);
+      await runEventHooks(ctx, tx, {
+        eventId: built.eventId,
+        roomId: built.roomId,
+        streamOrdering,
+        pdu: built.pdu,
+        version,
+        stateAfter: state,
+      });
       tx.afterCommit(() => ctx.notifier.notify([built.roomId]));
       return { eventId: built.eventId, roomId: built.roomId, streamOrdering, pdu: built.pdu };
     }),
@@ -156,6 +165,14 @@ async function persistLocalEvent(ctx: Ctx, ev: LocalEvent): Promise<PersistedEve
         createdTs: ctx.clock.now(),
       });
     }
+    await runEventHooks(ctx, tx, {
+      eventId: built.eventId,
+      roomId: ev.roomId,
+      streamOrdering,
+      pdu: built.pdu,
+      version,
+      stateAfter,
+    });
     // A membership change also wakes its target: an invitee is not yet listening on the room.
     const woken =
       ev.type === 'm.room.member' && ev.stateKey ? [ev.roomId, ev.stateKey] : [ev.roomId];
