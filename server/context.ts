@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import { createCache, createSizedCache, type Cache } from './core/cache.js';
 import type { StateMap } from './events/state-map.js';
 import { KeyedQueue } from './events/room-queue.js';
+import { RoomHeads } from './events/room-heads.js';
 import { Notifier } from './sync/notifier.js';
 import { systemClock, systemRandom, type Clock, type Random } from './core/clock.js';
 import type { Config } from './core/config/types.js';
@@ -51,6 +52,8 @@ export interface Ctx {
   rateLimiter: RateLimiter;
   /** Orders the persisting of each room's events (events/room-queue.ts). */
   roomQueue: KeyedQueue;
+  /** What each room's next local event builds on (events/room-heads.ts). */
+  roomHeads: RoomHeads;
   /** Wakes long-polling /sync requests after commits (sync/notifier.ts). */
   notifier: Notifier;
   /** Run inside each event's writer unit, after its row (server/events/event-hooks.ts). */
@@ -100,6 +103,7 @@ export function createContext(opts: {
     },
     // Buckets of recently seen clients and accounts: a cache like the others, scaled alike.
     roomQueue: new KeyedQueue(),
+    roomHeads: new RoomHeads(),
     notifier: new Notifier(),
     eventHooks: EVENT_HOOKS,
     rateLimiter: new RateLimiter(

@@ -54,12 +54,24 @@ export function canonicalJson(value: unknown): string {
       return Object.is(value, -0) ? '0' : String(value);
     case 'object': {
       if (value === null) return 'null';
-      if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+      // String concatenation rather than map/join: every event is encoded several times
+      // (content hash, signature, size), so this is on the path of every send.
+      if (Array.isArray(value)) {
+        let out = '[';
+        for (let i = 0; i < value.length; i++) {
+          if (i > 0) out += ',';
+          out += canonicalJson(value[i]);
+        }
+        return out + ']';
+      }
       const obj = value as Record<string, unknown>;
-      const parts = sortKeys(Object.keys(obj)).map(
-        (k) => `${JSON.stringify(k)}:${canonicalJson(obj[k])}`,
-      );
-      return `{${parts.join(',')}}`;
+      const keys = sortKeys(Object.keys(obj));
+      let out = '{';
+      for (let i = 0; i < keys.length; i++) {
+        if (i > 0) out += ',';
+        out += JSON.stringify(keys[i]) + ':' + canonicalJson(obj[keys[i]!]);
+      }
+      return out + '}';
     }
     default:
       throw new CanonicalJsonError(`value of type ${typeof value} cannot be encoded`);

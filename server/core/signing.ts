@@ -89,7 +89,30 @@ export function signJson<T extends Record<string, unknown>>(
   serverName: string,
   key: SigningKey,
 ): T & { signatures: Record<string, Record<string, string>> } {
-  const sig = encodeBase64(sign(null, Buffer.from(signingPayload(obj)), key.privateKey));
+  return addSignature(obj, serverName, key, signPayload(signingPayload(obj), key));
+}
+
+/** The unpadded-base64 ed25519 signature of a signing payload (see signingPayload). */
+export function signPayload(payload: string, key: SigningKey): string {
+  return encodeBase64(sign(null, Buffer.from(payload), key.privateKey));
+}
+
+/** signPayload on libuv's thread pool (crypto.sign with a callback). */
+export function signPayloadAsync(payload: string, key: SigningKey): Promise<string> {
+  return new Promise((resolve, reject) =>
+    sign(null, Buffer.from(payload), key.privateKey, (err, sig) =>
+      err ? reject(err) : resolve(encodeBase64(sig)),
+    ),
+  );
+}
+
+/** Returns a copy of `obj` with `sig`, made by `key`, added under `signatures`. */
+export function addSignature<T extends Record<string, unknown>>(
+  obj: T,
+  serverName: string,
+  key: SigningKey,
+  sig: string,
+): T & { signatures: Record<string, Record<string, string>> } {
   const existing = (obj as Signed).signatures ?? {};
   return {
     ...obj,

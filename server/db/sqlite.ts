@@ -5,10 +5,11 @@ export type SqliteDb = Database.Database;
 
 /**
  * Opens one SQLite connection with the pragmas Hearth relies on: WAL (readers never wait
- * for the writer), foreign keys on, a busy timeout as a safety net, and FULL sync on the
- * writer's connection: every commit is fsynced before its units resolve, so an event
- * answered to a client survives a power cut. The writer groups concurrent units into one
- * commit, so this costs one fsync per batch, not per event.
+ * for the writer), foreign keys on, a busy timeout as a safety net, and FULL sync on a
+ * connection that writes: every commit is fsynced. The writer (writer.ts) then takes the
+ * fsync over for its WAL connection: it commits with NORMAL and fsyncs the WAL itself, off
+ * the event loop, before it answers a batch — the same guarantee (an answered write
+ * survives a power cut), one fsync per batch of grouped units, not per event.
  */
 export function openSqlite(path: string, opts: { readonly?: boolean } = {}): SqliteDb {
   const db = new Database(path, {

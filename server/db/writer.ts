@@ -1,4 +1,5 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
+import { closeSync, fdatasync, openSync } from 'node:fs';
 import type { Logger } from '../core/logger.js';
 import type { Clock } from '../core/clock.js';
 import type { Statement } from 'better-sqlite3';
@@ -35,6 +36,7 @@ export interface WriterStats {
 export class Writer {
   private queue: Unit[] = [];
   private running = false;
+  private scheduled = false;
   private closed = false;
   private readonly inUnit = new AsyncLocalStorage<string>();
   private readonly q;
@@ -44,6 +46,12 @@ export class Writer {
     Statement
   >;
   readonly stats: WriterStats = { commits: 0, units: 0, byName: new Map() };
+  /** The WAL file the writer fsyncs after each commit, or null (see whenDurable). */
+  private readonly walPath: string | null;
+  private walFd: number | null = null;
+  private syncing = false;
+  private awaitingSync: ((err?: Error) => void)[] = [];
+  private syncFailure: Error | null = null;
 
   constructor(
     private readonly db: SqliteDb,
@@ -51,8 +59,13 @@ export class Writer {
     private readonly clock: Clock,
     /** Most units one commit may hold, so one commit never grows without bound. */
     private readonly maxBatch = 256,
+    /** fdatasync; replaced only by tests that need to hold or fail it. */
+    private readonly syncFile: (fd: number, cb: (err: Error | null) => void) => void = fdatasync,
   ) {
     this.q = sqliteQueryable(db);
+    const wal = !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal';
+    this.walPath = wal ? `${db.name}-wal` : null;
+    if (wal) db.pragma('synchronous = NORMAL');
     this.control = {
       begin: db.prepare('BEGIN IMMEDIATE'),
       savepoint: db.prepare('SAVEPOINT unit'),
@@ -70,6 +83,7 @@ export class Writer {
       return Promise.reject(new Error(`writer unit "${name}" started inside unit "${outer}"`));
     }
     if (this.closed) return Promise.reject(new Error('the database writer is closed'));
+    if (this.syncFailure) return Promise.reject(this.syncFailure);
     return new Promise<T>((resolve, reject) => {
       this.queue.push({
         name,
@@ -78,25 +92,43 @@ export class Writer {
         reject,
         queuedAt: this.clock.now(),
       });
-      if (!this.running) void this.drain();
+      this.schedule();
     });
   }
 
   /** Waits for queued units to finish, then refuses new ones. */
   async close(): Promise<void> {
-    while (this.running || this.queue.length) await new Promise((r) => setTimeout(r, 5));
+    while (this.running || this.scheduled || this.queue.length || this.syncing) {
+      await new Promise((r) => setTimeout(r, 5));
+    }
     this.closed = true;
+    if (this.walFd !== null) closeSync(this.walFd);
+    this.walFd = null;
+  }
+
+  /**
+   * Runs the next batch on the event loop's check phase (setImmediate), not at once: the
+   * requests whose data arrived in this turn of the loop queue their units first and share
+   * the commit. Better-sqlite3 commits synchronously, so a writer that started at once
+   * would commit every unit alone, however many requests were waiting on the socket.
+   */
+  private schedule(): void {
+    if (this.running || this.scheduled) return;
+    this.scheduled = true;
+    setImmediate(() => {
+      this.scheduled = false;
+      void this.drain();
+    });
   }
 
   private async drain(): Promise<void> {
     this.running = true;
     try {
-      while (this.queue.length) {
-        const batch = this.queue.splice(0, this.maxBatch);
-        await this.runBatch(batch);
-      }
+      const batch = this.queue.splice(0, this.maxBatch);
+      await this.runBatch(batch);
     } finally {
       this.running = false;
+      if (this.queue.length) this.schedule();
     }
   }
 
@@ -139,6 +171,18 @@ export class Writer {
     }
     const ms = this.clock.now() - started;
     this.stats.commits++;
+    this.log.debug({ units: batch.map((u) => u.name), ms }, 'commit');
+    this.whenDurable((err) => {
+      if (err) for (const u of batch) u.reject(err);
+      else this.settle(batch, outcomes);
+    });
+  }
+
+  /** Runs the afterCommit callbacks of a durable batch and answers its units. */
+  private settle(
+    batch: Unit[],
+    outcomes: { ok: boolean; value: unknown; after: (() => void)[] }[],
+  ): void {
     batch.forEach((unit, i) => {
       const o = outcomes[i]!;
       this.record(unit.name, this.clock.now() - unit.queuedAt);
@@ -152,7 +196,40 @@ export class Writer {
       }
       unit.resolve(o.value);
     });
-    this.log.debug({ units: batch.map((u) => u.name), ms }, 'commit');
+  }
+
+  /**
+   * Calls `done` once the commit just made is on disk. A WAL database commits with
+   * synchronous=NORMAL (no fsync in COMMIT, which better-sqlite3 would run on the event
+   * loop) and the writer fsyncs the WAL file itself, on libuv's thread pool, before it
+   * answers the units: the same guarantee as synchronous=FULL (an answered unit survives
+   * a power cut), while the next batch is built and committed during the fsync. Commits
+   * made while an fsync runs share the next one. Other databases (in memory, rollback
+   * journal) keep their own sync setting and are answered at once.
+   */
+  private whenDurable(done: (err?: Error) => void): void {
+    if (this.walPath === null) return done();
+    if (this.syncFailure) return done(this.syncFailure);
+    this.awaitingSync.push(done);
+    if (!this.syncing) this.syncWal();
+  }
+
+  private syncWal(): void {
+    const waiting = this.awaitingSync;
+    this.awaitingSync = [];
+    this.syncing = true;
+    this.walFd ??= openSync(this.walPath!, 'r');
+    this.syncFile(this.walFd, (err) => {
+      this.syncing = false;
+      if (err) {
+        // The kernel may have dropped the dirty pages: nothing written since can be
+        // trusted to be on disk, so the writer fails every unit from now on.
+        this.syncFailure = err;
+        this.log.fatal({ err }, 'fsync of the database WAL failed; refusing further writes');
+      }
+      for (const done of waiting) done(this.syncFailure ?? undefined);
+      if (this.awaitingSync.length) this.syncWal();
+    });
   }
 
   private record(name: string, ms: number): void {

@@ -1,10 +1,17 @@
 import { canonicalJson, CanonicalJsonError } from '../core/canonical-json.js';
 import { errors, MatrixError } from '../core/errors.js';
 import type { Ctx } from '../context.js';
-import { MAX_PDU_BYTES, validatePduShape, type EventHashes, type Pdu } from './event-format.js';
-import { computeEventId, computeRoomIdV12, newServerEventId } from './hashes.js';
+import {
+  MAX_PDU_BYTES,
+  validatePduShape,
+  type EventHashes,
+  type EventJson,
+  type Pdu,
+} from './event-format.js';
+import { eventIdFromReference, newServerEventId } from './hashes.js';
+import { encodeBase64Url } from '../core/base64.js';
 import type { RoomVersion } from './room-versions.js';
-import { signEvent } from './sign-event.js';
+import { signEventWithReference } from './sign-event.js';
 
 /** An event this server references: its id, and its content hash for v1/v2 references. */
 export interface EventRef {
@@ -39,7 +46,11 @@ export interface BuiltEvent {
  * M_TOO_LARGE over 65536 bytes and M_BAD_JSON for content canonical JSON cannot hold
  * (floats, huge integers) or ids over their size limits.
  */
-export function buildLocalEvent(ctx: Ctx, version: RoomVersion, draft: EventDraft): BuiltEvent {
+export async function buildLocalEvent(
+  ctx: Ctx,
+  version: RoomVersion,
+  draft: EventDraft,
+): Promise<BuiltEvent> {
   const serverName = ctx.config.serverName;
   const key = ctx.config.signingKeys[0];
   if (!key) throw new Error('no signing key loaded');
@@ -69,8 +80,11 @@ export function buildLocalEvent(ctx: Ctx, version: RoomVersion, draft: EventDraf
       : {}),
   };
   let pdu: Pdu;
+  let referenceHash: Buffer;
   try {
-    pdu = signEvent(unsigned, serverName, key, version) as unknown as Pdu;
+    const signed = await signEventWithReference(unsigned, serverName, key, version);
+    pdu = signed.event as unknown as Pdu;
+    referenceHash = signed.referenceHash;
   } catch (err) {
     if (err instanceof CanonicalJsonError) throw errors.badJson(`Invalid content: ${err.message}`);
     throw err;
@@ -80,7 +94,7 @@ export function buildLocalEvent(ctx: Ctx, version: RoomVersion, draft: EventDraf
   }
   const problems = validatePduShape(pdu, version);
   if (problems.length) throw errors.invalidParam(`Invalid event: ${problems.join('; ')}`);
-  const eventId = computeEventId(pdu as unknown as Record<string, unknown>, version);
-  const roomId = draft.roomId ?? computeRoomIdV12(pdu as unknown as Record<string, unknown>);
+  const eventId = eventIdFromReference(pdu as unknown as EventJson, referenceHash, version);
+  const roomId = draft.roomId ?? `!${encodeBase64Url(referenceHash)}`;
   return { eventId, roomId, pdu };
 }

@@ -47,6 +47,19 @@ export function computeReferenceHash(event: EventJson, version: RoomVersion): Bu
  * returned; throws MatrixError M_BAD_JSON when such an event has none.
  */
 export function computeEventId(event: EventJson, version: RoomVersion): string {
+  return eventIdFromReference(
+    event,
+    version.eventIdFormat === 'server' ? null : computeReferenceHash(event, version),
+    version,
+  );
+}
+
+/** computeEventId, given the event's reference hash (unused, and may be null, in v1/v2). */
+export function eventIdFromReference(
+  event: EventJson,
+  referenceHash: Buffer | null,
+  version: RoomVersion,
+): string {
   switch (version.eventIdFormat) {
     case 'server':
       if (typeof event.event_id !== 'string') {
@@ -54,9 +67,9 @@ export function computeEventId(event: EventJson, version: RoomVersion): string {
       }
       return event.event_id;
     case 'hash':
-      return `$${encodeBase64(computeReferenceHash(event, version))}`;
+      return `$${encodeBase64(referenceHash!)}`;
     case 'url-safe-hash':
-      return `$${encodeBase64Url(computeReferenceHash(event, version))}`;
+      return `$${encodeBase64Url(referenceHash!)}`;
   }
 }
 

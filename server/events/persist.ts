@@ -2,12 +2,13 @@ import { randomString } from '../core/clock.js';
 import { errors, MatrixError } from '../core/errors.js';
 import type { Ctx } from '../context.js';
 import { authEventsNeeded, checkEventAuth, type AuthEvent } from './auth/check.js';
-import { buildLocalEvent, type EventRef } from './build.js';
+import { buildLocalEvent } from './build.js';
 import { runEventHooks } from './event-hooks.js';
 import type { Pdu } from './event-format.js';
-import { roomVersion, type RoomVersion } from './room-versions.js';
+import { parsedStateEvents, rememberParsed, type RoomHead } from './room-heads.js';
+import type { RoomVersion } from './room-versions.js';
 import { loadStateGroup, storeStateGroup } from './state-groups.js';
-import { stateKeyId, type StateMap } from './state-map.js';
+import { stateKeyId } from './state-map.js';
 import * as store from './store.js';
 
 /**
@@ -52,7 +53,7 @@ export async function createRoomWithCreateEvent(
   const content = version.implicitRoomCreator
     ? { ...args.content, room_version: version.id }
     : { ...args.content, creator: sender, room_version: version.id };
-  const built = buildLocalEvent(ctx, version, {
+  const built = await buildLocalEvent(ctx, version, {
     type: 'm.room.create',
     stateKey: '',
     sender,
@@ -94,32 +95,50 @@ export async function createRoomWithCreateEvent(
 }
 
 /**
- * Sends an event made on this server into an existing room. Throws 404 M_NOT_FOUND for
- * an unknown room and 403 M_FORBIDDEN (naming the rule) when the authorization rules
- * refuse it; nothing is written then.
+ * Sends an event made on this server into an existing room; resolves once it is committed.
+ * Throws 404 M_NOT_FOUND for an unknown room and 403 M_FORBIDDEN (naming the rule) when
+ * the authorization rules refuse it; nothing is written then.
+ *
+ * The room's queue is held only while the event is built and authorized on the room head
+ * (room-heads.ts), not until its commit: the room's next events build on the head this one
+ * leaves and can share its commit, so a busy room is not limited to one event per fsync.
  */
-export function sendLocalEvent(ctx: Ctx, ev: LocalEvent): Promise<PersistedEvent> {
-  return ctx.roomQueue.run(ev.roomId, () => persistLocalEvent(ctx, ev));
+export async function sendLocalEvent(ctx: Ctx, ev: LocalEvent): Promise<PersistedEvent> {
+  const { committed } = await ctx.roomQueue.run(ev.roomId, () => sequenceLocalEvent(ctx, ev));
+  return committed;
 }
 
-async function persistLocalEvent(ctx: Ctx, ev: LocalEvent): Promise<PersistedEvent> {
+/** Sends in flight (sequenced, not yet committed) by transaction key, for retries. */
+const inFlightTxns = new WeakMap<Ctx, Map<string, Promise<PersistedEvent>>>();
+
+function txnKeyString(k: { userId: string; deviceId: string; scope: string; txnId: string }) {
+  return JSON.stringify([k.userId, k.deviceId, k.scope, k.txnId]);
+}
+
+/**
+ * In the room's queue: builds and authorizes the event on the room head, advances the
+ * head and queues the writer unit. Returns the commit to wait for, wrapped so the queue
+ * does not wait for it.
+ */
+async function sequenceLocalEvent(
+  ctx: Ctx,
+  ev: LocalEvent,
+): Promise<{ committed: Promise<PersistedEvent> }> {
   const txnKey = ev.txn ? { userId: ev.sender, ...ev.txn } : null;
+  let inFlight = inFlightTxns.get(ctx);
+  if (!inFlight) inFlightTxns.set(ctx, (inFlight = new Map()));
+  const txnKeyStr = txnKey ? txnKeyString(txnKey) : null;
   if (txnKey) {
-    // Inside the room's queue, so a retry racing the first request sees its commit.
+    // Inside the room's queue, so a retry racing the first request finds it in flight or
+    // committed: the entry is dropped only after the commit.
+    const pending = inFlight.get(txnKeyStr!);
+    if (pending) return { committed: pending };
     const earlier = await store.getTxnEvent(ctx.db, txnKey);
-    if (earlier) return loadPersisted(ctx, earlier);
+    if (earlier) return { committed: loadPersisted(ctx, earlier) };
   }
-  const room = await store.getRoom(ctx.db, ev.roomId);
-  if (!room) throw errors.notFound(`Unknown room ${ev.roomId}`);
-  const version = roomVersion(room.room_version);
-  if (!version) throw new Error(`room ${ev.roomId} has unknown version ${room.room_version}`);
-  const extremities = await store.getForwardExtremities(ctx.db, ev.roomId);
-  if (extremities.length !== 1) {
-    // Only federation forks a room's DAG; merging forks needs state resolution.
-    throw new Error(`room ${ev.roomId} has ${extremities.length} forward extremities`);
-  }
-  const prevRow = (await store.getEventRow(ctx.db, extremities[0]!))!;
-  const stateBefore = await loadStateGroup(ctx, prevRow.state_group!);
+  const base = await ctx.roomHeads.get(ctx.db, ev.roomId, (g) => loadStateGroup(ctx, g));
+  const { version } = base;
+  const stateBefore = base.state;
   const draftForAuth: AuthEvent = {
     type: ev.type,
     sender: ev.sender,
@@ -130,55 +149,109 @@ async function persistLocalEvent(ctx: Ctx, ev: LocalEvent): Promise<PersistedEve
   const authIds = authEventsNeeded(draftForAuth, version)
     .map(([type, key]) => stateBefore.get(stateKeyId(type, key)))
     .filter((id): id is string => id !== undefined);
-  const lookup = await loadAuthState(ctx, stateBefore, [...authIds]);
-  const built = buildLocalEvent(ctx, version, {
+  const createId = stateBefore.get(stateKeyId('m.room.create', ''));
+  const parsed = await parsedStateEvents(ctx.db, base, createId ? [createId, ...authIds] : authIds);
+  const byKey = new Map<string, AuthEvent>();
+  for (const { event } of parsed.values()) {
+    byKey.set(stateKeyId(event.type, event.state_key ?? ''), event);
+  }
+  const built = await buildLocalEvent(ctx, version, {
     type: ev.type,
     stateKey: ev.stateKey,
     sender: ev.sender,
     content: ev.content,
     roomId: ev.roomId,
     redacts: ev.redacts,
-    prevEvents: [await eventRef(ctx, prevRow.event_id)],
-    authEvents: await Promise.all(authIds.map((id) => eventRef(ctx, id))),
-    depth: prevRow.depth + 1,
+    prevEvents: [{ eventId: base.eventId, sha256: base.sha256 }],
+    authEvents: authIds.map((id) => ({ eventId: id, sha256: parsed.get(id)!.sha256 })),
+    depth: base.depth + 1,
   });
-  const verdict = checkEventAuth(asAuthEvent(built.pdu), lookup, version);
+  const verdict = checkEventAuth(
+    asAuthEvent(built.pdu),
+    (type, key) => byKey.get(stateKeyId(type, key)),
+    version,
+  );
   if (!verdict.ok) throw forbidden(verdict.reason, verdict.rule);
-  const stateAfter =
-    ev.stateKey === undefined
-      ? stateBefore
-      : new Map(stateBefore).set(stateKeyId(ev.type, ev.stateKey), built.eventId);
-  return ctx.writer.transaction('persist_event', async (tx) => {
-    const group = await storeStateGroup(ctx, tx, {
-      roomId: ev.roomId,
-      prev: { groupId: prevRow.state_group!, state: stateBefore },
-      state: stateAfter,
+  const isState = ev.stateKey !== undefined;
+  const stateAfter = isState
+    ? new Map(stateBefore).set(stateKeyId(ev.type, ev.stateKey!), built.eventId)
+    : stateBefore;
+  // Advance the head now: the room's next event builds on this one before it is written.
+  const head: RoomHead = {
+    ...base,
+    eventId: built.eventId,
+    depth: built.pdu.depth,
+    sha256: built.pdu.hashes.sha256,
+    stateGroup: isState ? undefined : base.stateGroup,
+    state: stateAfter,
+    committed: false,
+  };
+  if (isState) {
+    rememberParsed(base, built.eventId, {
+      event: asAuthEvent(built.pdu, built.eventId),
+      sha256: built.pdu.hashes.sha256,
     });
-    const streamOrdering = await writeEvent(tx, ev.roomId, built.eventId, built.pdu, group);
-    if (ev.stateKey !== undefined) {
-      await store.setCurrentStateEntry(tx, ev.roomId, ev.type, ev.stateKey, built.eventId);
+  }
+  ctx.roomHeads.set(head);
+
+  const committed = ctx.writer.transaction('persist_event', async (tx) => {
+    if (head.lineage.lost) {
+      // An earlier event of the room, which this one builds on, was not written.
+      throw errors.unknown('The room changed while this event was being sent; retry');
     }
-    if (txnKey) {
-      await store.insertTxnEvent(tx, {
-        ...txnKey,
-        eventId: built.eventId,
-        createdTs: ctx.clock.now(),
+    try {
+      // The base's unit ran before this one (units run in queue order), so its group is set.
+      const group = await storeStateGroup(ctx, tx, {
+        roomId: ev.roomId,
+        prev: { groupId: base.stateGroup!, state: stateBefore },
+        state: stateAfter,
       });
+      head.stateGroup = group;
+      const streamOrdering = await writeEvent(tx, ev.roomId, built.eventId, built.pdu, group);
+      if (isState) {
+        await store.setCurrentStateEntry(tx, ev.roomId, ev.type, ev.stateKey!, built.eventId);
+      }
+      if (txnKey) {
+        await store.insertTxnEvent(tx, {
+          ...txnKey,
+          eventId: built.eventId,
+          createdTs: ctx.clock.now(),
+        });
+      }
+      await runEventHooks(ctx, tx, {
+        eventId: built.eventId,
+        roomId: ev.roomId,
+        streamOrdering,
+        pdu: built.pdu,
+        version,
+        stateAfter,
+      });
+      // A membership change also wakes its target: an invitee is not yet listening on the room.
+      const woken =
+        ev.type === 'm.room.member' && ev.stateKey ? [ev.roomId, ev.stateKey] : [ev.roomId];
+      tx.afterCommit(() => {
+        head.committed = true;
+        ctx.notifier.notify(woken);
+      });
+      return { eventId: built.eventId, roomId: ev.roomId, streamOrdering, pdu: built.pdu };
+    } catch (err) {
+      // Later units of this lineage must not run on an event that is not there.
+      head.lineage.lost = true;
+      throw err;
     }
-    await runEventHooks(ctx, tx, {
-      eventId: built.eventId,
-      roomId: ev.roomId,
-      streamOrdering,
-      pdu: built.pdu,
-      version,
-      stateAfter,
-    });
-    // A membership change also wakes its target: an invitee is not yet listening on the room.
-    const woken =
-      ev.type === 'm.room.member' && ev.stateKey ? [ev.roomId, ev.stateKey] : [ev.roomId];
-    tx.afterCommit(() => ctx.notifier.notify(woken));
-    return { eventId: built.eventId, roomId: ev.roomId, streamOrdering, pdu: built.pdu };
   });
+  if (txnKeyStr) inFlight.set(txnKeyStr, committed);
+  committed.then(
+    () => {
+      if (txnKeyStr) inFlight.delete(txnKeyStr);
+    },
+    () => {
+      if (txnKeyStr) inFlight.delete(txnKeyStr);
+      // The batch has settled: every good unit before this one is committed.
+      ctx.roomHeads.drop(head);
+    },
+  );
+  return { committed };
 }
 
 async function loadPersisted(ctx: Ctx, eventId: string): Promise<PersistedEvent> {
@@ -210,36 +283,13 @@ async function writeEvent(
     json: JSON.stringify(pdu),
   });
   await store.insertEdges(tx, eventId, prevIds);
-  await store.insertAuthChain(tx, eventId, refIds(pdu.auth_events));
+  await store.insertAuthChain(tx, eventId, refIds(pdu.auth_events), pdu.state_key !== undefined);
   await store.advanceForwardExtremities(tx, roomId, eventId, prevIds);
   return streamOrdering;
 }
 
 function refIds(refs: Pdu['prev_events']): string[] {
   return refs.map((r) => (typeof r === 'string' ? r : r[0]));
-}
-
-/** The auth rules' view of the state before an event: the create event and `ids`, loaded. */
-async function loadAuthState(
-  ctx: Ctx,
-  state: StateMap,
-  ids: string[],
-): Promise<(type: string, stateKey: string) => AuthEvent | undefined> {
-  const createId = state.get(stateKeyId('m.room.create', ''));
-  const byKey = new Map<string, AuthEvent>();
-  for (const id of new Set(createId ? [createId, ...ids] : ids)) {
-    const json = await store.getEventJson(ctx.db, id);
-    if (!json) throw new Error(`state event ${id} is missing`);
-    const e = asAuthEvent(JSON.parse(json) as Pdu, id);
-    byKey.set(stateKeyId(e.type, e.state_key ?? ''), e);
-  }
-  return (type, stateKey) => byKey.get(stateKeyId(type, stateKey));
-}
-
-async function eventRef(ctx: Ctx, eventId: string): Promise<EventRef> {
-  const json = await store.getEventJson(ctx.db, eventId);
-  if (!json) throw new Error(`event ${eventId} is missing`);
-  return { eventId, sha256: (JSON.parse(json) as Pdu).hashes.sha256 };
 }
 
 function asAuthEvent(pdu: Pdu, eventId?: string): AuthEvent {

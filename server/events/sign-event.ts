@@ -1,6 +1,14 @@
 import { decodeBase64 } from '../core/base64.js';
 import { CanonicalJsonError } from '../core/canonical-json.js';
-import { signJson, verifyJsonSignature, type SigningKey } from '../core/signing.js';
+import { createHash } from 'node:crypto';
+import {
+  addSignature,
+  signingPayload,
+  signPayload,
+  signPayloadAsync,
+  verifyJsonSignature,
+  type SigningKey,
+} from '../core/signing.js';
 import type { EventHashes, EventJson, EventSignatures } from './event-format.js';
 import { computeContentHash } from './hashes.js';
 import { redactEvent } from './redaction.js';
@@ -28,11 +36,54 @@ export function signEvent<T extends EventJson>(
   key: SigningKey,
   version: RoomVersion,
 ): T & { hashes: EventHashes; signatures: EventSignatures } {
+  const prepared = prepareSigning(event, version);
+  return finishSigning(prepared, serverName, key, signPayload(prepared.payload, key)).event;
+}
+
+/**
+ * signEvent, and the event's reference hash (server-server "Calculating the reference hash
+ * for an event") from the same canonical encoding: the signature and the reference hash
+ * cover the same bytes (the redacted event without `signatures` and `unsigned`), so an
+ * event built here is encoded once for both. Pass the federation form (no `event_id` in
+ * v3+), as for computeReferenceHash. The ed25519 signature is made on libuv's thread
+ * pool, so on a multi-core machine signing overlaps the event loop's other work.
+ */
+export async function signEventWithReference<T extends EventJson>(
+  event: T,
+  serverName: string,
+  key: SigningKey,
+  version: RoomVersion,
+): Promise<SignedWithReference<T>> {
+  const prepared = prepareSigning(event, version);
+  const sig = await signPayloadAsync(prepared.payload, key);
+  return finishSigning(prepared, serverName, key, sig);
+}
+
+type SignedWithReference<T> = {
+  event: T & { hashes: EventHashes; signatures: EventSignatures };
+  referenceHash: Buffer;
+};
+
+/** The event with its content hash, its redacted form, and the bytes to sign. */
+function prepareSigning<T extends EventJson>(event: T, version: RoomVersion) {
   const oldHashes = isObject(event.hashes) ? (event.hashes as Record<string, string>) : {};
   const hashes: EventHashes = { ...oldHashes, sha256: computeContentHash(event) };
   const hashed = { ...event, hashes };
-  const signed = signJson(redactEvent(hashed, version), serverName, key);
-  return { ...hashed, signatures: signed.signatures };
+  const redacted = redactEvent(hashed, version);
+  return { hashed, redacted, payload: signingPayload(redacted) };
+}
+
+function finishSigning<T extends EventJson>(
+  p: ReturnType<typeof prepareSigning<T>>,
+  serverName: string,
+  key: SigningKey,
+  sig: string,
+): SignedWithReference<T> {
+  const signed = addSignature(p.redacted, serverName, key, sig);
+  return {
+    event: { ...p.hashed, signatures: signed.signatures },
+    referenceHash: createHash('sha256').update(p.payload, 'utf8').digest(),
+  };
 }
 
 /**

@@ -145,13 +145,16 @@ export async function insertEdges(
 }
 
 /**
- * Records an event's auth events and its whole auth chain: the chain of each auth event
- * (already stored) plus the auth events themselves.
+ * Records an event's auth events and, for a state event, its whole auth chain: the chain of
+ * each auth event (already stored) plus the auth events themselves. Only state events are
+ * ever auth events, so a message's chain is read through its auth events (getAuthChain)
+ * rather than copied: a message then costs its few auth rows instead of its whole chain.
  */
 export async function insertAuthChain(
   q: Queryable,
   eventId: string,
   authEventIds: string[],
+  isState: boolean,
 ): Promise<void> {
   for (const a of authEventIds) {
     await q.run(
@@ -159,6 +162,7 @@ export async function insertAuthChain(
       eventId,
       a,
     );
+    if (!isState) continue;
     await q.run(
       'INSERT OR IGNORE INTO event_auth_chain (event_id, chain_event_id) VALUES (?, ?)',
       eventId,
@@ -173,13 +177,19 @@ export async function insertAuthChain(
   }
 }
 
-/** The auth chain of an event (not including the event itself). */
+/** An event's auth chain: its auth events and their chains (sorted ids). */
 export async function getAuthChain(q: Queryable, eventId: string): Promise<string[]> {
-  const rows = await q.all<{ chain_event_id: string }>(
-    'SELECT chain_event_id FROM event_auth_chain WHERE event_id = ? ORDER BY chain_event_id',
+  const rows = await q.all<{ id: string }>(
+    `SELECT auth_event_id AS id FROM event_auth WHERE event_id = ?
+     UNION
+     SELECT c.chain_event_id FROM event_auth a
+       JOIN event_auth_chain c ON c.event_id = a.auth_event_id
+     WHERE a.event_id = ?
+     ORDER BY id`,
+    eventId,
     eventId,
   );
-  return rows.map((r) => r.chain_event_id);
+  return rows.map((r) => r.id);
 }
 
 // --- forward extremities

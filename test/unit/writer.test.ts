@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../server/core/clock.js';
 import { silentLogger } from '../../server/core/logger.js';
 import { openSqlite, type SqliteDb } from '../../server/db/sqlite.js';
@@ -97,8 +97,8 @@ describe('Writer', () => {
     await expect(dup).rejects.toThrow(/UNIQUE/);
     await expect(ok1).resolves.toMatchObject({ changes: 1 });
     await expect(ok2).resolves.toMatchObject({ changes: 1 });
-    // the held unit's commit and one commit for the four units queued behind it
-    expect(writer.stats.commits - commitsBefore).toBe(2);
+    // queued in one turn of the event loop, the held unit and the four share one commit
+    expect(writer.stats.commits - commitsBefore).toBe(1);
     expect(names()).toEqual(['a', 'c']);
   });
 
@@ -187,5 +187,63 @@ describe('Writer', () => {
     await Promise.all(rest);
     expect(small.stats.commits).toBe(4);
     await small.close();
+  });
+
+  describe('durability', () => {
+    /** A writer whose fsyncs wait for the test to let them finish (or fail). */
+    function heldSyncWriter() {
+      const pending: ((err: NodeJS.ErrnoException | null) => void)[] = [];
+      const w = new Writer(db, silentLogger(), systemClock, 256, (fd, cb) => {
+        expect(typeof fd).toBe('number');
+        pending.push(cb);
+      });
+      return { w, pending };
+    }
+
+    it('commits a WAL database without fsync and answers units after its own fsync', async () => {
+      const { w, pending } = heldSyncWriter();
+      expect(db.pragma('synchronous', { simple: true })).toBe(1); // NORMAL: the writer syncs
+      let answered = false;
+      const unit = w
+        .transaction('a', (tx) => tx.run('INSERT INTO items (name) VALUES (?)', 'a'))
+        .then(() => (answered = true));
+      await vi.waitFor(() => expect(pending).toHaveLength(1));
+      expect(names()).toEqual(['a']); // committed: readers see it
+      expect(answered).toBe(false); // but not answered before the WAL is on disk
+      pending.shift()!(null);
+      await unit;
+      expect(answered).toBe(true);
+      await w.close();
+    });
+
+    it('shares one fsync among the commits made while another runs', async () => {
+      const { w, pending } = heldSyncWriter();
+      const first = w.transaction('a', (tx) => tx.run('INSERT INTO items (name) VALUES (?)', 'a'));
+      await vi.waitFor(() => expect(pending).toHaveLength(1));
+      const later = [
+        w.transaction('b', (tx) => tx.run('INSERT INTO items (name) VALUES (?)', 'b')),
+      ];
+      await vi.waitFor(() => expect(names()).toEqual(['a', 'b']));
+      later.push(w.transaction('c', (tx) => tx.run('INSERT INTO items (name) VALUES (?)', 'c')));
+      await vi.waitFor(() => expect(names()).toEqual(['a', 'b', 'c']));
+      expect(pending).toHaveLength(1); // b and c committed during the first fsync
+      pending.shift()!(null);
+      await first;
+      await vi.waitFor(() => expect(pending).toHaveLength(1));
+      pending.shift()!(null);
+      await Promise.all(later);
+      expect(w.stats.commits).toBe(3);
+      await w.close();
+    });
+
+    it('fails the waiting units, and refuses later ones, when an fsync fails', async () => {
+      const { w, pending } = heldSyncWriter();
+      const unit = w.transaction('a', (tx) => tx.run('INSERT INTO items (name) VALUES (?)', 'a'));
+      await vi.waitFor(() => expect(pending).toHaveLength(1));
+      pending.shift()!(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+      await expect(unit).rejects.toThrow(/EIO/);
+      await expect(w.transaction('b', async () => 1)).rejects.toThrow(/EIO/);
+      await w.close();
+    });
   });
 });

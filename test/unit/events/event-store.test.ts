@@ -15,12 +15,14 @@ const write = <T>(fn: Parameters<typeof s.ctx.writer.transaction<T>>[1]) =>
   s.ctx.writer.transaction('test', fn);
 
 async function addEvent(id: string, prev: string[], auth: string[], depth: number) {
+  // The first three are state events (auth events always are), the rest messages.
+  const isState = ['$create', '$join', '$pl'].includes(id);
   await write(async (tx) => {
     await store.insertEvent(tx, {
       eventId: id,
       roomId: ROOM,
-      type: 'm.room.message',
-      stateKey: null,
+      type: isState ? 'm.room.member' : 'm.room.message',
+      stateKey: isState ? id : null,
       sender: '@a:test.local',
       depth,
       originServerTs: 0,
@@ -30,7 +32,7 @@ async function addEvent(id: string, prev: string[], auth: string[], depth: numbe
       json: JSON.stringify({ event_id: id }),
     });
     await store.insertEdges(tx, id, prev);
-    await store.insertAuthChain(tx, id, auth);
+    await store.insertAuthChain(tx, id, auth, isState);
     await store.advanceForwardExtremities(tx, ROOM, id, prev);
   });
 }
