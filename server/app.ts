@@ -1,15 +1,24 @@
 import { accountsRoutes } from './accounts/routes/index.js';
 import { adminRoutes } from './admin/routes/index.js';
+import { eventReportRoutes } from './admin/routes/event-reports.js';
 import type { Ctx } from './context.js';
 import { discoveryRoutes } from './discovery/routes/index.js';
 import { createHttpApp, type HttpApp } from './http/http-app.js';
 import type { Route } from './http/route.js';
 import { directoryRoutes } from './rooms/routes/directory.js';
+import { hierarchyRoutes } from './rooms/routes/hierarchy.js';
+import { reportRoutes } from './rooms/routes/report.js';
+import { upgradeRoutes } from './rooms/routes/upgrades.js';
+import { presenceRoutes } from './presence/routes.js';
 import { pushRoutes } from './push/routes.js';
+import { relationsRoutes } from './relations/routes.js';
+import { searchRoutes } from './search/routes.js';
 import { roomsRoutes } from './rooms/routes/index.js';
 import { membershipRoutes } from './rooms/routes/membership.js';
 import { timelineRoutes } from './rooms/routes/timeline.js';
 import { syncRoutes } from './sync/routes.js';
+import { toDeviceRoutes } from './to-device/routes.js';
+import { userDirectoryRoutes } from './user-directory/routes.js';
 import { userdataRoutes } from './userdata/routes.js';
 import { webuiRoutes } from './webui/routes.js';
 
@@ -21,9 +30,18 @@ export const ALL_ROUTES: Route[] = [
   ...roomsRoutes,
   ...membershipRoutes,
   ...timelineRoutes,
+  ...relationsRoutes,
   ...directoryRoutes,
+  ...upgradeRoutes,
+  ...reportRoutes,
+  ...hierarchyRoutes,
+  ...eventReportRoutes,
   ...userdataRoutes,
   ...syncRoutes,
+  ...searchRoutes,
+  ...userDirectoryRoutes,
+  ...toDeviceRoutes,
+  ...presenceRoutes,
   ...pushRoutes,
   ...webuiRoutes,
 ];

@@ -15,12 +15,22 @@ import { openSqlite, sqliteQueryable } from './db/sqlite.js';
 import { Writer } from './db/writer.js';
 import type { Requester } from './accounts/requester.js';
 import type { EventHook } from './events/event-hooks.js';
+import { indexRelation } from './relations/index-hook.js';
+import { applyRedactionHook } from './rooms/redact.js';
+import { indexEventForSearch } from './search/index-hook.js';
+import { recordPushActions } from './push/push-actions.js';
 
 /**
  * What other domains write beside each persisted event, in the event's own transaction
  * (server/events/event-hooks.ts). Listed here, at the composition root.
  */
-const EVENT_HOOKS: EventHook[] = [];
+const EVENT_HOOKS: EventHook[] = [
+  // First: the others then see the target of a redaction already redacted.
+  applyRedactionHook,
+  indexRelation,
+  indexEventForSearch,
+  recordPushActions,
+];
 
 /** The in-memory caches; each is bounded and scaled by the cache factors of the config. */
 export interface Caches {

@@ -30,6 +30,11 @@ export async function listDevices(ctx: Ctx, requester: Requester): Promise<Devic
   return (await store.listDevices(ctx.db, requester.userId)).map(toInfo);
 }
 
+/** The ids of any user's devices (to deliver to-device messages to them). */
+export async function listDeviceIdsOf(ctx: Ctx, userId: string): Promise<string[]> {
+  return (await store.listDevices(ctx.db, userId)).map((d) => d.device_id);
+}
+
 export async function getDevice(
   ctx: Ctx,
   requester: Requester,

@@ -97,15 +97,6 @@ export function signPayload(payload: string, key: SigningKey): string {
   return encodeBase64(sign(null, Buffer.from(payload), key.privateKey));
 }
 
-/** signPayload on libuv's thread pool (crypto.sign with a callback). */
-export function signPayloadAsync(payload: string, key: SigningKey): Promise<string> {
-  return new Promise((resolve, reject) =>
-    sign(null, Buffer.from(payload), key.privateKey, (err, sig) =>
-      err ? reject(err) : resolve(encodeBase64(sig)),
-    ),
-  );
-}
-
 /** Returns a copy of `obj` with `sig`, made by `key`, added under `signatures`. */
 export function addSignature<T extends Record<string, unknown>>(
   obj: T,

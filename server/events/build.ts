@@ -82,7 +82,7 @@ export async function buildLocalEvent(
   let pdu: Pdu;
   let referenceHash: Buffer;
   try {
-    const signed = await signEventWithReference(unsigned, serverName, key, version);
+    const signed = signEventWithReference(unsigned, serverName, key, version);
     pdu = signed.event as unknown as Pdu;
     referenceHash = signed.referenceHash;
   } catch (err) {

@@ -5,7 +5,6 @@ import {
   addSignature,
   signingPayload,
   signPayload,
-  signPayloadAsync,
   verifyJsonSignature,
   type SigningKey,
 } from '../core/signing.js';
@@ -36,8 +35,7 @@ export function signEvent<T extends EventJson>(
   key: SigningKey,
   version: RoomVersion,
 ): T & { hashes: EventHashes; signatures: EventSignatures } {
-  const prepared = prepareSigning(event, version);
-  return finishSigning(prepared, serverName, key, signPayload(prepared.payload, key)).event;
+  return signEventWithReference(event, serverName, key, version).event;
 }
 
 /**
@@ -45,18 +43,16 @@ export function signEvent<T extends EventJson>(
  * for an event") from the same canonical encoding: the signature and the reference hash
  * cover the same bytes (the redacted event without `signatures` and `unsigned`), so an
  * event built here is encoded once for both. Pass the federation form (no `event_id` in
- * v3+), as for computeReferenceHash. The ed25519 signature is made on libuv's thread
- * pool, so on a multi-core machine signing overlaps the event loop's other work.
+ * v3+), as for computeReferenceHash.
  */
-export async function signEventWithReference<T extends EventJson>(
+export function signEventWithReference<T extends EventJson>(
   event: T,
   serverName: string,
   key: SigningKey,
   version: RoomVersion,
-): Promise<SignedWithReference<T>> {
+): SignedWithReference<T> {
   const prepared = prepareSigning(event, version);
-  const sig = await signPayloadAsync(prepared.payload, key);
-  return finishSigning(prepared, serverName, key, sig);
+  return finishSigning(prepared, serverName, key, signPayload(prepared.payload, key));
 }
 
 type SignedWithReference<T> = {

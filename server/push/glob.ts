@@ -79,13 +79,87 @@ function search(
   }
 }
 
+// Most patterns and values are plain ASCII (`m.room.message`, a message body, a content
+// rule's word): then folding is String#toLowerCase and positions are code units, so a
+// literal pattern is a string comparison or search. Anything else takes the general
+// matcher, whose per-code-point folding differs for some characters (the Kelvin sign folds
+// to "k", final sigma) and must keep deciding those cases.
+const ASCII = /^\p{ASCII}*$/u;
+const GLOB_CHARS = /[*?]/;
+
+/** Whether a text is plain ASCII (folding is then String#toLowerCase). */
+export function isAscii(text: string): boolean {
+  return ASCII.test(text);
+}
+
+/** Whether a pattern is a plain ASCII text, with no glob characters. */
+export function isPlainAsciiPattern(pattern: string): boolean {
+  return ASCII.test(pattern) && !GLOB_CHARS.test(pattern);
+}
+
+/** A pattern compiled once, to test many values (a push rule runs on every event). */
+export interface GlobMatcher {
+  /** Whether it matches the whole value (`event_match` on any key but `content.body`). */
+  matchesValue(value: string): boolean;
+  /** Whether it matches some run of words of the value (content rules, `content.body`). */
+  matchesWords(value: string): boolean;
+}
+
+function isAsciiWordChar(code: number): boolean {
+  return (
+    (code >= 48 && code <= 57) ||
+    (code >= 65 && code <= 90) ||
+    (code >= 97 && code <= 122) ||
+    code === 95
+  );
+}
+
+/** `literal` (lower case) inside the lower-cased ASCII `value`, starting and ending at word boundaries. */
+function asciiWordsContain(value: string, literal: string): boolean {
+  const boundary = (i: number) =>
+    i === 0 ||
+    i === value.length ||
+    !isAsciiWordChar(value.charCodeAt(i - 1)) ||
+    !isAsciiWordChar(value.charCodeAt(i));
+  for (let at = value.indexOf(literal); at >= 0; at = value.indexOf(literal, at + 1)) {
+    if (boundary(at) && boundary(at + literal.length)) return true;
+  }
+  return false;
+}
+
+/**
+ * Compiles a pattern: a glob (`*`, `?`) or, with `glob` false, a literal text. Literal
+ * ASCII patterns match ASCII values without the general matcher.
+ */
+export function compileGlob(pattern: string, glob = true): GlobMatcher {
+  const tokens = tokenize(pattern, glob);
+  const general: GlobMatcher = {
+    matchesValue: (value) => {
+      const text = [...value];
+      return search(tokens, text, true, (j) => j === text.length);
+    },
+    matchesWords: (value) => matchesWords(tokens, value),
+  };
+  if (!ASCII.test(pattern) || (glob && GLOB_CHARS.test(pattern))) return general;
+  const lower = pattern.toLowerCase();
+  return {
+    matchesValue: (value) =>
+      ASCII.test(value)
+        ? value.length === lower.length && value.toLowerCase() === lower
+        : general.matchesValue(value),
+    matchesWords: (value) =>
+      ASCII.test(value)
+        ? asciiWordsContain(value.toLowerCase(), lower)
+        : general.matchesWords(value),
+  };
+}
+
 /**
  * Whether a glob pattern matches the whole of `value`, case-insensitively
  * (client-server API, "Conditions", `event_match`).
  */
 export function globMatchesValue(pattern: string, value: string): boolean {
-  const text = [...value];
-  return search(tokenize(pattern, true), text, true, (j) => j === text.length);
+  return compileGlob(pattern).matchesValue(value);
 }
 
 function matchesWords(tokens: readonly Token[], value: string): boolean {
@@ -103,7 +177,7 @@ function matchesWords(tokens: readonly Token[], value: string): boolean {
  * match (client-server API, "Push Rules" and "Conditions").
  */
 export function globMatchesWords(pattern: string, value: string): boolean {
-  return matchesWords(tokenize(pattern, true), value);
+  return compileGlob(pattern).matchesWords(value);
 }
 
 /**
@@ -112,5 +186,5 @@ export function globMatchesWords(pattern: string, value: string): boolean {
  * "Conditions").
  */
 export function literalMatchesWords(text: string, value: string): boolean {
-  return matchesWords(tokenize(text, false), value);
+  return compileGlob(text, false).matchesWords(value);
 }

@@ -89,9 +89,9 @@ export function normalizeActions(actions: readonly unknown[]): PushAction[] {
 /**
  * A user-defined rule from a `PUT /pushrules/global/{kind}/{ruleId}` body: enabled, not
  * default; `conditions` kept for override and underride rules only, `pattern` for content
- * rules only (where it is required).
+ * rules only (where each is required).
  * @throws MatrixError M_INVALID_PARAM for a bad rule id or action, M_MISSING_PARAM for a
- *   content rule without `pattern`.
+ *   content rule without `pattern` or an override or underride rule without `conditions`.
  */
 export function makeUserRule(kind: PushRuleKind, ruleId: string, body: PushRuleBody): PushRule {
   checkUserRuleId(ruleId);
@@ -101,7 +101,14 @@ export function makeUserRule(kind: PushRuleKind, ruleId: string, body: PushRuleB
     enabled: true,
     actions: normalizeActions(body.actions),
   };
-  if (kind === 'override' || kind === 'underride') rule.conditions = body.conditions ?? [];
+  if (kind === 'override' || kind === 'underride') {
+    // The spec does not say `conditions` is required, but Synapse refuses these rules
+    // without it; an empty list is a rule that always matches.
+    if (body.conditions === undefined) {
+      throw new MatrixError('M_MISSING_PARAM', `${kind} rules need conditions`, 400);
+    }
+    rule.conditions = body.conditions;
+  }
   if (kind === 'content') {
     if (body.pattern === undefined) {
       throw new MatrixError('M_MISSING_PARAM', 'Content rules need a pattern', 400);

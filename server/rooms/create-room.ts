@@ -143,7 +143,8 @@ function aliasFor(ctx: Ctx, localpart: string): string {
   return alias;
 }
 
-function displayFields(profile: Record<string, unknown>): Record<string, string> {
+/** The displayname and avatar_url of a profile, for the user's own member event. */
+export function displayFields(profile: Record<string, unknown>): Record<string, string> {
   const out: Record<string, string> = {};
   if (typeof profile.displayname === 'string') out.displayname = profile.displayname;
   if (typeof profile.avatar_url === 'string') out.avatar_url = profile.avatar_url;

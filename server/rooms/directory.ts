@@ -69,7 +69,7 @@ export async function roomPowerLevels(ctx: Ctx, roomId: string): Promise<PowerLe
 }
 
 /** True when the user is joined and the power levels let them send the state event `type`. */
-async function canSendState(
+export async function canSendState(
   ctx: Ctx,
   roomId: string,
   userId: string,
@@ -234,7 +234,8 @@ export interface PublicRoomChunk {
   guest_can_join: boolean;
 }
 
-async function publicRoomChunk(ctx: Ctx, roomId: string): Promise<PublicRoomChunk> {
+/** A room as the directory (and the space hierarchy) summarises it. */
+export async function publicRoomChunk(ctx: Ctx, roomId: string): Promise<PublicRoomChunk> {
   const state = new Map<string, Record<string, unknown>>();
   let joined = 0;
   for (const row of await events.getCurrentStateJson(ctx.db, roomId)) {

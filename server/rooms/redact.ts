@@ -1,13 +1,14 @@
 import type { Requester } from '../accounts/requester.js';
 import { errors } from '../core/errors.js';
 import type { Ctx } from '../context.js';
+import type { Queryable } from '../db/sql.js';
 import type { AuthEvent } from '../events/auth/check.js';
 import { currentPowerLevels, userLevel } from '../events/auth/power-levels.js';
 import { domainOf } from '../events/auth/types.js';
 import type { Pdu } from '../events/event-format.js';
-import { sendLocalEvent, type PersistedEvent } from '../events/persist.js';
+import type { EventHook } from '../events/event-hooks.js';
+import { sendLocalEvent } from '../events/persist.js';
 import type { RoomVersion } from '../events/room-versions.js';
-import { loadStateGroup } from '../events/state-groups.js';
 import { stateKeyId, type StateMap } from '../events/state-map.js';
 import * as events from '../events/store.js';
 import * as store from './timeline-store.js';
@@ -51,7 +52,7 @@ export async function redactRoomEvent(
         r.event_id,
       ]),
     );
-    if (!(await hasRedactPower(ctx, state, view.version, requester.userId))) {
+    if (!(await hasRedactPower(ctx.db, state, view.version, requester.userId))) {
       throw errors.forbidden("You don't have permission to redact events sent by others");
     }
   }
@@ -66,42 +67,32 @@ export async function redactRoomEvent(
     ...redaction,
     txn: { deviceId: requester.deviceId, scope: `redact/${a.roomId}/${a.eventId}`, txnId: a.txnId },
   });
-  await applyRedaction(ctx, view.version, sent);
   return { event_id: sent.eventId };
 }
 
 /**
- * Makes a persisted m.room.redaction take effect: marks its target (an event of the same
- * room) redacted if the rules of rooms/v3 "Handling redactions" allow it. Does nothing for
- * other events, unknown targets, or redactions that may not apply.
+ * The event hook that makes an m.room.redaction take effect, in the redaction's own
+ * transaction (so a redaction is never stored without being applied): marks its target,
+ * an event of the same room, redacted if the rules of rooms/v3 "Handling redactions" allow
+ * it. Does nothing for other events, unknown targets, or redactions that may not apply.
+ * Reads go through `tx`: the target or the power levels may be in this very batch.
  */
-export async function applyRedaction(
-  ctx: Ctx,
-  version: RoomVersion,
-  redaction: PersistedEvent,
-): Promise<void> {
-  const { pdu } = redaction;
+export const applyRedactionHook: EventHook = async (_ctx, tx, ev) => {
+  const { pdu } = ev;
   if (pdu.type !== 'm.room.redaction') return;
-  const targetId = pdu.redacts ?? pdu.content.redacts;
+  // v11+ moved `redacts` into the content (clients may then redact through /send too).
+  const targetId = ev.version.updatedRedactionRules ? pdu.content.redacts : pdu.redacts;
   if (typeof targetId !== 'string') return;
-  const target = await store.getTimelineRow(ctx.db, redaction.roomId, targetId);
+  const target = await store.getTimelineRow(tx, ev.roomId, targetId);
   if (!target) return;
-  const row = await events.getEventRow(ctx.db, redaction.eventId);
   const sameServer = domainOf(target.sender) === domainOf(pdu.sender);
-  if (!sameServer) {
-    if (row?.state_group === null || row?.state_group === undefined) return;
-    const state = await loadStateGroup(ctx, row.state_group);
-    if (!(await hasRedactPower(ctx, state, version, pdu.sender))) return;
-  }
-  await ctx.writer.transaction('apply_redaction', async (tx) => {
-    await store.markRedacted(tx, targetId, redaction.eventId);
-    tx.afterCommit(() => ctx.notifier.notify([redaction.roomId]));
-  });
-}
+  if (!sameServer && !(await hasRedactPower(tx, ev.stateAfter, ev.version, pdu.sender))) return;
+  await store.markRedacted(tx, targetId, ev.eventId);
+};
 
 /** Whether `userId` has the room's `redact` power level in `state`. */
 async function hasRedactPower(
-  ctx: Ctx,
+  q: Queryable,
   state: StateMap,
   version: RoomVersion,
   userId: string,
@@ -110,7 +101,7 @@ async function hasRedactPower(
     const id = state.get(stateKeyId(t, ''));
     return id ? [id] : [];
   });
-  const loaded = await events.getEventJsonMany(ctx.db, ids);
+  const loaded = await events.getEventJsonMany(q, ids);
   const byType = new Map<string, AuthEvent>();
   for (const json of loaded.values()) {
     const e = JSON.parse(json) as AuthEvent;

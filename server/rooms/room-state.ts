@@ -4,9 +4,8 @@ import type { Ctx } from '../context.js';
 import { toClientEvent, type ClientEvent } from '../events/client-event.js';
 import type { Pdu } from '../events/event-format.js';
 import { sendLocalEvent } from '../events/persist.js';
-import { roomVersion } from '../events/room-versions.js';
 import * as events from '../events/store.js';
-import { applyRedaction } from './redact.js';
+import { validateCanonicalAlias } from './canonical-alias.js';
 
 /**
  * Room state and messages as the client-server API reads and writes them (spec modules
@@ -60,6 +59,7 @@ export async function getRoomStateEvent(
 /**
  * PUT /rooms/{roomId}/state/{eventType}/{stateKey}. Setting the content the state already
  * has, by the same sender, returns the existing event instead of a duplicate (as Synapse).
+ * A new m.room.canonical_alias is checked first (400 M_INVALID_PARAM / M_BAD_ALIAS).
  */
 export async function setRoomState(
   ctx: Ctx,
@@ -67,14 +67,16 @@ export async function setRoomState(
   a: { roomId: string; type: string; stateKey: string; content: Record<string, unknown> },
 ): Promise<{ event_id: string }> {
   const current = await events.getCurrentStateEventJson(ctx.db, a.roomId, a.type, a.stateKey);
-  if (current) {
-    const pdu = JSON.parse(current.json) as Pdu;
-    if (
-      pdu.sender === requester.userId &&
-      JSON.stringify(pdu.content) === JSON.stringify(a.content)
-    ) {
-      return { event_id: current.event_id };
-    }
+  const previous = current ? (JSON.parse(current.json) as Pdu) : undefined;
+  if (
+    current &&
+    previous?.sender === requester.userId &&
+    JSON.stringify(previous.content) === JSON.stringify(a.content)
+  ) {
+    return { event_id: current.event_id };
+  }
+  if (a.type === 'm.room.canonical_alias' && a.stateKey === '') {
+    await validateCanonicalAlias(ctx, a.roomId, a.content, previous?.content);
   }
   const sent = await sendLocalEvent(ctx, {
     roomId: a.roomId,
@@ -112,12 +114,6 @@ export async function sendMessage(
   });
   if (!requester.isAdmin) {
     ctx.rateLimiter.take(`message:${requester.userId}`, ctx.config.rateLimits.message);
-  }
-  if (a.type === 'm.room.redaction') {
-    // v11+ clients may redact through /send with `redacts` in the content.
-    const room = await events.getRoom(ctx.db, a.roomId);
-    const version = room ? roomVersion(room.room_version) : undefined;
-    if (version) await applyRedaction(ctx, version, sent);
   }
   return { event_id: sent.eventId };
 }

@@ -6,14 +6,78 @@ import type { RoomVersion } from '../events/room-versions.js';
 import { loadStateGroup } from '../events/state-groups.js';
 import { stateKeyId } from '../events/state-map.js';
 import * as events from '../events/store.js';
+import { loadBundles, type Viewer } from '../relations/aggregations.js';
 import * as store from './timeline-store.js';
+
+export type { Viewer } from '../relations/aggregations.js';
 
 /**
  * The events as clients see them: redacted ones redacted, with the redaction as
  * `unsigned.redacted_because`; state events that replaced earlier state with
  * `unsigned.prev_content`, `prev_sender` and `replaces_state` (as Synapse serves them).
+ * Given the `viewer` they are served to, events also carry their bundled aggregations in
+ * `unsigned.m.relations` (relations/aggregations.ts), found for the whole page at once.
  */
 export async function serveEvents(
+  ctx: Ctx,
+  version: RoomVersion,
+  rows: readonly store.TimelineRow[],
+  viewer?: Viewer,
+): Promise<ClientEvent[]> {
+  const out = await serveRows(ctx, version, rows);
+  if (viewer) await addBundledAggregations(ctx, version, rows, out, viewer);
+  return out;
+}
+
+/**
+ * Sets `unsigned.m.relations` on the served events that have aggregations. The bundled
+ * events are served in turn: a thread's latest event with its own aggregations (it is a
+ * thread event, so it has no thread of its own: no loop), an edit without any.
+ */
+async function addBundledAggregations(
+  ctx: Ctx,
+  version: RoomVersion,
+  rows: readonly store.TimelineRow[],
+  served: ClientEvent[],
+  viewer: Viewer,
+): Promise<void> {
+  const bundles = await loadBundles(ctx, rows, viewer);
+  if (!bundles.size) return;
+  const all = [...bundles.values()];
+  const latestRows = all.flatMap((b) => (b.thread ? [b.thread.latest] : []));
+  const latest = byId(await serveEvents(ctx, version, latestRows, viewer));
+  const edits = byId(
+    await serveRows(
+      ctx,
+      version,
+      all.flatMap((b) => (b.replace ? [b.replace] : [])),
+    ),
+  );
+  for (const ev of served) {
+    const b = bundles.get(ev.event_id);
+    if (!b) continue;
+    const relations: Record<string, unknown> = {};
+    if (b.thread) {
+      relations['m.thread'] = {
+        latest_event: latest.get(b.thread.latest.event_id),
+        count: b.thread.count,
+        current_user_participated: b.thread.participated,
+      };
+    }
+    if (b.replace) relations['m.replace'] = edits.get(b.replace.event_id);
+    if (b.references) {
+      relations['m.reference'] = { chunk: b.references.map((id) => ({ event_id: id })) };
+    }
+    ev.unsigned['m.relations'] = relations;
+  }
+}
+
+function byId(evs: ClientEvent[]): Map<string, ClientEvent> {
+  return new Map(evs.map((e) => [e.event_id, e]));
+}
+
+/** The events as clients see them, without aggregations. */
+async function serveRows(
   ctx: Ctx,
   version: RoomVersion,
   rows: readonly store.TimelineRow[],

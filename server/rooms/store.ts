@@ -83,3 +83,12 @@ export async function isForgotten(q: Queryable, userId: string, roomId: string):
     )) !== undefined
   );
 }
+
+/** Points every local alias of one room at another (room upgrades). */
+export async function moveAliases(
+  q: Queryable,
+  fromRoomId: string,
+  toRoomId: string,
+): Promise<void> {
+  await q.run('UPDATE room_aliases SET room_id = ? WHERE room_id = ?', toRoomId, fromRoomId);
+}

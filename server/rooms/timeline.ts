@@ -6,7 +6,7 @@ import type { Pdu } from '../events/event-format.js';
 import { loadStateGroup } from '../events/state-groups.js';
 import { stateKeyId } from '../events/state-map.js';
 import { eventMatchesFilter, parseFilter, type RoomEventFilter } from '../sync/filter.js';
-import { serveEvents } from './serve-events.js';
+import { serveEvents, type Viewer } from './serve-events.js';
 import * as store from './timeline-store.js';
 import { openRoomView, type RoomView } from './visibility.js';
 
@@ -95,7 +95,7 @@ interface Page {
  * Up to `limit` visible events matching `filter`, from position `from` towards `to`
  * (dir 'b': events in (to, from], newest first; 'f': events in (from, to], oldest first).
  */
-async function paginate(
+export async function paginate(
   ctx: Ctx,
   view: RoomView,
   a: { from: number; to: number; dir: 'b' | 'f'; limit: number; filter: RoomEventFilter | null },
@@ -158,7 +158,7 @@ export async function getMessages(
     limit: a.limit,
     filter: a.filter,
   });
-  const chunk = await serveEvents(ctx, view.version, page.rows);
+  const chunk = await serveEvents(ctx, view.version, page.rows, viewer(requester, view));
   const out: { chunk: ClientEvent[]; start: string; end?: string; state?: ClientEvent[] } = {
     chunk,
     start: a.from ?? makeToken(start),
@@ -194,6 +194,11 @@ async function memberState(
   return serveEvents(ctx, view.version, await store.getTimelineRowsByIds(ctx.db, view.roomId, ids));
 }
 
+/** Who events are served to, for their bundled aggregations (serve-events.ts). */
+function viewer(requester: Requester, view: RoomView): Viewer {
+  return { userId: requester.userId, canSee: view.canSee };
+}
+
 /** A visible event of the room; 404 M_NOT_FOUND when unknown or not visible to the user. */
 async function visibleRow(ctx: Ctx, view: RoomView, eventId: string): Promise<store.TimelineRow> {
   const row = await store.getTimelineRow(ctx.db, view.roomId, eventId);
@@ -202,24 +207,34 @@ async function visibleRow(ctx: Ctx, view: RoomView, eventId: string): Promise<st
 }
 
 /**
- * GET /rooms/{roomId}/event/{eventId}. 404 M_NOT_FOUND for an unknown room or event and
- * for one the user may not see (as Synapse: no difference is revealed).
+ * The room as `userId` may read it and one event of it they may see. 404 M_NOT_FOUND for
+ * an unknown room or event and for one the user may not see (as Synapse: no difference
+ * is revealed).
  */
-export async function getRoomEvent(
+export async function openVisibleEvent(
   ctx: Ctx,
-  requester: Requester,
+  userId: string,
   a: { roomId: string; eventId: string },
-): Promise<ClientEvent> {
+): Promise<{ view: RoomView; row: store.TimelineRow }> {
   let view: RoomView;
   try {
-    view = await openRoomView(ctx, requester.userId, a.roomId);
+    view = await openRoomView(ctx, userId, a.roomId);
   } catch (e) {
     if (e instanceof MatrixError && e.errcode === 'M_FORBIDDEN')
       throw errors.notFound('Event not found');
     throw e;
   }
-  const row = await visibleRow(ctx, view, a.eventId);
-  return (await serveEvents(ctx, view.version, [row]))[0]!;
+  return { view, row: await visibleRow(ctx, view, a.eventId) };
+}
+
+/** GET /rooms/{roomId}/event/{eventId}: 404 M_NOT_FOUND as openVisibleEvent. */
+export async function getRoomEvent(
+  ctx: Ctx,
+  requester: Requester,
+  a: { roomId: string; eventId: string },
+): Promise<ClientEvent> {
+  const { view, row } = await openVisibleEvent(ctx, requester.userId, a);
+  return (await serveEvents(ctx, view.version, [row], viewer(requester, view)))[0]!;
 }
 
 export interface EventContext {
@@ -278,9 +293,9 @@ export async function getEventContext(
   return {
     start: makeToken(before.next),
     end: makeToken(after.next),
-    events_before: await serveEvents(ctx, view.version, before.rows),
-    event: (await serveEvents(ctx, view.version, [row]))[0]!,
-    events_after: await serveEvents(ctx, view.version, after.rows),
+    events_before: await serveEvents(ctx, view.version, before.rows, viewer(requester, view)),
+    event: (await serveEvents(ctx, view.version, [row], viewer(requester, view)))[0]!,
+    events_after: await serveEvents(ctx, view.version, after.rows, viewer(requester, view)),
     state,
   };
 }

@@ -31,7 +31,7 @@ export const getFilter = route({
 /**
  * GET /_matrix/client/v3/sync — the user's rooms, changes since `since`, long-polling up
  * to `timeout` ms when nothing changed.
- * - `set_presence` is accepted and ignored until presence exists.
+ * - `set_presence` (online by default) sets the user's presence; `offline` leaves it alone.
  * - The request's socket is not reachable from a route (RouteRequest), so a client that
  *   goes away mid-poll is noticed only when the poll ends.
  */
@@ -61,6 +61,7 @@ export const getSync = route({
       useStateAfter: req.query.use_state_after === 'true',
       timeoutMs: Math.min(Number(timeout), MAX_SYNC_TIMEOUT_MS),
       signal: req.signal,
+      setPresence: req.query.set_presence,
     });
   },
 });

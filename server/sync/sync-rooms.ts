@@ -101,10 +101,14 @@ export async function roomTimelineAndState(
     scope.deviceId,
     events.filter((e) => e.pdu.sender === scope.userId).map((e) => e.row.event_id),
   );
+  // Bundled aggregations only in a limited timeline (spec "Aggregations of child events"
+  // lists /sync "when the relevant section has a limited value of true"): otherwise the
+  // client receives the children themselves.
   const timelineEvents = await serveEvents(
     ctx,
     view.version,
     events.map((e) => e.row),
+    limited ? { userId: scope.userId, canSee: view.canSee } : undefined,
   );
   for (const ev of timelineEvents) {
     const txnId = txnIds.get(ev.event_id);

@@ -1,6 +1,11 @@
 import type { Requester } from '../accounts/requester.js';
 import type { Ctx } from '../context.js';
 import type { Pdu } from '../events/event-format.js';
+import { expireStalePresence, getPresenceSince, trackSync } from '../presence/presence.js';
+import type { PresenceState } from '../presence/state.js';
+import { isForgotten } from '../rooms/store.js';
+import { getUnreadCounts } from '../push/unread-counts.js';
+import { takeToDeviceMessages } from '../to-device/inbox.js';
 import { getAccountDataSince, type AccountDataEvent } from '../userdata/account-data.js';
 import { getReceiptsSince } from '../userdata/receipts.js';
 import { getTypingSince } from '../userdata/typing.js';
@@ -40,6 +45,8 @@ export interface SyncRequest {
   timeoutMs: number;
   /** Aborts a long-poll (the client went away). */
   signal?: AbortSignal | undefined;
+  /** `set_presence`: what this sync says of the user's presence (default online). */
+  setPresence?: PresenceState | undefined;
 }
 
 export interface SyncResponse {
@@ -75,6 +82,27 @@ export async function sync(
   const since = req.since !== undefined ? parseStreamToken(req.since, 'since') : null;
   const filter = await resolveFilterParam(ctx, requester.userId, req.filter);
   const deadline = performance.now() + Math.max(0, req.timeoutMs);
+  const endSync = await trackSync(
+    ctx,
+    requester.userId,
+    requester.deviceId,
+    req.setPresence ?? 'online',
+  );
+  try {
+    return await syncUntilChange(ctx, requester, req, { since, filter, deadline });
+  } finally {
+    endSync();
+  }
+}
+
+/** The loop of `sync`: answers at once, or when something changes, or at the deadline. */
+async function syncUntilChange(
+  ctx: Ctx,
+  requester: Requester,
+  req: SyncRequest,
+  a: { since: StreamToken | null; filter: Filter; deadline: number },
+): Promise<SyncResponse> {
+  const { since, filter, deadline } = a;
   for (;;) {
     const to = await store.getMaxStreamOrdering(ctx.db);
     const scope: SyncScope = {
@@ -116,6 +144,8 @@ async function waitForChange(
   try {
     for (let left = remaining; left > 0; left = until - performance.now()) {
       const woken = ctx.notifier.wait(keys, Math.min(left, POLL_SLICE_MS), stop.signal);
+      // Presence time-outs are persisted by whoever looks; a change wakes its watchers.
+      await expireStalePresence(ctx);
       if ((await store.getMaxStreamOrdering(ctx.db)) > seen) stop.abort();
       if ((await woken) || stop.signal.aborted) return;
     }
@@ -127,6 +157,8 @@ async function waitForChange(
 function hasData(r: SyncResponse): boolean {
   return (
     r.account_data.events.length > 0 ||
+    r.to_device.events.length > 0 ||
+    r.presence.events.length > 0 ||
     Object.values(r.rooms).some((section) => Object.keys(section).length > 0)
   );
 }
@@ -237,12 +269,27 @@ async function syncOnce(
     (fresh && since !== null ? joined.fresh : joined.ongoing).push(roomId);
   }
   const userData = await userDataSince(ctx, scope.userId, a.since, joined);
+  const toDevice = await takeToDeviceMessages(
+    ctx,
+    scope.userId,
+    scope.deviceId,
+    a.since?.to_device ?? 0,
+  );
+  const presence = await getPresenceSince(ctx, scope.userId, a.since?.presence ?? null, {
+    joined: new Set([...joined.ongoing, ...joined.fresh]),
+    fresh: joined.fresh,
+  });
   const response: SyncResponse = {
-    next_batch: formatStreamToken({ events: a.to, ...userData.streams }),
+    next_batch: formatStreamToken({
+      events: a.to,
+      ...userData.streams,
+      to_device: toDevice.streamId,
+      presence: presence.streamId,
+    }),
     rooms: { join: {}, invite: {}, leave: {}, knock: {} },
     account_data: { events: filterEvents(userData.global, filter.accountData) },
-    presence: { events: [] },
-    to_device: { events: [] },
+    presence: { events: filterEvents(presence.events, filter.presence) },
+    to_device: { events: toDevice.events },
   };
   const watchRooms: string[] = [];
   for (const [roomId, m] of now) {
@@ -278,7 +325,9 @@ async function syncOnce(
         ...section,
         ephemeral: { events: ephemeral },
         account_data: { events: accountData },
-        unread_notifications: { notification_count: 0, highlight_count: 0 },
+        ...(await getUnreadCounts(ctx, scope.userId, roomId, {
+          perThread: filter.room.timeline.unreadThreadNotifications,
+        })),
         summary,
       };
     } else if (m.membership === 'invite' && (changed || a.fullState)) {
@@ -294,7 +343,8 @@ async function syncOnce(
         since === null
           ? filter.room.includeLeave
           : changed || (filter.room.includeLeave && a.fullState);
-      if (!wanted) continue;
+      // A forgotten room is gone from the user's view (POST /rooms/{roomId}/forget).
+      if (!wanted || (await isForgotten(ctx.db, scope.userId, roomId))) continue;
       // A room left before `since` shows nothing new; one left since shows what led to it.
       const from = wasJoined ? since! : Math.max(0, (lastJoin.get(roomId) ?? 1) - 1);
       const { membersChanged: _, ...section } = await roomTimelineAndState(ctx, scope, {

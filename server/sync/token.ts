@@ -2,7 +2,7 @@ import { errors } from '../core/errors.js';
 
 /**
  * Sync tokens (client-server API, "Syncing": `since` / `next_batch`): an opaque string of
- * stream positions: `s<events>_<account_data>_<receipts>_<typing>`, growing one
+ * stream positions: `s<events>_<account_data>_<receipts>_<typing>_<to_device>_<presence>`, growing one
  * `_<position>` per stream as streams arrive (docs/events-design.md). A token that lacks the
  * later streams reads them as 0, so tokens issued before a stream existed (`s<events>`) stay
  * valid; trailing zero positions are left off when formatting. The typing position is held in
@@ -13,7 +13,14 @@ import { errors } from '../core/errors.js';
  */
 
 /** The streams a token holds, in token order. New streams are appended, never reordered. */
-export const STREAMS = ['events', 'account_data', 'receipts', 'typing'] as const;
+export const STREAMS = [
+  'events',
+  'account_data',
+  'receipts',
+  'typing',
+  'to_device',
+  'presence',
+] as const;
 
 export type StreamName = (typeof STREAMS)[number];
 export type StreamToken = Record<StreamName, number>;

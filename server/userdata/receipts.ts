@@ -173,3 +173,23 @@ export async function getReceiptsSince(
 export function currentReceiptStreamId(ctx: Ctx): Promise<number> {
   return store.getReceiptStreamId(ctx.db);
 }
+
+/**
+ * How far a user has read a room, per receipt thread ('' for the unthreaded receipt,
+ * 'main' or a thread root): the stream position of the later of their `m.read` and
+ * `m.read.private` receipts (client-server API, "Marking notifications as read"). For the
+ * unread counts of /sync.
+ */
+export async function getReadPositions(
+  ctx: Ctx,
+  userId: string,
+  roomId: string,
+): Promise<Map<string, number>> {
+  const positions = new Map<string, number>();
+  for (const r of await store.getReadReceiptsOfUser(ctx.db, roomId, userId)) {
+    const row = await events.getEventRow(ctx.db, r.event_id);
+    if (!row) continue;
+    positions.set(r.thread_id, Math.max(positions.get(r.thread_id) ?? 0, row.stream_ordering));
+  }
+  return positions;
+}

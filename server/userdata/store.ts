@@ -154,3 +154,17 @@ export function getReceiptChanges(
     upTo,
   );
 }
+
+/** A user's `m.read` and `m.read.private` receipts in one room, every thread. */
+export function getReadReceiptsOfUser(
+  q: Queryable,
+  roomId: string,
+  userId: string,
+): Promise<ReceiptRow[]> {
+  return q.all<ReceiptRow>(
+    `SELECT * FROM receipts
+     WHERE room_id = ? AND receipt_type IN ('m.read', 'm.read.private') AND user_id = ?`,
+    roomId,
+    userId,
+  );
+}

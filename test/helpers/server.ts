@@ -38,13 +38,14 @@ export interface TestServer {
 
 /**
  * A real Hearth on a temporary SQLite file: the real config resolver, migrations, writer
- * and HTTP app. `config` overrides homeserver.yaml keys.
+ * and HTTP app. `config` overrides homeserver.yaml keys. `dir` reopens the data folder of
+ * an earlier (closed) server, as a restart does; that folder is then left for its owner.
  */
 export async function createTestServer(
   config: Record<string, unknown> = {},
-  opts: { clock?: Clock } = {},
+  opts: { clock?: Clock; dir?: string } = {},
 ): Promise<TestServer> {
-  const dir = mkdtempSync(join(tmpdir(), 'hearth-test-'));
+  const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'hearth-test-'));
   const key = generateSigningKey(systemRandom);
   const { config: cfg } = resolveConfig(
     {
@@ -104,7 +105,7 @@ export async function createTestServer(
     async close() {
       await app.close();
       await handle.close();
-      rmSync(dir, { recursive: true, force: true });
+      if (!opts.dir) rmSync(dir, { recursive: true, force: true });
     },
   };
   return server;

@@ -191,6 +191,11 @@ export function resolveConfig(
     serveServerWellknown: c.serve_server_wellknown ?? false,
     serveClientWellknown: c.serve_client_wellknown ?? true,
     defaultRoomVersion,
+    userDirectory: {
+      enabled: c.user_directory?.enabled ?? true,
+      searchAllUsers: c.user_directory?.search_all_users ?? false,
+    },
+    presence: { enabled: c.presence?.enabled ?? true },
     caches: {
       globalFactor: c.caches?.global_factor ?? (envFactor > 0 ? envFactor : 0.5),
       perCacheFactors: c.caches?.per_cache_factors ?? {},

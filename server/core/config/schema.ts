@@ -134,6 +134,7 @@ export const ConfigSchema = Type.Object({
   rc_media_create: Type.Optional(RateLimit),
   rc_room_creation: Type.Optional(RateLimit),
   rc_presence: Type.Optional(Type.Object({ per_user: Type.Optional(RateLimit) })),
+  presence: Type.Optional(Type.Object({ enabled: Type.Optional(Type.Boolean()) })),
   rc_reports: Type.Optional(RateLimit),
   rc_federation: Type.Optional(
     Type.Object({
@@ -149,6 +150,12 @@ export const ConfigSchema = Type.Object({
   serve_server_wellknown: Type.Optional(Type.Boolean()),
   serve_client_wellknown: Type.Optional(Type.Boolean()),
   default_room_version: Type.Optional(Type.String()),
+  user_directory: Type.Optional(
+    Type.Object({
+      enabled: Type.Optional(Type.Boolean()),
+      search_all_users: Type.Optional(Type.Boolean()),
+    }),
+  ),
   caches: Type.Optional(
     Type.Object({
       global_factor: Type.Optional(Type.Number({ exclusiveMinimum: 0 })),

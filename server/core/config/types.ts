@@ -94,6 +94,10 @@ export interface Config {
   serveServerWellknown: boolean;
   serveClientWellknown: boolean;
   defaultRoomVersion: string;
+  /** Synapse's `user_directory`: whether search finds anyone, and whether it finds every local user. */
+  userDirectory: { enabled: boolean; searchAllUsers: boolean };
+  /** Synapse's `presence.enabled`: off, presence is neither tracked nor sent in /sync. */
+  presence: { enabled: boolean };
   caches: CacheFactors;
   logLevel: LogLevel;
 }

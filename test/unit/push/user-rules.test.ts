@@ -89,8 +89,12 @@ describe('makeUserRule', () => {
     });
   });
 
-  it('gives override rules without conditions an empty list (always matches)', () => {
-    expect(makeUserRule('underride', 'u', { actions: [] }).conditions).toEqual([]);
+  it('requires conditions of override and underride rules; an empty list is allowed', () => {
+    expect(makeUserRule('underride', 'u', { actions: [], conditions: [] }).conditions).toEqual([]);
+    expect(errcodeOf(() => makeUserRule('underride', 'u', { actions: [] }))).toBe(
+      'M_MISSING_PARAM',
+    );
+    expect(errcodeOf(() => makeUserRule('override', 'o', { actions: [] }))).toBe('M_MISSING_PARAM');
   });
 
   it('keeps the pattern of content rules and requires it', () => {
@@ -108,9 +112,9 @@ describe('makeUserRule', () => {
   });
 
   it('rejects reserved ids', () => {
-    expect(errcodeOf(() => makeUserRule('override', '.m.rule.master', { actions: [] }))).toBe(
-      'M_INVALID_PARAM',
-    );
+    expect(
+      errcodeOf(() => makeUserRule('override', '.m.rule.master', { actions: [], conditions })),
+    ).toBe('M_INVALID_PARAM');
   });
 });
 

@@ -8,16 +8,25 @@ describe('sync tokens', () => {
     ['s1', 1],
     ['s12345', 12345],
   ])('%s reads as events position %i and formats back', (raw, events) => {
-    expect(parseStreamToken(raw)).toEqual({ events, account_data: 0, receipts: 0, typing: 0 });
+    expect(parseStreamToken(raw)).toEqual({
+      events,
+      account_data: 0,
+      receipts: 0,
+      typing: 0,
+      to_device: 0,
+      presence: 0,
+    });
     expect(formatStreamToken(parseStreamToken(raw))).toBe(raw);
   });
 
   it('reads and formats every stream position', () => {
-    const token = { events: 5, account_data: 2, receipts: 0, typing: 7 };
+    const token = { events: 5, account_data: 2, receipts: 0, typing: 7, to_device: 0, presence: 0 };
     expect(parseStreamToken('s5_2_0_7')).toEqual(token);
     expect(formatStreamToken(token)).toBe('s5_2_0_7');
+    expect(parseStreamToken('s5_2_0_7_3_9')).toEqual({ ...token, to_device: 3, presence: 9 });
+    expect(formatStreamToken({ ...token, presence: 9 })).toBe('s5_2_0_7_0_9');
     expect(parseStreamToken('s5_2')).toEqual({ ...token, typing: 0 });
-    expect(formatStreamToken({ events: 5, account_data: 2, receipts: 0, typing: 0 })).toBe('s5_2');
+    expect(formatStreamToken({ events: 5, account_data: 2 })).toBe('s5_2');
   });
 
   it.each([
@@ -28,7 +37,7 @@ describe('sync tokens', () => {
     's-1',
     's01',
     's1.5',
-    's1_2_3_4_5',
+    's1_2_3_4_5_6_7',
     's1_02',
     's1_',
     't1-2',

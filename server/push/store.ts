@@ -1,0 +1,102 @@
+import type { Queryable } from '../db/sql.js';
+
+/**
+ * SQL for push actions (migration 0007): one row per event that notifies a local user,
+ * the source of /sync's unread notification counts.
+ */
+
+export interface PushActionRow {
+  userId: string;
+  threadId: string;
+  actionsJson: string;
+  highlight: boolean;
+}
+
+/** Rows per INSERT: keeps statements well under SQLite's bound-parameter limit. */
+const ROWS_PER_INSERT = 100;
+
+/**
+ * Records the users an event notifies, in one statement per 100 users (the hook runs for
+ * every event, inside the writer).
+ */
+export async function insertPushActions(
+  q: Queryable,
+  ev: { roomId: string; streamOrdering: number; eventId: string },
+  rows: readonly PushActionRow[],
+): Promise<void> {
+  for (let i = 0; i < rows.length; i += ROWS_PER_INSERT) {
+    const chunk = rows.slice(i, i + ROWS_PER_INSERT);
+    const params: (string | number)[] = [];
+    for (const r of chunk) {
+      params.push(
+        r.userId,
+        ev.roomId,
+        r.threadId,
+        ev.streamOrdering,
+        ev.eventId,
+        r.actionsJson,
+        r.highlight ? 1 : 0,
+      );
+    }
+    await q.run(
+      `INSERT OR REPLACE INTO event_push_actions
+         (user_id, room_id, thread_id, stream_ordering, event_id, actions_json, highlight)
+       VALUES ${chunk.map(() => '(?, ?, ?, ?, ?, ?, ?)').join(', ')}`,
+      ...params,
+    );
+  }
+}
+
+/** Forgets a user's push actions in one thread of a room before a stream position. */
+export async function deletePushActionsBefore(
+  q: Queryable,
+  a: { userId: string; roomId: string; threadId: string; streamOrdering: number },
+): Promise<void> {
+  await q.run(
+    `DELETE FROM event_push_actions
+     WHERE user_id = ? AND room_id = ? AND thread_id = ? AND stream_ordering < ?`,
+    a.userId,
+    a.roomId,
+    a.threadId,
+    a.streamOrdering,
+  );
+}
+
+export interface ThreadCountRow {
+  thread_id: string;
+  notifications: number;
+  highlights: number;
+}
+
+/** A user's push actions in a room after a stream position, counted per thread. */
+export function countPushActionsAfter(
+  q: Queryable,
+  a: { userId: string; roomId: string; after: number },
+): Promise<ThreadCountRow[]> {
+  return q.all<ThreadCountRow>(
+    `SELECT thread_id, count(*) AS notifications, sum(highlight) AS highlights
+     FROM event_push_actions
+     WHERE user_id = ? AND room_id = ? AND stream_ordering > ?
+     GROUP BY thread_id`,
+    a.userId,
+    a.roomId,
+    a.after,
+  );
+}
+
+/** A user's push actions in one thread of a room after a stream position, counted. */
+export async function countThreadPushActionsAfter(
+  q: Queryable,
+  a: { userId: string; roomId: string; threadId: string; after: number },
+): Promise<{ notifications: number; highlights: number }> {
+  const r = await q.get<{ notifications: number; highlights: number | null }>(
+    `SELECT count(*) AS notifications, sum(highlight) AS highlights
+     FROM event_push_actions
+     WHERE user_id = ? AND room_id = ? AND thread_id = ? AND stream_ordering > ?`,
+    a.userId,
+    a.roomId,
+    a.threadId,
+    a.after,
+  );
+  return { notifications: r?.notifications ?? 0, highlights: r?.highlights ?? 0 };
+}

@@ -1,0 +1,58 @@
+import type { Ctx } from '../context.js';
+import * as store from './store.js';
+
+/**
+ * A device's to-device inbox as /sync reads it (client-server API, "Send-to-Device
+ * messaging", server behaviour): pending messages in order of arrival, at most
+ * MAX_PER_SYNC per response, deleted once the device syncs with a later `since`.
+ */
+
+/** The spec's recommended cap on messages per /sync response. */
+export const MAX_PER_SYNC = 100;
+
+export interface ToDeviceEvent {
+  sender: string;
+  type: string;
+  content: Record<string, unknown>;
+}
+
+export interface ToDeviceDelta {
+  /** The stream position the delta reaches, for the next /sync token. */
+  streamId: number;
+  events: ToDeviceEvent[];
+}
+
+/**
+ * Acknowledges what the device received up to `since` (deleting it), then reads what is
+ * pending after it. When more than MAX_PER_SYNC wait, the position stops at the last one
+ * sent, so the next /sync carries on from there.
+ */
+export async function takeToDeviceMessages(
+  ctx: Ctx,
+  userId: string,
+  deviceId: string,
+  since: number,
+): Promise<ToDeviceDelta> {
+  const upTo = await store.getToDeviceStreamId(ctx.db);
+  if (since > 0 && (await store.hasInboxMessagesUpTo(ctx.db, userId, deviceId, since))) {
+    await ctx.writer.transaction('ack_to_device', (tx) =>
+      store.deleteInboxMessagesUpTo(tx, userId, deviceId, since),
+    );
+  }
+  const rows = await store.getInboxMessages(ctx.db, {
+    userId,
+    deviceId,
+    after: since,
+    upTo,
+    limit: MAX_PER_SYNC + 1,
+  });
+  const batch = rows.slice(0, MAX_PER_SYNC);
+  return {
+    streamId: rows.length > MAX_PER_SYNC ? batch.at(-1)!.stream_id : upTo,
+    events: batch.map((r) => ({
+      sender: r.sender,
+      type: r.type,
+      content: JSON.parse(r.content_json) as Record<string, unknown>,
+    })),
+  };
+}

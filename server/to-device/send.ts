@@ -1,0 +1,88 @@
+import type { Requester } from '../accounts/requester.js';
+import { listDeviceIdsOf } from '../accounts/devices.js';
+import type { Ctx } from '../context.js';
+import { errors } from '../core/errors.js';
+import { parseUserId } from '../core/ids.js';
+import * as store from './store.js';
+
+/**
+ * Sending to-device messages (client-server API, "Send-to-Device messaging"): each message
+ * goes to the inbox of one device of a local user, and waits there until that device syncs
+ * past it (./inbox.ts).
+ */
+
+/** A request's messages: user id -> device id (or `*`) -> content. */
+export type ToDeviceMessages = Record<string, Record<string, Record<string, unknown>>>;
+
+/** How long a transaction id is remembered for retries. */
+const TXN_TTL_MS = 24 * 60 * 60_000;
+
+interface Delivery {
+  userId: string;
+  deviceId: string;
+  contentJson: string;
+}
+
+/**
+ * PUT /sendToDevice/{eventType}/{txnId}. `*` means every device the user has now; a
+ * device's own entry wins over `*` (one message per device per request, as the spec asks).
+ * Unknown local users and devices get nothing, as in Synapse; messages to users of other
+ * servers are dropped with a log line until federation sends them. A retried transaction
+ * (same device, event type and txn id) is answered again and delivers nothing.
+ * @throws MatrixError 400 M_INVALID_PARAM for a malformed user id (nothing is sent).
+ */
+export async function sendToDevice(
+  ctx: Ctx,
+  requester: Requester,
+  a: { eventType: string; txnId: string; messages: ToDeviceMessages },
+): Promise<Record<string, never>> {
+  for (const userId of Object.keys(a.messages)) {
+    if (!parseUserId(userId)) throw errors.invalidParam(`Invalid user id: ${userId}`);
+  }
+  const deliveries: Delivery[] = [];
+  for (const [userId, byDevice] of Object.entries(a.messages)) {
+    if (parseUserId(userId)!.serverName !== ctx.config.serverName) {
+      ctx.log.info(
+        { userId, type: a.eventType, devices: Object.keys(byDevice).length },
+        'to-device message for a remote user dropped: federation is not implemented yet',
+      );
+      continue;
+    }
+    deliveries.push(...(await localDeliveries(ctx, userId, byDevice)));
+  }
+  const userId = requester.userId;
+  const deviceId = requester.deviceId;
+  await ctx.writer.transaction('send_to_device', async (tx) => {
+    const now = ctx.clock.now();
+    await store.deleteTxnsBefore(tx, userId, deviceId, now - TXN_TTL_MS);
+    const txn = { userId, deviceId, eventType: a.eventType, txnId: a.txnId, createdTs: now };
+    if (!(await store.insertTxn(tx, txn)) || !deliveries.length) return;
+    let streamId = await store.allocateToDeviceStreamIds(tx, deliveries.length);
+    for (const d of deliveries) {
+      await store.insertInboxMessage(tx, {
+        streamId: streamId++,
+        ...d,
+        sender: userId,
+        type: a.eventType,
+      });
+    }
+    tx.afterCommit(() => ctx.notifier.notify(new Set(deliveries.map((d) => d.userId))));
+  });
+  return {};
+}
+
+/** The inbox rows for one local user: their named devices, and `*` for the others. */
+async function localDeliveries(
+  ctx: Ctx,
+  userId: string,
+  byDevice: Record<string, Record<string, unknown>>,
+): Promise<Delivery[]> {
+  const devices = await listDeviceIdsOf(ctx, userId);
+  const all = byDevice['*'];
+  const out: Delivery[] = [];
+  for (const deviceId of devices) {
+    const content = Object.hasOwn(byDevice, deviceId) ? byDevice[deviceId] : all;
+    if (content) out.push({ userId, deviceId, contentJson: JSON.stringify(content) });
+  }
+  return out;
+}
