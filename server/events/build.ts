@@ -32,6 +32,8 @@ export interface EventDraft {
   depth: number;
   /** The event an m.room.redaction redacts. */
   redacts?: string | undefined;
+  /** When the event was made; now by default. */
+  originServerTs?: number | undefined;
 }
 
 export interface BuiltEvent {
@@ -67,7 +69,7 @@ export async function buildLocalEvent(
     sender: draft.sender,
     content,
     depth: draft.depth,
-    origin_server_ts: ctx.clock.now(),
+    origin_server_ts: draft.originServerTs ?? ctx.clock.now(),
     prev_events: refs(draft.prevEvents),
     auth_events: refs(draft.authEvents),
     ...(draft.roomId !== null ? { room_id: draft.roomId } : {}),

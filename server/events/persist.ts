@@ -49,6 +49,29 @@ export async function createRoomWithCreateEvent(
   ctx: Ctx,
   args: { version: RoomVersion; sender: string; content: Record<string, unknown> },
 ): Promise<PersistedEvent> {
+  // A v12 room id is the hash of its create event, so two rooms that one user creates with
+  // the same content in the same millisecond would get the same id: the next attempt
+  // moves the event's timestamp on by a millisecond (other versions draw a random id).
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await createRoomOnce(ctx, args, attempt);
+    } catch (err) {
+      if (!(err instanceof RoomIdCollision) || attempt >= 20) throw err;
+    }
+  }
+}
+
+class RoomIdCollision extends MatrixError {
+  constructor() {
+    super('M_UNKNOWN', 'Room id collision; retry', 400);
+  }
+}
+
+async function createRoomOnce(
+  ctx: Ctx,
+  args: { version: RoomVersion; sender: string; content: Record<string, unknown> },
+  attempt: number,
+): Promise<PersistedEvent> {
   const { version, sender } = args;
   const content = version.implicitRoomCreator
     ? { ...args.content, room_version: version.id }
@@ -64,12 +87,13 @@ export async function createRoomWithCreateEvent(
     prevEvents: [],
     authEvents: [],
     depth: 1,
+    originServerTs: ctx.clock.now() + attempt,
   });
   const verdict = checkEventAuth(asAuthEvent(built.pdu), () => undefined, version);
   if (!verdict.ok) throw forbidden(verdict.reason, verdict.rule);
   return ctx.roomQueue.run(built.roomId, () =>
     ctx.writer.transaction('create_room', async (tx) => {
-      if (await store.getRoom(tx, built.roomId)) throw errors.unknown('Room id collision; retry');
+      if (await store.getRoom(tx, built.roomId)) throw new RoomIdCollision();
       await store.insertRoom(tx, {
         roomId: built.roomId,
         version: version.id,
