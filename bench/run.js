@@ -15,6 +15,12 @@
 //          --writes-rounds N --writes-concurrency C,C,... --writes-duration S --writes-warmup S
 //            (default 3, 1,16,64, 2 and 0.5)
 //          --bcrypt-rounds N (default: Hearth's default, 12)   --out FILE
+//          (issue 3: rooms, sends and sync; --only sends,wakeup,initialsync,rss)
+//          --sends-rounds N --sends-duration S --sends-warmup S --sends-rooms N
+//            --sends-per-room N (default 4, 5, 1, 10 and 5)   --cpu-prof DIR (profile the
+//            sends server with node --cpu-prof, keep the profile in DIR, print its top functions)
+//          --wakeup-clients N --wakeup-rounds N (default 500 and 7)
+//          --initialsync-rooms N --initialsync-runs N (default 100 and 9)
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
@@ -23,11 +29,34 @@ import { cleanup, tempDir } from './lib/procs.js';
 import { fmtMiB, fmtMs, fmtPct, fmtRate, fmtSigned, table, verdict } from './lib/report.js';
 import { ROOT, generateTemplate } from './lib/servers.js';
 import { benchImports, benchStartup } from './lib/startup.js';
+import { profileTable } from './lib/cpuprofile.js';
+import { benchInitialSync } from './lib/initialsync.js';
+import { benchSends } from './lib/sends.js';
 import { benchLogin, benchVersions } from './lib/throughput.js';
 import { MiB, loadAverage } from './lib/util.js';
+import { benchWakeup } from './lib/wakeup.js';
 import { benchWrites } from './lib/writer-bench.js';
 
-const TARGETS = { coldStartMs: 500, idleRssBytes: 60 * MiB, versionsRatio: 0.6 };
+const TARGETS = {
+  coldStartMs: 500,
+  idleRssBytes: 60 * MiB,
+  versionsRatio: 0.6,
+  sendsPerSec: 4000,
+  sendsRatio: 0.25,
+  wakeupP99Ms: 50,
+  initialSyncMs: 80,
+  rssAfterSendsBytes: 150 * MiB,
+};
+const BENCHMARKS = [
+  'start',
+  'versions',
+  'login',
+  'writes',
+  'sends',
+  'wakeup',
+  'initialsync',
+  'rss',
+];
 
 function usage(message) {
   process.stderr.write(`bench: ${message} (the options are listed at the top of bench/run.js)\n`);
@@ -55,6 +84,16 @@ try {
       'writes-concurrency': { type: 'string' },
       'writes-duration': { type: 'string' },
       'writes-warmup': { type: 'string' },
+      'sends-rounds': { type: 'string' },
+      'sends-duration': { type: 'string' },
+      'sends-warmup': { type: 'string' },
+      'sends-rooms': { type: 'string' },
+      'sends-per-room': { type: 'string' },
+      'cpu-prof': { type: 'string' },
+      'wakeup-clients': { type: 'string' },
+      'wakeup-rounds': { type: 'string' },
+      'initialsync-rooms': { type: 'string' },
+      'initialsync-runs': { type: 'string' },
       out: { type: 'string' },
     },
   }));
@@ -91,15 +130,28 @@ const opts = {
   writesConcurrency: (args['writes-concurrency'] ?? '1,16,64').split(',').map(Number),
   writesWarmupMs: num('writes-warmup', 0.5, 0.25) * 1000,
   writesDurationMs: num('writes-duration', 2, 1) * 1000,
+  sendsRounds: num('sends-rounds', 4, 2),
+  sendsWarmupMs: num('sends-warmup', 1, 0.5) * 1000,
+  sendsDurationMs: num('sends-duration', 5, 2) * 1000,
+  sendsInitialWarmupMs: 2000,
+  sendsRooms: num('sends-rooms', 10, 10),
+  sendsPerRoom: num('sends-per-room', 5, 5),
+  cpuProfDir: args['cpu-prof'] === undefined ? undefined : resolve(args['cpu-prof']),
+  wakeupClients: num('wakeup-clients', 500, 500),
+  wakeupRounds: num('wakeup-rounds', 7, 2),
+  initialSyncRooms: num('initialsync-rooms', 100, 20),
+  initialSyncRuns: num('initialsync-runs', 9, 3),
 };
 if (!['raw', 'http'].includes(opts.client)) usage('--client is raw or http');
 if (!opts.writesConcurrency.every((c) => Number.isInteger(c) && c > 0 && c <= 256))
   usage('--writes-concurrency wants positive integers up to 256, separated by commas');
-const only = new Set((args.only ?? 'start,versions,login,writes').split(',').map((s) => s.trim()));
+const only = new Set((args.only ?? BENCHMARKS.join(',')).split(',').map((s) => s.trim()));
 for (const name of only) {
-  if (!['start', 'versions', 'login', 'writes'].includes(name))
-    usage(`--only takes start, versions, login, writes; not ${name}`);
+  if (!BENCHMARKS.includes(name)) usage(`--only takes ${BENCHMARKS.join(', ')}; not ${name}`);
 }
+// The RSS figures are read from the sends benchmark's server (settled at start, and after
+// the sends), so asking for either runs it.
+if (only.has('rss')) only.add('sends');
 const outFile = resolve(args.out ?? join(ROOT, 'bench', 'results.json'));
 const log = (msg) => process.stderr.write(`${msg}\n`);
 
@@ -112,7 +164,7 @@ async function main() {
   );
   log(`temp dir ${tmp}`);
   // Only the server benchmarks need a generated config (the write benchmark opens SQLite).
-  const needsServer = ['start', 'versions', 'login'].some((name) => only.has(name));
+  const needsServer = BENCHMARKS.some((name) => name !== 'writes' && only.has(name));
   const template = needsServer ? await generateTemplate(join(tmp, 'template')) : undefined;
   const results = {};
 
@@ -184,6 +236,55 @@ async function main() {
     });
   }
 
+  if (only.has('sends')) {
+    log(
+      `\n[6, 9] sends and RSS: ${opts.sendsRooms * opts.sendsPerRoom} clients in ${opts.sendsRooms} rooms,` +
+        ` ${opts.sendsRounds} rounds ABBA against bare node:http + SQLite, ${opts.sendsWarmupMs} ms warm-up + ${opts.sendsDurationMs} ms each` +
+        (opts.cpuProfDir ? `; Hearth under --cpu-prof (${opts.cpuProfDir})` : ''),
+    );
+    results.sends = await benchSends({
+      template,
+      tmp,
+      rounds: opts.sendsRounds,
+      rooms: opts.sendsRooms,
+      perRoom: opts.sendsPerRoom,
+      initialWarmupMs: opts.sendsInitialWarmupMs,
+      warmupMs: opts.sendsWarmupMs,
+      durationMs: opts.sendsDurationMs,
+      settledMs: opts.settledMs,
+      cpuProfDir: opts.cpuProfDir,
+      log,
+    });
+  }
+
+  if (only.has('wakeup')) {
+    log(
+      `\n[7] wakeup: ${opts.wakeupClients} /sync long-polls on one room, one message sent;` +
+        ` ${opts.wakeupRounds} rounds in ABBA blocks against bare node:http holding as many long-polls`,
+    );
+    results.wakeup = await benchWakeup({
+      template,
+      tmp,
+      clients: opts.wakeupClients,
+      rounds: opts.wakeupRounds,
+      settleMs: 1000,
+      log,
+    });
+  }
+  if (only.has('initialsync')) {
+    log(
+      `\n[8] initial sync: an account in ${opts.initialSyncRooms} rooms of 20 members and 20 messages;` +
+        ` median of ${opts.initialSyncRuns}, interleaved with bare node:http serialising the same answer`,
+    );
+    results.initialSync = await benchInitialSync({
+      template,
+      tmp,
+      rooms: opts.initialSyncRooms,
+      runs: opts.initialSyncRuns,
+      log,
+    });
+  }
+
   const cpus = os.cpus();
   const report = {
     date: started.toISOString(),
@@ -213,6 +314,13 @@ async function main() {
     );
   }
   if (results.imports) process.stdout.write(`${importsTable(results.imports)}\n\n`);
+  const profile = results.sends?.profile;
+  if (profile?.top) {
+    process.stdout.write(
+      `CPU profile of Hearth during the sends benchmark (set-up included): ${profile.busyMs} ms busy,` +
+        ` ${profile.idleMs} ms idle; self time by function (${profile.file}):\n\n${profileTable(profile)}\n\n`,
+    );
+  }
   process.stdout.write(
     `Medians; ${report.machine.cpus} CPUs, load average ${loadBefore} before and ${report.machine.loadAverageAfter} after.` +
       ` Raw samples in ${outFile}.\n`,
@@ -351,7 +459,76 @@ function summaryTable(r) {
       ]);
     }
   }
+  if (r.sends) rows.push(...sendsRows(r.sends));
+  if (r.wakeup) {
+    const w = r.wakeup;
+    rows.push([
+      `Wakeup: ${w.clients} /sync long-polls woken by one send (median of rounds)`,
+      `p99 ${fmtLatency(w.hearth.medianP99Ms)} (p50 ${fmtLatency(w.hearth.medianP50Ms)}, max ${fmtLatency(w.hearth.medianMaxMs)})`,
+      `p99 ${fmtLatency(w.bare.medianP99Ms)} (bare node:http, p50 ${fmtLatency(w.bare.medianP50Ms)}, max ${fmtLatency(w.bare.medianMaxMs)})`,
+      `${w.p99Ratio.toFixed(1)}x the baseline's p99`,
+      `p99 < ${TARGETS.wakeupP99Ms} ms`,
+      verdict(w.hearth.medianP99Ms < TARGETS.wakeupP99Ms),
+    ]);
+  }
+  if (r.initialSync) {
+    const s = r.initialSync;
+    rows.push([
+      `Initial sync: ${s.rooms} rooms x ${s.membersPerRoom} members x ${s.messagesPerRoom} messages, full state (${Math.round(s.response.bytes / 1024)} KiB)`,
+      `${fmtLatency(s.hearth.medianMs)} (cold, after a restart: ${fmtLatency(s.coldMs)})`,
+      `${fmtLatency(s.bare.medianMs)} (bare node:http serialising the same answer)`,
+      `${s.ratio.toFixed(1)}x`,
+      `< ${TARGETS.initialSyncMs} ms`,
+      verdict(s.hearth.medianMs < TARGETS.initialSyncMs),
+    ]);
+  }
   return table(rows);
+}
+
+function sendsRows(s) {
+  const rows = [
+    [
+      `Sends: ${s.clients} clients in ${s.rooms} rooms, PUT /send each as the last is answered`,
+      `${fmtRate(s.hearth.medianRps, 'events/s')} (p50 ${fmtLatency(s.hearth.medianLatencyMs)}, p99 ${fmtLatency(s.hearth.p99LatencyMs)})`,
+      `${fmtRate(s.bare.medianRps, 'events/s')} (node:http + an INSERT each, p50 ${fmtLatency(s.bare.medianLatencyMs)}, p99 ${fmtLatency(s.bare.p99LatencyMs)})`,
+      `${fmtPct(s.ratio)} (paired rounds: ${fmtPct(s.pairedRatioMedian)})`,
+      `>= ${TARGETS.sendsPerSec} events/s and >= ${fmtPct(TARGETS.sendsRatio)} of baseline`,
+      verdict(s.hearth.medianRps >= TARGETS.sendsPerSec && s.ratio >= TARGETS.sendsRatio),
+    ],
+    [
+      '  per CPU-second of the server process',
+      `${fmtRate(s.hearth.medianPerCpuSecond, 'events/CPU-s')} (busy ${fmtPct(s.hearth.medianCpuShare)})`,
+      `${fmtRate(s.bare.medianPerCpuSecond, 'events/CPU-s')} (busy ${fmtPct(s.bare.medianCpuShare)})`,
+      fmtPct(s.perCpuRatio),
+      '(cross-check)',
+      '-',
+    ],
+    [
+      '  answered events found in the database after stopping',
+      `${s.verify.hearth.answered - s.verify.hearth.missing} of ${s.verify.hearth.answered}`,
+      `${s.verify.bare.answered - s.verify.bare.missing} of ${s.verify.bare.answered}`,
+      '',
+      'all',
+      verdict(s.verify.hearth.missing === 0),
+    ],
+    [
+      `RSS settled, ${s.rss.settledMs / 1000} s after start (the sends server, before set-up)`,
+      fmtMiB(s.rss.idle.hearth),
+      `${fmtMiB(s.rss.idle.bare)} (node:http + SQLite)`,
+      fmtSigned(s.rss.idle.hearth - s.rss.idle.bare, fmtMiB),
+      `< ${fmtMiB(TARGETS.idleRssBytes)}`,
+      verdict(s.rss.idle.hearth < TARGETS.idleRssBytes),
+    ],
+    [
+      '  RSS after the sends benchmark',
+      `${fmtMiB(s.rss.afterSends.hearth)} (peak ${fmtMiB(s.rss.afterSends.hearthPeak)})`,
+      `${fmtMiB(s.rss.afterSends.bare)} (node:http + SQLite)`,
+      fmtSigned(s.rss.afterSends.hearth - s.rss.afterSends.bare, fmtMiB),
+      `< ${fmtMiB(TARGETS.rssAfterSendsBytes)}`,
+      verdict(s.rss.afterSends.hearth < TARGETS.rssAfterSendsBytes),
+    ],
+  ];
+  return rows;
 }
 
 /** A sub-millisecond latency: 0.042 ms, 1.01 ms, 12 ms. */

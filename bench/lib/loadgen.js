@@ -8,6 +8,14 @@
 // completed inside the measurement window divided by the window. Bounded by time
 // (warmupMs + durationMs) and by count (maxRequests). With serverPid, it also reads the
 // server's CPU time at the start and end of the window. Prints one JSON line.
+//
+// For the room benchmarks (raw client only): `targets` ([{ path, token }]) gives each
+// connection its own request (connection i sends targets[i % targets.length]); with
+// `uniqueSuffix` (a string) every request's path ends in `${uniqueSuffix}${i}.${n}`, a
+// transaction id never sent before; with `idsFile`, the `event_id` of every 2xx answer
+// (warm-up included) is written there, one a line, so the caller can check each answered
+// event is in the database.
+import { writeFileSync } from 'node:fs';
 import http from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { clearTimeout, setTimeout } from 'node:timers';
@@ -53,18 +61,36 @@ function once() {
   });
 }
 
-const rawRequest = buildRequest({
-  host: o.host,
-  port: o.port,
-  method: o.method,
-  path: o.path,
-  payload,
+if (o.targets && o.client !== 'raw') throw new Error('targets need the raw client');
+const targets = o.targets ?? [{ path: o.path, token: o.token }];
+const requestFor = (target, path = target.path) =>
+  buildRequest({
+    host: o.host,
+    port: o.port,
+    method: o.method,
+    path,
+    payload,
+    token: target.token,
+  });
+const raw = Array.from({ length: o.client === 'raw' ? o.connections : 0 }, (_, i) => {
+  const target = targets[i % targets.length];
+  return new RawConnection({
+    host: o.host,
+    port: o.port,
+    request: requestFor(target),
+    timeoutMs: o.timeoutMs,
+    keepBody: o.idsFile !== undefined,
+  });
 });
-const raw = Array.from(
-  { length: o.client === 'raw' ? o.connections : 0 },
-  () =>
-    new RawConnection({ host: o.host, port: o.port, request: rawRequest, timeoutMs: o.timeoutMs }),
-);
+// The request connection i sends as its n-th: the prebuilt one, or one with a fresh suffix.
+const nextRequest = (i, n) =>
+  o.uniqueSuffix === undefined
+    ? undefined
+    : requestFor(
+        targets[i % targets.length],
+        `${targets[i % targets.length].path}${o.uniqueSuffix}${i}.${n}`,
+      );
+const ids = [];
 
 const start = performance.now();
 const windowStart = start + o.warmupMs;
@@ -93,14 +119,14 @@ setTimeout(() => sampleCpu('start'), Math.max(0, windowStart - performance.now()
 const endTimer = setTimeout(() => sampleCpu('end'), Math.max(0, windowEnd - performance.now()));
 
 async function worker(_, i) {
-  while (performance.now() < windowEnd) {
+  for (let n = 0; performance.now() < windowEnd; n++) {
     if (issued >= o.maxRequests) {
       capped = true;
       return;
     }
     if (errorCount > 1000) return;
     issued++;
-    const r = o.client === 'raw' ? await raw[i].send() : await once();
+    const r = o.client === 'raw' ? await raw[i].send(nextRequest(i, n)) : await once();
     const inWindow = r.t1 >= windowStart && r.t1 <= windowEnd;
     if (r.error) {
       errorCount++;
@@ -108,6 +134,7 @@ async function worker(_, i) {
       await sleep(10);
       continue;
     }
+    if (r.body !== undefined && r.status >= 200 && r.status < 300) ids.push(eventId(r.body));
     if (inWindow) statuses[r.status] = (statuses[r.status] ?? 0) + 1;
     if (inWindow && r.status >= 200 && r.status < 300) {
       latencies.push(r.t1 - r.t0);
@@ -116,7 +143,17 @@ async function worker(_, i) {
   }
 }
 
+/** The event id of a send's answer (parsed after t1 is taken: not part of the latency). */
+function eventId(body) {
+  try {
+    return JSON.parse(body).event_id ?? '(none)';
+  } catch {
+    return '(unparsable)';
+  }
+}
+
 await Promise.all(Array.from({ length: o.connections }, worker));
+if (o.idsFile !== undefined) writeFileSync(o.idsFile, ids.join('\n'));
 agent.destroy();
 for (const c of raw) c.close();
 if (!cpu.end) {
@@ -142,6 +179,7 @@ process.stdout.write(
     statuses,
     errors,
     errorCount,
+    answered: o.idsFile === undefined ? undefined : ids.length,
     client: o.client,
     cpuWindowMs: cpu.start && cpu.end ? cpu.end.at - cpu.start.at : null,
     clientCpuMs: cpu.start && cpu.end ? cpu.end.client - cpu.start.client : null,

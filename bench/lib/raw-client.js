@@ -10,10 +10,15 @@ import { performance } from 'node:perf_hooks';
 
 const HEADER_END = Buffer.from('\r\n\r\n');
 
-/** The bytes of one request, built once and written for every request. */
-export function buildRequest({ host, port, method, path, payload }) {
+/**
+ * The bytes of one request, built once and written for every request (or built per request
+ * where the path changes, as for a send's transaction id). `token` adds an Authorization
+ * header.
+ */
+export function buildRequest({ host, port, method, path, payload, token }) {
   const body = payload === undefined ? '' : payload;
   const lines = [`${method} ${path} HTTP/1.1`, `Host: ${host}:${port}`, 'Connection: keep-alive'];
+  if (token !== undefined) lines.push(`Authorization: Bearer ${token}`);
   if (payload !== undefined) {
     lines.push('Content-Type: application/json', `Content-Length: ${Buffer.byteLength(body)}`);
   }
@@ -22,11 +27,13 @@ export function buildRequest({ host, port, method, path, payload }) {
 
 /**
  * One keep-alive connection. send() resolves with { t0, t1, status } or { t0, t1, error };
- * after an error the next send() opens a new connection.
+ * after an error the next send() opens a new connection. send(request) writes that request
+ * instead of the connection's own. With keepBody, the answer's body comes back too (as
+ * `body`, a string decoded after t1 is taken, so decoding is not counted in the latency).
  */
 export class RawConnection {
-  constructor({ host, port, request, timeoutMs }) {
-    Object.assign(this, { host, port, request, timeoutMs });
+  constructor({ host, port, request, timeoutMs, keepBody = false }) {
+    Object.assign(this, { host, port, request, timeoutMs, keepBody });
     this.socket = null;
     this.buf = Buffer.alloc(0);
     this.pending = null;
@@ -44,11 +51,11 @@ export class RawConnection {
     this.buf = Buffer.alloc(0);
   }
 
-  send() {
+  send(request = this.request) {
     return new Promise((resolve) => {
       if (!this.socket || this.socket.destroyed) this.connect();
       this.pending = { t0: performance.now(), resolve };
-      this.socket.write(this.request);
+      this.socket.write(request);
     });
   }
 
@@ -73,11 +80,13 @@ export class RawConnection {
       this.fail('unexpected bytes after the answer');
       return;
     }
+    const t1 = performance.now();
+    const body = this.keepBody ? this.buf.toString('utf8', end + HEADER_END.length) : undefined;
     this.buf = Buffer.alloc(0);
     const p = this.pending;
     this.pending = null;
     if (/\r\nconnection:\s*close/i.test(head)) this.socket.end();
-    p?.resolve({ t0: p.t0, t1: performance.now(), status });
+    p?.resolve({ t0: p.t0, t1, status, body });
   }
 
   fail(error) {

@@ -44,11 +44,26 @@ export async function generateTemplate(dir) {
   return { doc, keyFile: join(dir, 'data', keyName), keyName };
 }
 
+/** Every rc_* limit that the room benchmarks would run into, lifted. */
+export const LIFTED_ROOM_LIMITS = {
+  rc_message: LIMITLESS,
+  rc_registration: LIMITLESS,
+  rc_joins: { local: LIMITLESS, remote: LIMITLESS },
+  rc_joins_per_room: LIMITLESS,
+  rc_invites: { per_room: LIMITLESS, per_user: LIMITLESS, per_issuer: LIMITLESS },
+  rc_room_creation: LIMITLESS,
+};
+
 /**
  * A Hearth instance in `dir` made from the template: loopback only, its own port, rate
- * limits on login lifted, no trusted key servers (nothing leaves the machine).
+ * limits on login lifted, no trusted key servers (nothing leaves the machine). `config`
+ * keys are set over the generated config's (e.g. LIFTED_ROOM_LIMITS).
  */
-export async function makeInstance(template, dir, { logLevel = 'warn', bcryptRounds } = {}) {
+export async function makeInstance(
+  template,
+  dir,
+  { logLevel = 'warn', bcryptRounds, config = {} } = {},
+) {
   mkdirSync(join(dir, 'data'), { recursive: true });
   copyFileSync(template.keyFile, join(dir, 'data', template.keyName));
   const port = await freePort();
@@ -59,6 +74,7 @@ export async function makeInstance(template, dir, { logLevel = 'warn', bcryptRou
   doc.rc_login = { address: LIMITLESS, account: LIMITLESS, failed_attempts: LIMITLESS };
   doc.trusted_key_servers = [];
   if (bcryptRounds !== undefined) doc.bcrypt_rounds = bcryptRounds;
+  Object.assign(doc, config);
   const configPath = join(dir, 'homeserver.yaml');
   writeFileSync(configPath, YAML.stringify(doc), { mode: 0o600 });
   return {
@@ -101,13 +117,14 @@ async function pollReady(child, port, t0, { pollMs = 5, timeoutMs = 30_000 } = {
 }
 
 /**
- * Spawns `node bin/hearth.js serve --config ...` and waits for the first 200 of /versions.
+ * Spawns `node [nodeArgs] bin/hearth.js serve --config ...` (nodeArgs: e.g. --cpu-prof) and
+ * waits for the first 200 of /versions.
  * Resolves with { child, ms, cpuMs (CPU time the server had used by then), body,
  * epochAtSpawn, logs } where logs maps a log message ("listening",
  * "Hearth is ready", "database schema migrated") to its epoch-ms time (only the messages at
  * the configured log level show up).
  */
-export async function startHearth(instance, opts) {
+export async function startHearth(instance, { nodeArgs = [], ...opts } = {}) {
   if (instance.pidFile && existsSync(instance.pidFile)) rmSync(instance.pidFile, { force: true });
   const logs = {};
   const onLine = (line) => {
@@ -120,7 +137,8 @@ export async function startHearth(instance, opts) {
   };
   const epochAtSpawn = Date.now();
   const t0 = performance.now();
-  const child = spawnTracked(process.execPath, [BIN, 'serve', '--config', instance.configPath], {
+  const args = [...nodeArgs, BIN, 'serve', '--config', instance.configPath];
+  const child = spawnTracked(process.execPath, args, {
     cwd: instance.dir,
     onLine,
   });
@@ -150,12 +168,18 @@ http.createServer((req, res) => {
   }
 }).listen(Number(process.env.BENCH_PORT), ${JSON.stringify(HOST)});`;
 
-export async function startBare(body, { port, ...opts } = {}) {
+export async function startBare(body, opts = {}) {
+  return startBaseline(['-e', BARE_SERVER], { ...opts, env: { BENCH_BODY: body } });
+}
+
+/**
+ * Spawns a baseline server, `node ...args` with BENCH_PORT (and `env`) in its environment,
+ * and waits for the first 200 of GET /versions, which every baseline answers.
+ */
+export async function startBaseline(args, { port, env = {}, ...opts } = {}) {
   const p = port ?? (await freePort());
   const t0 = performance.now();
-  const child = spawnTracked(process.execPath, ['-e', BARE_SERVER], {
-    env: { BENCH_BODY: body, BENCH_PORT: String(p) },
-  });
+  const child = spawnTracked(process.execPath, args, { env: { ...env, BENCH_PORT: String(p) } });
   try {
     const res = await pollReady(child, p, t0, opts);
     return { child, ms: res.ms, cpuMs: res.cpuMs, port: p };

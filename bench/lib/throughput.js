@@ -17,7 +17,7 @@ import {
   startHearth,
   storedBcryptCost,
 } from './servers.js';
-import { median, performance, readRss, request, round } from './util.js';
+import { abba, median, perCpuSecond, performance, readRss, request, round } from './util.js';
 
 const LOADGEN = fileURLToPath(new URL('./loadgen.js', import.meta.url));
 const BCRYPT_BENCH = fileURLToPath(new URL('./bcrypt-bench.js', import.meta.url));
@@ -25,16 +25,6 @@ const BCRYPT_BENCH = fileURLToPath(new URL('./bcrypt-bench.js', import.meta.url)
 function loadgen(opts) {
   const boundMs = opts.warmupMs + opts.durationMs + (opts.timeoutMs ?? 30_000) + 30_000;
   return runJsonChild([LOADGEN, JSON.stringify(opts)], { timeoutMs: boundMs });
-}
-
-/** Round r's order: A B in even rounds, B A in odd ones. */
-function abba(r, a, b) {
-  return r % 2 === 0 ? [a, b] : [b, a];
-}
-
-/** Work per CPU-second over a round's window, or NaN without a CPU reading. */
-function perCpuSecond(count, cpuMs) {
-  return cpuMs > 0 ? count / (cpuMs / 1000) : NaN;
 }
 
 export async function benchVersions({

@@ -25,6 +25,16 @@ export function quantile(values, q) {
   return xs[Math.min(xs.length - 1, Math.max(0, Math.ceil(q * xs.length) - 1))];
 }
 
+/** Round r's order: A B in even rounds, B A in odd ones (ABBA), so drift hits both alike. */
+export function abba(r, a, b) {
+  return r % 2 === 0 ? [a, b] : [b, a];
+}
+
+/** Work per CPU-second over a round's window, or NaN without a CPU reading. */
+export function perCpuSecond(count, cpuMs) {
+  return cpuMs > 0 ? count / (cpuMs / 1000) : NaN;
+}
+
 export function round(x, digits = 1) {
   if (!Number.isFinite(x)) return x;
   const f = 10 ** digits;
