@@ -19,6 +19,7 @@ import { indexRelation } from './relations/index-hook.js';
 import { applyRedactionHook } from './rooms/redact.js';
 import { indexEventForSearch } from './search/index-hook.js';
 import { recordPushActions } from './push/push-actions.js';
+import { dropTypingOnLeave } from './userdata/typing.js';
 
 /**
  * What other domains write beside each persisted event, in the event's own transaction
@@ -30,6 +31,7 @@ const EVENT_HOOKS: EventHook[] = [
   indexRelation,
   indexEventForSearch,
   recordPushActions,
+  dropTypingOnLeave,
 ];
 
 /** The in-memory caches; each is bounded and scaled by the cache factors of the config. */

@@ -1,6 +1,7 @@
 import { randomString } from '../core/clock.js';
 import type { Ctx } from '../context.js';
 import type { Tx } from '../db/sql.js';
+import { deleteInboxesExcept, deleteInboxesOf } from '../to-device/device-removal.js';
 import * as store from './store.js';
 import { forgetTokens, issueTokens, type IssuedTokens } from './tokens.js';
 
@@ -50,7 +51,7 @@ export function sessionResponse(ctx: Ctx, s: Session): Record<string, unknown> {
   };
 }
 
-/** Deletes devices (and with them their tokens), inside `tx`; caches drop them after commit. */
+/** Deletes devices (their tokens, to-device inboxes) inside `tx`; caches drop them after commit. */
 export async function removeDevices(
   ctx: Ctx,
   tx: Tx,
@@ -59,6 +60,7 @@ export async function removeDevices(
 ): Promise<void> {
   const hashes = await store.listAccessTokenHashesOfDevices(tx, userId, deviceIds);
   await store.deleteDevices(tx, userId, deviceIds);
+  await deleteInboxesOf(tx, userId, deviceIds);
   tx.afterCommit(() => forgetTokens(ctx, hashes));
 }
 
@@ -71,6 +73,7 @@ export async function removeOtherDevices(
 ): Promise<void> {
   const hashes = await store.listAccessTokenHashes(tx, userId);
   await store.deleteAllDevicesExcept(tx, userId, keep);
+  await deleteInboxesExcept(tx, userId, keep);
   const kept = keep
     ? new Set(await store.listAccessTokenHashesOfDevices(tx, userId, [keep]))
     : new Set();

@@ -100,3 +100,12 @@ export async function countThreadPushActionsAfter(
   );
   return { notifications: r?.notifications ?? 0, highlights: r?.highlights ?? 0 };
 }
+
+/** Deletes an event's push actions, for every user it notified. */
+export async function deletePushActionsOfEvent(
+  q: Queryable,
+  roomId: string,
+  eventId: string,
+): Promise<void> {
+  await q.run('DELETE FROM event_push_actions WHERE room_id = ? AND event_id = ?', roomId, eventId);
+}

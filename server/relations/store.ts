@@ -242,3 +242,17 @@ async function inChunks<I extends string | number, T>(
     out.push(...(await query(ids.slice(i, i + ID_CHUNK))));
   return out;
 }
+
+/** Whether the event (of the room) has a relation that still counts (it is not redacted). */
+export async function hasLiveRelation(
+  q: Queryable,
+  roomId: string,
+  eventId: string,
+): Promise<boolean> {
+  return !!(await q.get(
+    `SELECT 1 FROM event_relations r JOIN events e ON e.event_id = r.event_id
+     WHERE r.event_id = ? AND r.room_id = ? AND e.redacted_by IS NULL`,
+    eventId,
+    roomId,
+  ));
+}

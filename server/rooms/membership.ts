@@ -10,10 +10,8 @@ import { sendLocalEvent } from '../events/persist.js';
 import * as events from '../events/store.js';
 import { userLevel } from '../events/auth/power-levels.js';
 import { roomVersion } from '../events/room-versions.js';
-import { loadStateGroup } from '../events/state-groups.js';
-import { splitStateKeyId } from '../events/state-map.js';
 import { parseRoomAlias, roomPowerLevels } from './directory.js';
-import { assertJoined } from './room-state.js';
+import { assertJoined, readableStateAt, stateJsonOfGroup } from './room-state.js';
 import { parseToken } from './timeline.js';
 import * as timelineStore from './timeline-store.js';
 import * as store from './store.js';
@@ -325,7 +323,9 @@ export async function setOtherMembership(
  * GET /rooms/{roomId}/members: the member events of the room's state, now or `at` a
  * pagination token (the state after the room's last event at or before it; the current
  * state when the token precedes the room), filtered by `membership` / `not_membership`
- * (either matching, when both are given). Joined members only.
+ * (either matching, when both are given). A former member gets the members as they were
+ * when they left, whatever `at` says (spec: "the members at the time the user left";
+ * readableStateAt decides who may read).
  */
 export async function getMembers(
   ctx: Ctx,
@@ -337,8 +337,9 @@ export async function getMembers(
     notMembership?: string | undefined;
   },
 ): Promise<{ chunk: ClientEvent[] }> {
-  const position = a.at === undefined ? undefined : parseToken(a.at, 'at');
-  await assertJoined(ctx, requester.userId, a.roomId);
+  let position = a.at === undefined ? undefined : parseToken(a.at, 'at');
+  const departed = await readableStateAt(ctx, requester.userId, a.roomId);
+  if (departed) position = Math.min(position ?? Infinity, departed.stream_ordering);
   const now = ctx.clock.now();
   const chunk: ClientEvent[] = [];
   for (const row of await memberEventsAt(ctx, a.roomId, position)) {
@@ -370,12 +371,7 @@ async function memberEventsAt(
     limit: 1,
   });
   if (last?.state_group == null) return events.getCurrentStateJson(ctx.db, roomId);
-  const state = await loadStateGroup(ctx, last.state_group);
-  const ids = [...state]
-    .filter(([key]) => splitStateKeyId(key)[0] === 'm.room.member')
-    .map(([, id]) => id);
-  const json = await events.getEventJsonMany(ctx.db, ids);
-  return ids.flatMap((id) => (json.has(id) ? [{ event_id: id, json: json.get(id)! }] : []));
+  return stateJsonOfGroup(ctx, last.state_group, 'm.room.member');
 }
 
 /** GET /rooms/{roomId}/joined_members: joined users with their room display name and avatar. */

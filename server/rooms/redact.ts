@@ -8,6 +8,7 @@ import { domainOf } from '../events/auth/types.js';
 import type { Pdu } from '../events/event-format.js';
 import type { EventHook } from '../events/event-hooks.js';
 import { sendLocalEvent } from '../events/persist.js';
+import { forgetPushActionsOfRedacted } from '../push/redactions.js';
 import type { RoomVersion } from '../events/room-versions.js';
 import { stateKeyId, type StateMap } from '../events/state-map.js';
 import * as events from '../events/store.js';
@@ -74,7 +75,8 @@ export async function redactRoomEvent(
  * The event hook that makes an m.room.redaction take effect, in the redaction's own
  * transaction (so a redaction is never stored without being applied): marks its target,
  * an event of the same room, redacted if the rules of rooms/v3 "Handling redactions" allow
- * it. Does nothing for other events, unknown targets, or redactions that may not apply.
+ * it, and drops the target's push actions (unread counts). Does nothing for other events,
+ * unknown targets, or redactions that may not apply.
  * Reads go through `tx`: the target or the power levels may be in this very batch.
  */
 export const applyRedactionHook: EventHook = async (_ctx, tx, ev) => {
@@ -88,6 +90,8 @@ export const applyRedactionHook: EventHook = async (_ctx, tx, ev) => {
   const sameServer = domainOf(target.sender) === domainOf(pdu.sender);
   if (!sameServer && !(await hasRedactPower(tx, ev.stateAfter, ev.version, pdu.sender))) return;
   await store.markRedacted(tx, targetId, ev.eventId);
+  // A redacted event no longer counts as unread for anyone.
+  await forgetPushActionsOfRedacted(tx, ev.roomId, targetId);
 };
 
 /** Whether `userId` has the room's `redact` power level in `state`. */

@@ -15,6 +15,7 @@ import {
   type Filter,
   type RoomEventFilter,
 } from './filter.js';
+import { noteMembersSent, wasMemberSent } from './lazy-members.js';
 import * as store from './sync-store.js';
 import { formatStreamToken } from './token.js';
 
@@ -76,9 +77,10 @@ export async function roomTimelineAndState(
     stateIds = [...stateBase].filter(([k, id]) => stateSince.get(k) !== id).map(([, id]) => id);
   }
   const stateFilter = scope.filter.room.state;
+  // Without redundant members, the device's record of member events sent decides (lazy-members.ts).
+  const remember = stateFilter.lazyLoadMembers && !stateFilter.includeRedundantMembers;
   if (stateFilter.lazyLoadMembers) {
-    // Only the members who speak in the timeline (and the user); in a delta, theirs are
-    // sent again each time, as include_redundant_members would (sent members are not tracked).
+    // Only the members who speak in the timeline (and the user).
     const wanted = new Set([scope.userId, ...events.map((e) => e.pdu.sender)]);
     const memberIds = new Set(
       [...wanted]
@@ -91,10 +93,34 @@ export async function roomTimelineAndState(
     stateIds = w.fullState
       ? stateIds.filter((id) => !members.has(id) || memberIds.has(id))
       : [...new Set([...stateIds, ...memberIds])];
+    if (remember && !w.fullState) {
+      const memberOf = new Map(
+        [...stateBase]
+          .filter(([k]) => k.startsWith(MEMBER_PREFIX))
+          .map(([k, id]) => [id, k.slice(MEMBER_PREFIX.length)]),
+      );
+      stateIds = stateIds.filter((id) => {
+        const userId = memberOf.get(id);
+        return (
+          userId === undefined || !wasMemberSent(ctx, scope, w.roomId, { userId, eventId: id })
+        );
+      });
+    }
   }
   const stateRows = (await store.getEventRowsByIds(ctx.db, stateIds))
     .map((row) => ({ row, pdu: JSON.parse(row.json) as Pdu }))
     .filter((s) => eventMatchesFilter(filterable(s.pdu, w.roomId), stateFilter));
+  if (remember) {
+    const sent = [...stateRows, ...events].filter(
+      (e) => e.pdu.type === 'm.room.member' && e.pdu.state_key !== undefined,
+    );
+    noteMembersSent(
+      ctx,
+      scope,
+      w.roomId,
+      sent.map((e) => ({ userId: e.pdu.state_key!, eventId: e.row.event_id })),
+    );
+  }
   const txnIds = await store.getTxnIdsOfDevice(
     ctx.db,
     scope.userId,

@@ -24,6 +24,7 @@ import {
   strippedState,
   type SyncScope,
 } from './sync-rooms.js';
+import { forgetSentMembers } from './lazy-members.js';
 import * as store from './sync-store.js';
 import { formatStreamToken, parseStreamToken, type StreamToken } from './token.js';
 import { resolveFilterParam } from './user-filters.js';
@@ -103,6 +104,8 @@ async function syncUntilChange(
   a: { since: StreamToken | null; filter: Filter; deadline: number },
 ): Promise<SyncResponse> {
   const { since, filter, deadline } = a;
+  // A client without a token, or asking for full state, keeps no lazy-loaded members.
+  if (!since || req.fullState) forgetSentMembers(ctx, requester);
   for (;;) {
     const to = await store.getMaxStreamOrdering(ctx.db);
     const scope: SyncScope = {
@@ -291,6 +294,12 @@ async function syncOnce(
     presence: { events: filterEvents(presence.events, filter.presence) },
     to_device: { events: toDevice.events },
   };
+  /** The room's account data in the window, through the filter (joined and left rooms). */
+  const roomAccountData = (roomId: string) =>
+    filterEvents(
+      (userData.roomAccountData[roomId] ?? []).map((e) => ({ ...e, room_id: roomId })),
+      filter.room.accountData,
+    ).map(({ type, content }) => ({ type, content }));
   const watchRooms: string[] = [];
   for (const [roomId, m] of now) {
     if (m.membership !== 'leave' && m.membership !== 'ban') watchRooms.push(roomId);
@@ -311,10 +320,7 @@ async function syncOnce(
         (userData.ephemeral.get(roomId) ?? []).map((e) => ({ ...e, room_id: roomId })),
         filter.room.ephemeral,
       ).map(({ type, content }) => ({ type, content }));
-      const accountData = filterEvents(
-        (userData.roomAccountData[roomId] ?? []).map((e) => ({ ...e, room_id: roomId })),
-        filter.room.accountData,
-      ).map(({ type, content }) => ({ type, content }));
+      const accountData = roomAccountData(roomId);
       const quiet = !section.timeline.events.length && !stateCount;
       if (!w.fullState && quiet && !ephemeral.length && !accountData.length) continue;
       const summary =
@@ -353,7 +359,11 @@ async function syncOnce(
         to: m.row.stream_ordering,
         fullState: !wasJoined || a.fullState,
       });
-      response.rooms.leave[roomId] = { ...section, account_data: { events: [] } };
+      // As Synapse: the room's account data of the window (all of it on an initial sync).
+      response.rooms.leave[roomId] = {
+        ...section,
+        account_data: { events: roomAccountData(roomId) },
+      };
     }
   }
   return { response, watchRooms };

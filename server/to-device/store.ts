@@ -131,3 +131,23 @@ export async function deleteTxnsBefore(
     beforeTs,
   );
 }
+
+/** Deletes the whole inbox of each of a user's devices in `deviceIds`. */
+export async function deleteInboxesOfDevices(
+  q: Queryable,
+  userId: string,
+  deviceIds: readonly string[],
+): Promise<void> {
+  for (const id of deviceIds) {
+    await q.run('DELETE FROM device_inbox WHERE user_id = ? AND device_id = ?', userId, id);
+  }
+}
+
+/** Deletes the inboxes of every device of a user but `keep` (null: all of them). */
+export async function deleteInboxesOfUserExcept(
+  q: Queryable,
+  userId: string,
+  keep: string | null,
+): Promise<void> {
+  await q.run('DELETE FROM device_inbox WHERE user_id = ? AND device_id IS NOT ?', userId, keep);
+}

@@ -1,6 +1,7 @@
 import type { Requester } from '../accounts/requester.js';
 import type { Ctx } from '../context.js';
 import { errors } from '../core/errors.js';
+import type { EventHook } from '../events/event-hooks.js';
 import { assertJoined } from '../rooms/room-state.js';
 
 /**
@@ -153,3 +154,19 @@ export function getTypingSince(ctx: Ctx, roomIds: readonly string[], since: numb
   }
   return delta;
 }
+
+/**
+ * The event hook that stops a member typing once they are no longer in the room (left,
+ * kicked or banned), as Synapse does, so the others' /sync shows the shorter list at once
+ * instead of when the notice times out. Runs after the commit: typing is in memory, and a
+ * refused event must change nothing. Any path of the change counts (leave, kick, ban, a
+ * member state event, federation).
+ */
+export const dropTypingOnLeave: EventHook = (ctx, tx, ev) => {
+  const { pdu } = ev;
+  if (pdu.type === 'm.room.member' && pdu.state_key && pdu.content.membership !== 'join') {
+    const userId = pdu.state_key;
+    tx.afterCommit(() => stateOf(ctx).set(ev.roomId, userId, null));
+  }
+  return Promise.resolve();
+};

@@ -1,4 +1,5 @@
 import { expect } from 'vitest';
+import { sendLocalEvent } from '../../../server/events/persist.js';
 import type { TestServer } from '../../helpers/server.js';
 
 /** What the relations tests share: users, rooms and events made through the client API. */
@@ -47,6 +48,25 @@ export async function send(
   });
   expect(r.statusCode, r.body).toBe(200);
   return r.json().event_id as string;
+}
+
+/**
+ * Persists a message event without the client API's checks (as one from another server
+ * arrives): for content /send refuses, such as a thread off an event with a relation.
+ */
+export async function sendUnchecked(
+  s: TestServer,
+  roomId: string,
+  user: User,
+  content: Record<string, unknown>,
+): Promise<string> {
+  const sent = await sendLocalEvent(s.ctx, {
+    roomId,
+    type: 'm.room.message',
+    sender: user.userId,
+    content,
+  });
+  return sent.eventId;
 }
 
 export const text = (body: string) => ({ msgtype: 'm.text', body });
