@@ -1,9 +1,10 @@
 import type { Ctx } from '../context.js';
+import { createCache, type Cache } from '../core/cache.js';
 import { toClientEvent, type ClientEvent } from '../events/client-event.js';
 import { referencedEventIds, type Pdu } from '../events/event-format.js';
 import { redactEvent } from '../events/redaction.js';
 import type { RoomVersion } from '../events/room-versions.js';
-import { loadStateGroup } from '../events/state-groups.js';
+import { loadStateGroups } from '../events/state-groups.js';
 import { stateKeyId } from '../events/state-map.js';
 import * as events from '../events/store.js';
 import { loadBundles, type Viewer } from '../relations/aggregations.js';
@@ -24,9 +25,12 @@ export async function serveEvents(
   rows: readonly store.TimelineRow[],
   viewer?: Viewer,
 ): Promise<ClientEvent[]> {
-  const out = await serveRows(ctx, version, rows);
-  if (viewer) await addBundledAggregations(ctx, version, rows, out, viewer);
-  return out;
+  return serveParsedEvents(
+    ctx,
+    version,
+    rows.map((row) => ({ row, pdu: JSON.parse(row.json) as Pdu })),
+    viewer,
+  );
 }
 
 /**
@@ -82,20 +86,73 @@ async function serveRows(
   version: RoomVersion,
   rows: readonly store.TimelineRow[],
 ): Promise<ClientEvent[]> {
-  const redactionIds = rows.flatMap((r) => (r.redacted_by ? [r.redacted_by] : []));
+  return serveParsedRows(
+    ctx,
+    version,
+    rows.map((row) => ({ row, pdu: JSON.parse(row.json) as Pdu })),
+  );
+}
+
+/**
+ * An event's row with its PDU already parsed (callers that read the PDU first need not
+ * parse it twice). The PDU is only read, never changed: it may be shared (sync/event-cache.ts).
+ */
+/** What serving an event reads of its row, besides the PDU. */
+export type ServedMeta = Pick<
+  store.TimelineRow,
+  'event_id' | 'room_id' | 'type' | 'state_key' | 'redacted_by'
+>;
+
+export interface ParsedRow<R extends ServedMeta = store.TimelineRow> {
+  row: R;
+  pdu: Pdu;
+}
+
+/** serveEvents for rows whose PDUs the caller has parsed already. */
+export async function serveParsedEvents(
+  ctx: Ctx,
+  version: RoomVersion,
+  items: readonly ParsedRow[],
+  viewer?: Viewer,
+): Promise<ClientEvent[]> {
+  const out = await serveParsedRows(ctx, version, items);
+  if (viewer) {
+    const rows = items.map((i) => i.row);
+    await addBundledAggregations(ctx, version, rows, out, viewer);
+  }
+  return out;
+}
+
+/**
+ * The events as clients see them, without aggregations, from parsed PDUs: the rows need
+ * not carry their JSON.
+ */
+export async function serveParsedRows(
+  ctx: Ctx,
+  version: RoomVersion,
+  items: readonly ParsedRow<ServedMeta>[],
+): Promise<ClientEvent[]> {
+  const redactionIds = items.flatMap((i) => (i.row.redacted_by ? [i.row.redacted_by] : []));
   const redactions = redactionIds.length
     ? await events.getEventJsonMany(ctx.db, redactionIds)
     : new Map<string, string>();
+  const unredacted = (i: ParsedRow<ServedMeta>) =>
+    !i.row.redacted_by || !redactions.has(i.row.redacted_by);
+  // What each state event replaced, for all of them at once (prevStates).
+  const replaced = await prevStates(
+    ctx,
+    version,
+    items.filter((i) => i.row.state_key !== null && unredacted(i)),
+  );
   const now = ctx.clock.now();
   const out: ClientEvent[] = [];
-  for (const row of rows) {
-    const pdu = JSON.parse(row.json) as Pdu;
+  for (const { row, pdu } of items) {
     const ids = { eventId: row.event_id, roomId: row.room_id };
     const because = row.redacted_by ? redactions.get(row.redacted_by) : undefined;
     if (!row.redacted_by || because === undefined) {
       const ev = toClientEvent(pdu, ids, { now });
-      if (row.state_key !== null)
-        Object.assign(ev.unsigned, await prevState(ctx, version, row, pdu));
+      const prev = replaced.get(row.event_id);
+      if (prev) Object.assign(ev.unsigned, prev);
       out.push(ev);
       continue;
     }
@@ -114,23 +171,81 @@ function redactedPdu(pdu: Pdu, version: RoomVersion): Pdu {
   return redactEvent(pdu as unknown as Record<string, unknown>, version) as unknown as Pdu;
 }
 
-/** What a state event replaced: the same (type, state_key) in the state before it. */
-async function prevState(
+/**
+ * What each state event replaced: the same (type, state_key) in the state before it (the
+ * state group of its first prev event), as `prev_content`, `prev_sender` and
+ * `replaces_state`; only for events that replaced a served event of the same room. Read
+ * for a whole page at once (one query for the prev events' groups, one for the replaced
+ * rows, the groups mostly from the cache): an initial /sync serves thousands of state
+ * events, and two or three queries for each of them were most of its time. Which event a
+ * state event replaced never changes once its prev event has a state group, so that is
+ * kept (replacedIds); the replaced row is read each time (it may have been redacted since).
+ */
+async function prevStates(
   ctx: Ctx,
   version: RoomVersion,
-  row: store.TimelineRow,
-  pdu: Pdu,
-): Promise<Record<string, unknown>> {
-  const prev = referencedEventIds(pdu.prev_events)[0];
-  const group = prev === undefined ? null : await store.getEventStateGroup(ctx.db, prev);
-  if (group === null) return {};
-  const replacedId = (await loadStateGroup(ctx, group)).get(stateKeyId(row.type, row.state_key!));
-  if (replacedId === undefined) return {};
-  const replaced = await store.getTimelineRow(ctx.db, row.room_id, replacedId);
-  if (!replaced) return {};
-  const replacedPdu = JSON.parse(replaced.json) as Pdu;
-  const content = replaced.redacted_by
-    ? redactedPdu(replacedPdu, version).content
-    : replacedPdu.content;
-  return { prev_content: content, prev_sender: replaced.sender, replaces_state: replacedId };
+  items: readonly ParsedRow<ServedMeta>[],
+): Promise<Map<string, Record<string, unknown>>> {
+  const out = new Map<string, Record<string, unknown>>();
+  if (!items.length) return out;
+  const known = replacedIdsOf(ctx);
+  const replacedIdOf = new Map<string, string>();
+  const prevOf = new Map<string, string>();
+  for (const { row, pdu } of items) {
+    const replacedId = known.get(row.event_id);
+    if (replacedId !== undefined) {
+      if (replacedId !== NOTHING) replacedIdOf.set(row.event_id, replacedId);
+      continue;
+    }
+    const prev = referencedEventIds(pdu.prev_events)[0];
+    if (prev !== undefined) prevOf.set(row.event_id, prev);
+  }
+  if (prevOf.size) {
+    const groupOf = await store.getEventStateGroups(ctx.db, [...new Set(prevOf.values())]);
+    const states = await loadStateGroups(ctx, [...new Set(groupOf.values())]);
+    for (const { row } of items) {
+      const prev = prevOf.get(row.event_id);
+      const group = prev === undefined ? undefined : groupOf.get(prev);
+      // Without a group (yet: an outlier prev event) nothing is replaced, and nothing kept.
+      if (group === undefined) continue;
+      const replacedId = states.get(group)!.get(stateKeyId(row.type, row.state_key!));
+      known.set(row.event_id, replacedId ?? NOTHING);
+      if (replacedId !== undefined) replacedIdOf.set(row.event_id, replacedId);
+    }
+  }
+  if (!replacedIdOf.size) return out;
+  const replacedRows = await store.getServedRowsByIds(ctx.db, [...new Set(replacedIdOf.values())]);
+  for (const { row } of items) {
+    const replacedId = replacedIdOf.get(row.event_id);
+    const replaced = replacedId === undefined ? undefined : replacedRows.get(replacedId);
+    if (!replaced || replaced.room_id !== row.room_id) continue;
+    const replacedPdu = JSON.parse(replaced.json) as Pdu;
+    const content = replaced.redacted_by
+      ? redactedPdu(replacedPdu, version).content
+      : replacedPdu.content;
+    out.set(row.event_id, {
+      prev_content: content,
+      prev_sender: replaced.sender,
+      replaces_state: replacedId,
+    });
+  }
+  return out;
+}
+
+/** In replacedIds: the state event replaced nothing. */
+const NOTHING = '';
+
+/**
+ * By state event id, the id of the event it replaced (or NOTHING): one cache per context
+ * (tests run many in one process), bounded by count, scaled by the `replaced_state` factor.
+ */
+const replacedIds = new WeakMap<Ctx, Cache<string, string>>();
+
+function replacedIdsOf(ctx: Ctx): Cache<string, string> {
+  let cache = replacedIds.get(ctx);
+  if (!cache) {
+    cache = createCache<string, string>(ctx.config.caches, 'replaced_state', 50_000);
+    replacedIds.set(ctx, cache);
+  }
+  return cache;
 }

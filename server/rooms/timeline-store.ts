@@ -1,4 +1,4 @@
-import type { Queryable } from '../db/sql.js';
+import type { Queryable, Tx } from '../db/sql.js';
 import { SERVED_EVENT, SERVED_EVENT_COLUMNS, type ServedEventRow } from '../events/store.js';
 
 /**
@@ -121,13 +121,67 @@ export async function getEventStateGroup(q: Queryable, eventId: string): Promise
   return row?.state_group ?? null;
 }
 
-/** Marks an event redacted by `redactionId`; the first redaction that applies stays. */
-export async function markRedacted(
+/** The state groups of those of `eventIds` that have one, by event id (any event, as above). */
+export async function getEventStateGroups(
   q: Queryable,
-  eventId: string,
-  redactionId: string,
-): Promise<void> {
-  await q.run(
+  eventIds: readonly string[],
+): Promise<Map<string, number>> {
+  const out = new Map<string, number>();
+  for (let i = 0; i < eventIds.length; i += 500) {
+    const ids = eventIds.slice(i, i + 500);
+    const rows = await q.all<{ event_id: string; state_group: number | null }>(
+      `SELECT event_id, state_group FROM events WHERE event_id IN (${ids.map(() => '?').join(',')})`,
+      ...ids,
+    );
+    for (const r of rows) if (r.state_group !== null) out.set(r.event_id, r.state_group);
+  }
+  return out;
+}
+
+/** The servable events among `eventIds` (of any room), by event id. */
+export async function getServedRowsByIds(
+  q: Queryable,
+  eventIds: readonly string[],
+): Promise<Map<string, TimelineRow>> {
+  const out = new Map<string, TimelineRow>();
+  for (let i = 0; i < eventIds.length; i += 500) {
+    const ids = eventIds.slice(i, i + 500);
+    const rows = await q.all<TimelineRow>(
+      `SELECT ${SERVED_EVENT_COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
+       WHERE e.event_id IN (${ids.map(() => '?').join(',')}) AND ${SERVED_EVENT}`,
+      ...ids,
+    );
+    for (const r of rows) out.set(r.event_id, r);
+  }
+  return out;
+}
+
+/**
+ * Redactions: how many were marked (each counts twice: when marked, and again once its
+ * commit is done), and how many are marked but not yet committed. `events.redacted_by` is
+ * the only column of a served event's row that ever changes (markRedacted below is its only
+ * writer), so a copy of the rest may be kept as long as the redaction state has not moved
+ * since it was read (sync/event-cache.ts). While a redaction is in flight, nothing read is
+ * trusted: it may be from before the commit. Process-wide, over every context: a redaction
+ * elsewhere only costs a re-read. A unit rolled back after marking leaves `inFlight` up, and
+ * copies are then never trusted again (slower, never wrong).
+ */
+const redactions = { epoch: 0, inFlight: 0 };
+
+/** The redaction state now: copies read at an `epoch` are good while it is unchanged. */
+export function redactionState(): { epoch: number; settled: boolean } {
+  return { epoch: redactions.epoch, settled: redactions.inFlight === 0 };
+}
+
+/** Marks an event redacted by `redactionId`; the first redaction that applies stays. */
+export async function markRedacted(tx: Tx, eventId: string, redactionId: string): Promise<void> {
+  redactions.epoch++;
+  redactions.inFlight++;
+  tx.afterCommit(() => {
+    redactions.epoch++;
+    redactions.inFlight--;
+  });
+  await tx.run(
     'UPDATE events SET redacted_by = ? WHERE event_id = ? AND redacted_by IS NULL',
     redactionId,
     eventId,

@@ -4,9 +4,11 @@ import type { ClientEvent } from '../events/client-event.js';
 import type { Pdu } from '../events/event-format.js';
 import { roomVersion, type RoomVersion } from '../events/room-versions.js';
 import * as eventStore from '../events/store.js';
-import { serveEvents } from '../rooms/serve-events.js';
+import { serveParsedEvents, serveParsedRows, type ServedMeta } from '../rooms/serve-events.js';
 import { openRoomView } from '../rooms/visibility.js';
-import { loadStateGroup } from '../events/state-groups.js';
+import { isLoadedState, loadStateGroup } from '../events/state-groups.js';
+import { createCache, createSizedCache, type Cache } from '../core/cache.js';
+import { redactionState } from '../rooms/timeline-store.js';
 import { stateKeyId, type StateMap } from '../events/state-map.js';
 import {
   applyEventFields,
@@ -15,6 +17,7 @@ import {
   type Filter,
   type RoomEventFilter,
 } from './filter.js';
+import { getEvents, getServedPositions } from './event-cache.js';
 import { noteMembersSent, wasMemberSent } from './lazy-members.js';
 import * as store from './sync-store.js';
 import { formatStreamToken } from './token.js';
@@ -53,9 +56,39 @@ export interface RoomTimelineAndState {
   membersChanged: boolean;
 }
 
-interface Loaded {
-  row: store.SyncEventRow;
+interface Loaded<R extends ServedMeta = store.SyncEventRow> {
+  row: R;
   pdu: Pdu;
+}
+
+/**
+ * Served state events of a room by id, in stream order, with their PDUs (from the cache
+ * when there). Only the position and the redaction are read from the events table; the
+ * rest of the row is the PDU's (the type, state key and sender of an event are its PDU's,
+ * and the events of a room's state are of that room).
+ */
+async function loadStateEvents(
+  ctx: Ctx,
+  roomId: string,
+  ids: readonly string[],
+): Promise<Loaded<ServedMeta>[]> {
+  const served = await getServedPositions(ctx, ids);
+  const cached = await getEvents(
+    ctx,
+    served.map((r) => r.event_id),
+  );
+  return served.flatMap(({ event_id, redacted_by }) => {
+    const pdu = cached.get(event_id)?.pdu;
+    if (!pdu) return [];
+    const row = {
+      event_id,
+      redacted_by,
+      room_id: roomId,
+      type: pdu.type,
+      state_key: pdu.state_key ?? null,
+    };
+    return [{ row, pdu }];
+  });
 }
 
 /** The timeline and state sections of a joined or left room. */
@@ -68,12 +101,14 @@ export async function roomTimelineAndState(
   const { events, limited } = await loadTimeline(ctx, w, scope.filter.room.timeline, view.canSee);
   const startPos = events.length ? events[0]!.row.stream_ordering - 1 : w.to;
   // The state sent is relative to the start of the timeline, or its end with use_state_after.
-  const stateBase = await stateAt(ctx, w.roomId, scope.useStateAfter ? w.to : startPos);
+  const base = await groupAt(ctx, w.roomId, scope.useStateAfter ? w.to : startPos, true);
+  const stateBase = base.state;
   let stateIds: string[];
   if (w.fullState) {
     stateIds = [...stateBase.values()];
   } else {
-    const stateSince = await stateAt(ctx, w.roomId, w.from);
+    // `from` is the client's token: kept only when not past what this sync read.
+    const stateSince = (await groupAt(ctx, w.roomId, w.from, w.from <= w.to)).state;
     stateIds = [...stateBase].filter(([k, id]) => stateSince.get(k) !== id).map(([, id]) => id);
   }
   const stateFilter = scope.filter.room.state;
@@ -107,9 +142,14 @@ export async function roomTimelineAndState(
       });
     }
   }
-  const stateRows = (await store.getEventRowsByIds(ctx.db, stateIds))
-    .map((row) => ({ row, pdu: JSON.parse(row.json) as Pdu }))
-    .filter((s) => eventMatchesFilter(filterable(s.pdu, w.roomId), stateFilter));
+  // The whole state of a group (no lazy loading) is the same list each time it is served.
+  const loaded =
+    w.fullState && !stateFilter.lazyLoadMembers && base.group !== undefined
+      ? await loadWholeState(ctx, w.roomId, base.group, stateIds)
+      : await loadStateEvents(ctx, w.roomId, stateIds);
+  const stateRows = loaded.filter((s) =>
+    eventMatchesFilter(filterable(s.pdu, w.roomId), stateFilter),
+  );
   if (remember) {
     const sent = [...stateRows, ...events].filter(
       (e) => e.pdu.type === 'm.room.member' && e.pdu.state_key !== undefined,
@@ -130,21 +170,17 @@ export async function roomTimelineAndState(
   // Bundled aggregations only in a limited timeline (spec "Aggregations of child events"
   // lists /sync "when the relevant section has a limited value of true"): otherwise the
   // client receives the children themselves.
-  const timelineEvents = await serveEvents(
+  const timelineEvents = await serveParsedEvents(
     ctx,
     view.version,
-    events.map((e) => e.row),
+    events,
     limited ? { userId: scope.userId, canSee: view.canSee } : undefined,
   );
   for (const ev of timelineEvents) {
     const txnId = txnIds.get(ev.event_id);
     if (txnId !== undefined) ev.unsigned.transaction_id = txnId;
   }
-  const stateEvents = await serveEvents(
-    ctx,
-    view.version,
-    stateRows.map((s) => s.row),
-  );
+  const stateEvents = await serveParsedRows(ctx, view.version, stateRows);
   const fields = scope.filter.eventFields;
   const state = { events: stateEvents.map((e) => applyEventFields(e, fields)) };
   return {
@@ -198,28 +234,198 @@ async function loadTimeline(
   canSee: View['canSee'],
 ): Promise<{ events: Loaded[]; limited: boolean }> {
   const limit = eventLimit(filter);
-  const batch = Math.max(limit + 1, 50);
   const out: Loaded[] = [];
   let upTo = w.to;
+  // Most events pass the filter: the first read is of just enough events to fill the
+  // timeline and tell whether it is limited; later reads, when the filter or the history
+  // visibility dropped some, are of more at a time.
+  let batch = limit + 1;
   for (;;) {
-    const rows = await store.getRoomEventsBackwards(ctx.db, w.roomId, w.from, upTo, batch);
-    for (const row of rows) {
-      const pdu = JSON.parse(row.json) as Pdu;
+    const { events, read } = await roomEventsBackwards(ctx, w.roomId, {
+      after: w.from,
+      upTo,
+      limit: batch,
+    });
+    for (const { row, pdu } of events) {
       const content = row.redacted_by ? {} : pdu.content;
       if (!eventMatchesFilter({ ...filterable(pdu, w.roomId), content }, filter)) continue;
       if (!(await canSee(row))) continue;
       if (out.length === limit) return { events: out.reverse(), limited: true };
       out.push({ row, pdu });
     }
-    if (rows.length < batch) return { events: out.reverse(), limited: false };
-    upTo = rows[rows.length - 1]!.stream_ordering - 1;
+    if (read.length < batch) return { events: out.reverse(), limited: false };
+    upTo = read[read.length - 1]!.stream_ordering - 1;
+    batch = Math.max(limit + 1, 50);
   }
 }
 
-/** The state of a room after the newest event at or before `pos` (empty before the room). */
+/**
+ * Up to `limit` served events of a room with after < position <= upTo, newest first, as
+ * whole rows with their PDUs (`read`: the positions read, whether or not their JSON was
+ * found). Only the position, state group and redaction are read from the events table;
+ * the JSON and PDU come from the cache when there, and the rest of the row from the PDU
+ * (the events table's type, state key, sender and timestamp are the PDU's).
+ */
+async function roomEventsBackwards(
+  ctx: Ctx,
+  roomId: string,
+  r: { after: number; upTo: number; limit: number },
+): Promise<{ events: Loaded[]; read: readonly store.ServedPosition[] }> {
+  const read = await roomPositionsBackwards(ctx, roomId, r);
+  const cached = await getEvents(
+    ctx,
+    read.map((p) => p.event_id),
+  );
+  const events = read.flatMap((p): Loaded[] => {
+    const c = cached.get(p.event_id);
+    if (!c) return [];
+    const row: store.SyncEventRow = {
+      stream_ordering: p.stream_ordering,
+      event_id: p.event_id,
+      room_id: roomId,
+      type: c.pdu.type,
+      state_key: c.pdu.state_key ?? null,
+      sender: c.pdu.sender,
+      origin_server_ts: c.pdu.origin_server_ts,
+      state_group: p.state_group,
+      redacted_by: p.redacted_by,
+      json: c.json,
+    };
+    return [{ row, pdu: c.pdu }];
+  });
+  return { events, read };
+}
+
+/**
+ * getRoomPositionsBackwards, kept by room head. `upTo` is at or before a position read as
+ * the newest (the window's `to`), so the room's events up to it never change but for their
+ * redaction (see groupAt): named by the room's newest event at or before `upTo` (an
+ * index-only read), a window's positions are good while the redaction state has not moved
+ * since they were read (rooms/timeline-store.ts, redactionState). Repeated syncs of a room
+ * with nothing new read the same window; a new event in the room names a new one.
+ */
+async function roomPositionsBackwards(
+  ctx: Ctx,
+  roomId: string,
+  r: { after: number; upTo: number; limit: number },
+): Promise<readonly store.ServedPosition[]> {
+  let cache = windows.get(ctx);
+  if (!cache) {
+    cache = createCache<string, KnownWindow>(ctx.config.caches, 'sync_room_windows', 10_000);
+    windows.set(ctx, cache);
+  }
+  // Taken before the rows are read: a redaction marked after this moves the epoch.
+  const { epoch, settled } = redactionState();
+  const newest = await store.getRoomNewestPosition(ctx.db, roomId, r.upTo);
+  if (newest === undefined || newest <= r.after) return [];
+  const key = `${roomId}\u0000${r.after}\u0000${newest}\u0000${r.limit}`;
+  const known = settled ? cache.get(key) : undefined;
+  if (known && known.epoch === epoch) return known.read;
+  const read = await store.getRoomPositionsBackwards(ctx.db, roomId, r);
+  // Shared by later answers: nothing may change them.
+  for (const p of read) Object.freeze(p);
+  Object.freeze(read);
+  if (settled) cache.set(key, { epoch, read });
+  return read;
+}
+
+/** A window's positions as read, and the redaction epoch they were read at. */
+interface KnownWindow {
+  epoch: number;
+  read: readonly store.ServedPosition[];
+}
+
+/** By room, window and room head: roomPositionsBackwards; one cache per context. */
+const windows = new WeakMap<Ctx, Cache<string, KnownWindow>>();
+
+/**
+ * The state of a room after the newest event at or before `pos` (empty before the room).
+ * `pos` is at or before the newest position the caller has read (the `to` of its sync).
+ */
 export async function stateAt(ctx: Ctx, roomId: string, pos: number): Promise<StateMap> {
-  const group = await store.getStateGroupAt(ctx.db, roomId, pos);
-  return group === undefined ? new Map() : loadStateGroup(ctx, group);
+  return (await groupAt(ctx, roomId, pos, true)).state;
+}
+
+/**
+ * stateAt, with the state group it is (none before the room's first event). At or before a
+ * position read as the newest (`read`), nothing is ever stored once it was read (one
+ * writer, positions allocated in commit order; events are never deleted, and whether one
+ * is served never changes): the group there never changes, so it is kept. Repeated syncs
+ * ask at the same positions.
+ */
+async function groupAt(
+  ctx: Ctx,
+  roomId: string,
+  pos: number,
+  read: boolean,
+): Promise<{ group: number | undefined; state: StateMap }> {
+  if (!read) {
+    const group = await store.getStateGroupAt(ctx.db, roomId, pos);
+    return { group, state: group === undefined ? new Map() : await loadStateGroup(ctx, group) };
+  }
+  let cache = groupsAt.get(ctx);
+  if (!cache) {
+    cache = createCache<string, number>(ctx.config.caches, 'sync_state_groups_at', 10_000);
+    groupsAt.set(ctx, cache);
+  }
+  const key = `${roomId}\u0000${pos}`;
+  let known = cache.get(key);
+  if (known === undefined) {
+    known = (await store.getStateGroupAt(ctx.db, roomId, pos)) ?? NO_GROUP;
+    cache.set(key, known);
+  }
+  const group = known === NO_GROUP ? undefined : known;
+  return { group, state: group === undefined ? new Map() : await loadStateGroup(ctx, group) };
+}
+
+/** In groupsAt: no group (before the room's first event). */
+const NO_GROUP = -1;
+
+/** By room and position, the state group there (groupAt); one cache per context. */
+const groupsAt = new WeakMap<Ctx, Cache<string, number>>();
+
+/** A group's whole state as loaded for /sync, and the redaction epoch it was read at. */
+interface WholeState {
+  epoch: number;
+  events: readonly Loaded<ServedMeta>[];
+}
+
+/**
+ * Whole states served before, by state group: an initial sync (or a full_state one) serves
+ * the whole state of every room, mostly at groups served before. A group's events never
+ * change but for their redaction, so a list is good while the redaction state has not
+ * moved since it was read (rooms/timeline-store.ts, redactionState). One cache per context,
+ * bounded by the events held (their PDUs mostly shared with event-cache.ts), scaled by the
+ * `sync_states` cache factor.
+ */
+const wholeStates = new WeakMap<Ctx, Cache<number, WholeState>>();
+
+async function loadWholeState(
+  ctx: Ctx,
+  roomId: string,
+  group: number,
+  ids: readonly string[],
+): Promise<readonly Loaded<ServedMeta>[]> {
+  let cache = wholeStates.get(ctx);
+  if (!cache) {
+    cache = createSizedCache<number, WholeState>(
+      ctx.config.caches,
+      'sync_states',
+      20_000,
+      (s) => s.events.length,
+    );
+    wholeStates.set(ctx, cache);
+  }
+  // Taken before the rows are read: a redaction marked after this moves the epoch.
+  const { epoch, settled } = redactionState();
+  const known = cache.get(group);
+  if (settled && known?.epoch === epoch) return known.events;
+  const events = await loadStateEvents(ctx, roomId, ids);
+  // Shared by later answers: nothing may change them.
+  for (const e of events) Object.freeze(e.row);
+  Object.freeze(events);
+  if (settled) cache.set(group, { epoch, events });
+  return events;
 }
 
 /**
@@ -231,25 +437,51 @@ export async function roomSummary(
   userId: string,
   state: StateMap,
 ): Promise<Record<string, unknown>> {
-  const memberIds = [...state].filter(([k]) => k.startsWith(MEMBER_PREFIX)).map(([, id]) => id);
-  const json = await eventStore.getEventJsonMany(ctx.db, memberIds);
-  let joined = 0;
-  let invited = 0;
+  const members = await membersOf(ctx, state);
   const heroes: string[] = [];
-  for (const id of memberIds) {
-    const pdu = JSON.parse(json.get(id) ?? 'null') as Pdu | null;
-    if (!pdu || pdu.state_key === undefined) continue;
-    const membership = pdu.content.membership;
-    if (membership === 'join') joined++;
-    else if (membership === 'invite') invited++;
-    else continue;
-    if (pdu.state_key !== userId) heroes.push(pdu.state_key);
+  for (const member of members.sorted) {
+    if (heroes.length === 5) break;
+    if (member !== userId) heroes.push(member);
   }
   return {
-    'm.heroes': heroes.sort().slice(0, 5),
-    'm.joined_member_count': joined,
-    'm.invited_member_count': invited,
+    'm.heroes': heroes,
+    'm.joined_member_count': members.joined,
+    'm.invited_member_count': members.invited,
   };
+}
+
+/** The joined and invited members of a state: counts, and their user ids sorted. */
+interface Members {
+  joined: number;
+  invited: number;
+  sorted: string[];
+}
+
+/**
+ * By state, for the immutable states of the state-group cache: a state's members depend on
+ * it alone (a member event's JSON never changes, and redaction keeps `membership`), and an
+ * initial sync asks for the summary of every room, mostly at states it asked for before.
+ */
+const membersByState = new WeakMap<StateMap, Members>();
+
+async function membersOf(ctx: Ctx, state: StateMap): Promise<Members> {
+  const known = membersByState.get(state);
+  if (known) return known;
+  const memberIds = [...state].filter(([k]) => k.startsWith(MEMBER_PREFIX)).map(([, id]) => id);
+  const cached = await getEvents(ctx, memberIds);
+  const members: Members = { joined: 0, invited: 0, sorted: [] };
+  for (const id of memberIds) {
+    const pdu = cached.get(id)?.pdu;
+    if (!pdu || pdu.state_key === undefined) continue;
+    const membership = pdu.content.membership;
+    if (membership === 'join') members.joined++;
+    else if (membership === 'invite') members.invited++;
+    else continue;
+    members.sorted.push(pdu.state_key);
+  }
+  members.sorted.sort();
+  if (isLoadedState(state)) membersByState.set(state, members);
+  return members;
 }
 
 /** The state types an invitee or knocker sees before joining (spec "Stripped state"). */

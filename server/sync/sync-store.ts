@@ -32,22 +32,40 @@ export function getMembershipEventsOfUser(
   );
 }
 
-/** Up to `limit` events of a room with after < position <= upTo, newest first. */
-export function getRoomEventsBackwards(
+/**
+ * Up to `limit` served events of a room with after < position <= upTo, newest first: their
+ * positions, state groups and redactions (the rest is in the PDU: sync/event-cache.ts).
+ */
+export function getRoomPositionsBackwards(
   q: Queryable,
   roomId: string,
-  after: number,
-  upTo: number,
-  limit: number,
-): Promise<SyncEventRow[]> {
-  return q.all<SyncEventRow>(
-    `SELECT ${SERVED_EVENT_COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
+  r: { after: number; upTo: number; limit: number },
+): Promise<ServedPosition[]> {
+  return q.all<ServedPosition>(
+    `SELECT e.stream_ordering, e.event_id, e.state_group, e.redacted_by FROM events e
      WHERE e.room_id = ? AND e.stream_ordering > ? AND e.stream_ordering <= ? AND ${SERVED_EVENT}
      ORDER BY e.stream_ordering DESC LIMIT ?`,
     roomId,
-    after,
-    upTo,
-    limit,
+    r.after,
+    r.upTo,
+    r.limit,
+  );
+}
+
+/** The position of a room's newest event (served or not) at or before `upTo`, if any. */
+export async function getRoomNewestPosition(
+  q: Queryable,
+  roomId: string,
+  upTo: number,
+): Promise<number | undefined> {
+  return (
+    (
+      await q.get<{ pos: number | null }>(
+        'SELECT MAX(stream_ordering) AS pos FROM events WHERE room_id = ? AND stream_ordering <= ?',
+        roomId,
+        upTo,
+      )
+    )?.pos ?? undefined
   );
 }
 
@@ -68,17 +86,29 @@ export async function getStateGroupAt(
   )?.state_group;
 }
 
-/** Served events by id, in stream order (missing ids are left out). */
-export async function getEventRowsByIds(
+/** Where a served event is, the state after it, and whether it was redacted. */
+export interface ServedPosition {
+  stream_ordering: number;
+  event_id: string;
+  state_group: number | null;
+  redacted_by: string | null;
+}
+
+/**
+ * The served events among `eventIds`, in stream order (missing ids are left out): only
+ * what may change or is not in the PDU, without the join to event_json. An initial sync
+ * reads thousands of state events; their PDUs are mostly cached (sync/event-cache.ts).
+ */
+export async function getServedPositions(
   q: Queryable,
   eventIds: readonly string[],
-): Promise<SyncEventRow[]> {
-  const out: SyncEventRow[] = [];
+): Promise<ServedPosition[]> {
+  const out: ServedPosition[] = [];
   for (let i = 0; i < eventIds.length; i += 500) {
     const chunk = eventIds.slice(i, i + 500);
     out.push(
-      ...(await q.all<SyncEventRow>(
-        `SELECT ${SERVED_EVENT_COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
+      ...(await q.all<ServedPosition>(
+        `SELECT e.stream_ordering, e.event_id, e.state_group, e.redacted_by FROM events e
          WHERE e.event_id IN (${chunk.map(() => '?').join(',')}) AND ${SERVED_EVENT}`,
         ...chunk,
       )),
