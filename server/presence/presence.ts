@@ -1,9 +1,11 @@
+import { LRUCache } from 'lru-cache';
 import type { Requester } from '../accounts/requester.js';
 import { getProfile } from '../accounts/profile.js';
 import type { Ctx } from '../context.js';
 import { errors, MatrixError } from '../core/errors.js';
 import { parseUserId } from '../core/ids.js';
 import { getRoomsWithMembership } from '../events/store.js';
+import { positionThisTurn } from '../sync/stream-positions.js';
 import {
   NEVER_SEEN,
   SYNC_ONLINE_TIMEOUT_MS,
@@ -37,7 +39,14 @@ interface Live {
   /** user id -> device id -> when that device last synced asking to be online */
   onlineDevices: Map<string, Map<string, number>>;
   lastSweep: number;
+  /** user id -> their stored presence row (row undefined: none), see storedRecord */
+  stored: LRUCache<string, { row: PresenceRecord | undefined }>;
+  /** user id -> presence writes of theirs in flight */
+  writing: Map<string, number>;
 }
+
+/** Stored rows kept in memory (a few hundred bytes each). */
+const MAX_STORED_ROWS = 50_000;
 
 /** Per server (keyed by its ctx, so test servers in one process stay apart; cf. typing.ts). */
 const lives = new WeakMap<Ctx, Live>();
@@ -47,7 +56,14 @@ function liveOf(ctx: Ctx): Live {
   if (!l)
     lives.set(
       ctx,
-      (l = { syncing: new Map(), syncEnded: new Map(), onlineDevices: new Map(), lastSweep: 0 }),
+      (l = {
+        syncing: new Map(),
+        syncEnded: new Map(),
+        onlineDevices: new Map(),
+        lastSweep: 0,
+        stored: new LRUCache({ max: MAX_STORED_ROWS }),
+        writing: new Map(),
+      }),
     );
   return l;
 }
@@ -88,14 +104,40 @@ async function updatePresence(
       after.lastSyncTs - before.lastSyncTs >= TIMESTAMP_WRITE_INTERVAL_MS;
     return { after, bump, write: bump || stale };
   };
-  // Most syncs change nothing worth writing: decide on the read connection first.
-  if (!plan(await store.getPresence(ctx.db, userId)).write) return;
-  await ctx.writer.transaction('set_presence', async (tx) => {
-    const { after, bump, write } = plan(await store.getPresence(tx, userId));
-    if (!write) return;
-    await store.putPresence(tx, userId, after, bump);
-    if (bump) tx.afterCommit(() => void wakeWatchers(ctx, userId));
-  });
+  // Most syncs change nothing worth writing: decide on a copy of the stored row first.
+  if (!plan(await storedRecord(ctx, userId)).write) return;
+  const live = liveOf(ctx);
+  live.writing.set(userId, (live.writing.get(userId) ?? 0) + 1);
+  live.stored.delete(userId);
+  try {
+    await ctx.writer.transaction('set_presence', async (tx) => {
+      const { after, bump, write } = plan(await store.getPresence(tx, userId));
+      if (!write) return;
+      await store.putPresence(tx, userId, after, bump);
+      if (bump) tx.afterCommit(() => void wakeWatchers(ctx, userId));
+    });
+  } finally {
+    const left = (live.writing.get(userId) ?? 1) - 1;
+    if (left > 0) live.writing.set(userId, left);
+    else live.writing.delete(userId);
+    live.stored.delete(userId);
+  }
+}
+
+/**
+ * The user's stored presence row, from memory when it is known there. Every /sync asks
+ * twice (as it starts and as it ends) and almost never writes, so the row is read from the
+ * database once and kept; updatePresence, the only writer of the table, drops the copy
+ * around each write and nothing is kept while a write of the user is in flight (its
+ * commit may land before the copy would be taken), so the copy is always the stored row.
+ */
+async function storedRecord(ctx: Ctx, userId: string): Promise<PresenceRecord | undefined> {
+  const live = liveOf(ctx);
+  const held = live.stored.get(userId);
+  if (held) return held.row;
+  const row = await store.getPresence(ctx.db, userId);
+  if (!live.writing.has(userId)) live.stored.set(userId, { row });
+  return row;
 }
 
 /** Wakes the long-polls of the user and of everyone in their rooms. */
@@ -284,8 +326,11 @@ export async function getPresenceSince(
 ): Promise<PresenceDelta> {
   if (!ctx.config.presence.enabled) return { streamId: since ?? 0, events: [] };
   await expireStalePresence(ctx);
-  const upTo = await store.getPresenceStreamId(ctx.db);
-  const changed = since === null ? [] : await store.getPresenceChanges(ctx.db, since, upTo);
+  // Shared by the /sync passes of one turn of the event loop (sync/stream-positions.ts).
+  const upTo = await positionThisTurn(ctx, 'presence', () => store.getPresenceStreamId(ctx.db));
+  // A token already at the stream's end has no changes to read (the common long-poll case).
+  const changed =
+    since === null || since >= upTo ? [] : await store.getPresenceChanges(ctx.db, since, upTo);
   const wantAll = since === null || rooms.fresh.length > 0;
   const notOffline = wantAll ? await store.getPresenceNotOffline(ctx.db, upTo) : [];
   const fresh = new Set(rooms.fresh);
@@ -300,12 +345,19 @@ export async function getPresenceSince(
       self: since === null,
     })),
   ];
+  // Who shares a room of each room set, in one query per set rather than one per user.
+  const sharing = new Map<ReadonlySet<string>, Set<string>>();
+  for (const { row, among } of candidates) {
+    if (row.userId !== userId && !sharing.has(among)) sharing.set(among, new Set());
+  }
+  for (const [among, users] of sharing) {
+    const others = candidates.filter((c) => c.among === among && c.row.userId !== userId);
+    const ids = [...new Set(others.map((c) => c.row.userId))];
+    for (const u of await store.getUsersJoinedToAny(ctx.db, ids, [...among])) users.add(u);
+  }
   for (const { row, among, self } of candidates) {
     if (picked.has(row.userId)) continue;
-    const shares =
-      row.userId === userId
-        ? self
-        : (await getRoomsWithMembership(ctx.db, row.userId, 'join')).some((r) => among.has(r));
+    const shares = row.userId === userId ? self : sharing.get(among)!.has(row.userId);
     if (shares) picked.set(row.userId, row);
   }
   const events = [...picked.values()].map((row) => ({

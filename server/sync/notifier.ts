@@ -6,6 +6,8 @@
  */
 export class Notifier {
   private readonly byKey = new Map<string, Set<Waiter>>();
+  /** How many notifications there have been: what is read before one may be stale after it. */
+  generation = 0;
 
   /**
    * Resolves `true` when one of `keys` is notified, `false` after `timeoutMs`, or at once
@@ -14,7 +16,7 @@ export class Notifier {
   wait(keys: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
     return new Promise((resolve) => {
       const waiter: Waiter = {
-        wake: (woken) => {
+        detach: () => {
           clearTimeout(timer);
           signal?.removeEventListener('abort', onAbort);
           for (const k of keys) {
@@ -22,11 +24,14 @@ export class Notifier {
             set?.delete(waiter);
             if (set?.size === 0) this.byKey.delete(k);
           }
-          resolve(woken);
         },
+        resolve,
       };
-      const onAbort = () => waiter.wake(false);
-      const timer = setTimeout(() => waiter.wake(false), Math.max(0, timeoutMs));
+      const onAbort = () => {
+        waiter.detach();
+        resolve(false);
+      };
+      const timer = setTimeout(onAbort, Math.max(0, timeoutMs));
       for (const k of keys) {
         let set = this.byKey.get(k);
         if (!set) this.byKey.set(k, (set = new Set()));
@@ -37,11 +42,28 @@ export class Notifier {
     });
   }
 
-  /** Wakes every waiter listening on any of `keys`. */
+  /**
+   * Wakes every waiter listening on any of `keys`. All of them are detached at once (each
+   * is certain to resolve `true`, whatever its timer or signal does meanwhile), but they
+   * are resolved WAKE_BATCH at a time, one batch per turn of the event loop: a woken
+   * /sync runs to its answer without leaving the loop (the database is synchronous), so
+   * resolving hundreds together would hold every answer, and the notifying request's own,
+   * until the last of them was computed. The first batch too waits for the next turn, so
+   * the notifying request (a send) answers before the syncs it woke.
+   */
   notify(keys: Iterable<string>): void {
+    this.generation++;
     const woken = new Set<Waiter>();
     for (const k of keys) for (const w of this.byKey.get(k) ?? []) woken.add(w);
-    for (const w of woken) w.wake(true);
+    if (!woken.size) return;
+    const queue = [...woken];
+    for (const w of queue) w.detach();
+    const resolveBatch = (from: number) => {
+      const end = Math.min(queue.length, from + WAKE_BATCH);
+      for (let i = from; i < end; i++) queue[i]!.resolve(true);
+      if (end < queue.length) setImmediate(resolveBatch, end);
+    };
+    setImmediate(resolveBatch, 0);
   }
 
   /** How many waiters listen on `key`. */
@@ -50,6 +72,11 @@ export class Notifier {
   }
 }
 
+/** Waiters resolved per turn of the event loop by `notify`. */
+const WAKE_BATCH = 8;
+
 interface Waiter {
-  wake(woken: boolean): void;
+  /** Stops its timer and abort listener and removes it from the index. */
+  detach(): void;
+  resolve(woken: boolean): void;
 }

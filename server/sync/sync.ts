@@ -1,13 +1,17 @@
+import { LRUCache } from 'lru-cache';
 import type { Requester } from '../accounts/requester.js';
 import type { Ctx } from '../context.js';
-import type { Pdu } from '../events/event-format.js';
 import { expireStalePresence, getPresenceSince, trackSync } from '../presence/presence.js';
 import type { PresenceState } from '../presence/state.js';
 import { isForgotten } from '../rooms/store.js';
 import { getUnreadCounts } from '../push/unread-counts.js';
 import { takeToDeviceMessages } from '../to-device/inbox.js';
 import { getAccountDataSince, type AccountDataEvent } from '../userdata/account-data.js';
-import { getReceiptsSince } from '../userdata/receipts.js';
+import {
+  currentReceiptStreamId,
+  getReceiptsBetween,
+  getReceiptsSince,
+} from '../userdata/receipts.js';
 import { getTypingSince } from '../userdata/typing.js';
 import {
   eventMatchesFilter,
@@ -28,6 +32,9 @@ import { forgetSentMembers } from './lazy-members.js';
 import * as store from './sync-store.js';
 import { formatStreamToken, parseStreamToken, type StreamToken } from './token.js';
 import { resolveFilterParam } from './user-filters.js';
+import { membershipEventsOfUser, type Membership } from './wake-memberships.js';
+import { roomsWithEventsIn } from './wake-rooms.js';
+import { positionThisTurn } from './stream-positions.js';
 
 /**
  * GET /sync (client-server API, "Syncing"): what changed for a user between `since` and
@@ -81,7 +88,7 @@ export async function sync(
   req: SyncRequest,
 ): Promise<SyncResponse> {
   const since = req.since !== undefined ? parseStreamToken(req.since, 'since') : null;
-  const filter = await resolveFilterParam(ctx, requester.userId, req.filter);
+  const filter = await resolveFilter(ctx, requester.userId, req.filter);
   const deadline = performance.now() + Math.max(0, req.timeoutMs);
   const endSync = await trackSync(
     ctx,
@@ -96,6 +103,26 @@ export async function sync(
   }
 }
 
+/**
+ * Normalised filters that depend on the request's text alone (none: the default; an
+ * inline JSON filter), kept so that each long-poll does not rebuild the same one. A Filter
+ * is never modified once built. Stored filters (by id) are read as before.
+ */
+const resolvedFilters = new LRUCache<string, Filter>({ max: 256 });
+
+async function resolveFilter(ctx: Ctx, userId: string, raw: string | undefined): Promise<Filter> {
+  const key = raw ?? '';
+  if (key !== '' && !key.startsWith('{')) {
+    return resolveFilterParam(ctx, userId, raw);
+  }
+  let filter = resolvedFilters.get(key);
+  if (!filter) {
+    filter = await resolveFilterParam(ctx, userId, raw);
+    resolvedFilters.set(key, filter);
+  }
+  return filter;
+}
+
 /** The loop of `sync`: answers at once, or when something changes, or at the deadline. */
 async function syncUntilChange(
   ctx: Ctx,
@@ -107,7 +134,8 @@ async function syncUntilChange(
   // A client without a token, or asking for full state, keeps no lazy-loaded members.
   if (!since || req.fullState) forgetSentMembers(ctx, requester);
   for (;;) {
-    const to = await store.getMaxStreamOrdering(ctx.db);
+    // Shared by the passes of this turn (stream-positions.ts); waitForChange reads afresh.
+    const to = await positionThisTurn(ctx, 'events', () => store.getMaxStreamOrdering(ctx.db));
     const scope: SyncScope = {
       userId: requester.userId,
       deviceId: requester.deviceId,
@@ -142,20 +170,26 @@ async function waitForChange(
 ): Promise<void> {
   const until = performance.now() + remaining;
   const stop = new AbortController();
-  const onAbort = () => stop.abort();
+  const onAbort = () => stop.abort(MOVED);
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for (let left = remaining; left > 0; left = until - performance.now()) {
       const woken = ctx.notifier.wait(keys, Math.min(left, POLL_SLICE_MS), stop.signal);
       // Presence time-outs are persisted by whoever looks; a change wakes its watchers.
       await expireStalePresence(ctx);
-      if ((await store.getMaxStreamOrdering(ctx.db)) > seen) stop.abort();
+      if ((await store.getMaxStreamOrdering(ctx.db)) > seen) stop.abort(MOVED);
       if ((await woken) || stop.signal.aborted) return;
     }
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
 }
+
+/**
+ * The reason `waitForChange` gives its internal abort: without one, each abort builds a
+ * DOMException (with a stack trace), a real share of a long-poll's CPU.
+ */
+const MOVED = new Error('sync wait ended');
 
 function hasData(r: SyncResponse): boolean {
   return (
@@ -196,7 +230,14 @@ async function userDataSince(
   rooms: { ongoing: string[]; fresh: string[] },
 ): Promise<UserData> {
   const account = await getAccountDataSince(ctx, userId, since?.account_data ?? 0);
-  const receipts = await getReceiptsSince(ctx, rooms.ongoing, since?.receipts ?? 0, userId);
+  const receiptsUpTo = await positionThisTurn(ctx, 'receipts', () => currentReceiptStreamId(ctx));
+  const receipts = await getReceiptsBetween(
+    ctx,
+    rooms.ongoing,
+    since?.receipts ?? 0,
+    receiptsUpTo,
+    userId,
+  );
   const freshReceipts = rooms.fresh.length
     ? (await getReceiptsSince(ctx, rooms.fresh, 0, userId)).rooms
     : {};
@@ -226,11 +267,6 @@ async function userDataSince(
   };
 }
 
-interface Membership {
-  row: store.SyncEventRow;
-  membership: string;
-}
-
 /** The user's membership in each room at `to` and at `since`. */
 async function membershipsOf(
   ctx: Ctx,
@@ -245,9 +281,9 @@ async function membershipsOf(
   const now = new Map<string, Membership>();
   const atSince = new Map<string, Membership>();
   const lastJoin = new Map<string, number>();
-  for (const row of await store.getMembershipEventsOfUser(ctx.db, userId, to)) {
-    const membership = String((JSON.parse(row.json) as Pdu).content.membership ?? '');
-    const m = { row, membership };
+  // Held in memory between passes (wake-memberships.ts): a wake-up reads only newer ones.
+  for (const m of await membershipEventsOfUser(ctx, userId, to)) {
+    const { row, membership } = m;
     now.set(row.room_id, m);
     if (since !== null && row.stream_ordering <= since) atSince.set(row.room_id, m);
     if (membership === 'join' || membership === 'invite')
@@ -300,6 +336,12 @@ async function syncOnce(
       (userData.roomAccountData[roomId] ?? []).map((e) => ({ ...e, room_id: roomId })),
       filter.room.accountData,
     ).map(({ type, content }) => ({ type, content }));
+  // Rooms with events in the window; with lazy-loaded members a quiet room may still owe
+  // the device member events (lazy-members.ts), so it is read as before.
+  const active =
+    since === null || a.fullState || filter.room.state.lazyLoadMembers
+      ? null
+      : await roomsWithEventsIn(ctx, since, a.to);
   const watchRooms: string[] = [];
   for (const [roomId, m] of now) {
     if (m.membership !== 'leave' && m.membership !== 'ban') watchRooms.push(roomId);
@@ -314,6 +356,17 @@ async function syncOnce(
         to: a.to,
         fullState: fresh || a.fullState,
       };
+      // A room without events in the window has no timeline and no state change: with no
+      // receipts, typing or account data either it would be left out below, so skip it
+      // before reading it.
+      if (
+        !w.fullState &&
+        active?.has(roomId) === false &&
+        !userData.ephemeral.has(roomId) &&
+        !userData.roomAccountData[roomId]?.length
+      ) {
+        continue;
+      }
       const { membersChanged, ...section } = await roomTimelineAndState(ctx, scope, w);
       const stateCount = (section.state ?? section.state_after)?.events.length ?? 0;
       const ephemeral = filterEvents(

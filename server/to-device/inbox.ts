@@ -1,4 +1,5 @@
 import type { Ctx } from '../context.js';
+import { positionThisTurn } from '../sync/stream-positions.js';
 import * as store from './store.js';
 
 /**
@@ -33,19 +34,24 @@ export async function takeToDeviceMessages(
   deviceId: string,
   since: number,
 ): Promise<ToDeviceDelta> {
-  const upTo = await store.getToDeviceStreamId(ctx.db);
+  // Shared by the /sync passes of one turn of the event loop (sync/stream-positions.ts).
+  const upTo = await positionThisTurn(ctx, 'to_device', () => store.getToDeviceStreamId(ctx.db));
   if (since > 0 && (await store.hasInboxMessagesUpTo(ctx.db, userId, deviceId, since))) {
     await ctx.writer.transaction('ack_to_device', (tx) =>
       store.deleteInboxMessagesUpTo(tx, userId, deviceId, since),
     );
   }
-  const rows = await store.getInboxMessages(ctx.db, {
-    userId,
-    deviceId,
-    after: since,
-    upTo,
-    limit: MAX_PER_SYNC + 1,
-  });
+  // Nothing can be pending after a token already at the stream's end: skip the read.
+  const rows =
+    since >= upTo
+      ? []
+      : await store.getInboxMessages(ctx.db, {
+          userId,
+          deviceId,
+          after: since,
+          upTo,
+          limit: MAX_PER_SYNC + 1,
+        });
   const batch = rows.slice(0, MAX_PER_SYNC);
   return {
     streamId: rows.length > MAX_PER_SYNC ? batch.at(-1)!.stream_id : upTo,

@@ -1,5 +1,6 @@
 import type { Requester } from '../accounts/requester.js';
 import type { Ctx } from '../context.js';
+import { positionThisTurn } from '../sync/stream-positions.js';
 import { errors, MatrixError } from '../core/errors.js';
 import type { Tx } from '../db/sql.js';
 import * as store from './store.js';
@@ -115,8 +116,13 @@ export async function getAccountDataSince(
   since: number,
 ): Promise<AccountDataDelta> {
   // Read the position first: a write landing meanwhile comes in the next delta, not twice.
-  const streamId = await store.getAccountDataStreamId(ctx.db);
-  const rows = await store.getAccountDataChanges(ctx.db, userId, since, streamId);
+  // Shared by the /sync passes of one turn of the event loop (sync/stream-positions.ts).
+  const streamId = await positionThisTurn(ctx, 'account_data', () =>
+    store.getAccountDataStreamId(ctx.db),
+  );
+  // A token already at the stream's end has nothing after it: skip the read.
+  const rows =
+    since >= streamId ? [] : await store.getAccountDataChanges(ctx.db, userId, since, streamId);
   const delta: AccountDataDelta = { streamId, global: [], rooms: {} };
   for (const r of rows) {
     const ev = { type: r.type, content: JSON.parse(r.content_json) as Content };

@@ -150,7 +150,20 @@ export async function getReceiptsSince(
   since: number,
   forUserId: string,
 ): Promise<ReceiptDelta> {
-  const streamId = await store.getReceiptStreamId(ctx.db);
+  return getReceiptsBetween(ctx, roomIds, since, await store.getReceiptStreamId(ctx.db), forUserId);
+}
+
+/**
+ * As getReceiptsSince, up to a stream position the caller read (`streamId`, the newest
+ * position or an earlier one): receipts after it are left for the next delta.
+ */
+export async function getReceiptsBetween(
+  ctx: Ctx,
+  roomIds: readonly string[],
+  since: number,
+  streamId: number,
+  forUserId: string,
+): Promise<ReceiptDelta> {
   const delta: ReceiptDelta = { streamId, rooms: {} };
   if (since >= streamId) return delta;
   for (const roomId of roomIds) {
