@@ -1,5 +1,5 @@
 import type { Ctx } from '../context.js';
-import { getReadPositions } from '../userdata/receipts.js';
+import { getReadPositions, getReadPositionsInRooms } from '../userdata/receipts.js';
 import * as store from './store.js';
 import { MAIN_THREAD } from './thread.js';
 
@@ -34,7 +34,35 @@ export async function getUnreadCounts(
   roomId: string,
   opts: { perThread: boolean } = { perThread: false },
 ): Promise<UnreadCounts> {
-  const read = await getReadPositions(ctx, userId, roomId);
+  return countsAfter(ctx, userId, roomId, await getReadPositions(ctx, userId, roomId), opts);
+}
+
+/**
+ * getUnreadCounts for many rooms (a /sync answer's joined rooms), by room id: the read
+ * receipts of all of them in one query instead of two reads per room and receipt.
+ */
+export async function getUnreadCountsInRooms(
+  ctx: Ctx,
+  userId: string,
+  roomIds: readonly string[],
+  opts: { perThread: boolean },
+): Promise<Map<string, UnreadCounts>> {
+  const read = await getReadPositionsInRooms(ctx, userId, roomIds);
+  const out = new Map<string, UnreadCounts>();
+  for (const roomId of roomIds) {
+    out.set(roomId, await countsAfter(ctx, userId, roomId, read.get(roomId) ?? new Map(), opts));
+  }
+  return out;
+}
+
+/** The counts of a room given how far the user has read it (getReadPositions). */
+async function countsAfter(
+  ctx: Ctx,
+  userId: string,
+  roomId: string,
+  read: ReadonlyMap<string, number>,
+  opts: { perThread: boolean },
+): Promise<UnreadCounts> {
   const unthreaded = read.get('') ?? 0;
   const rows = await store.countPushActionsAfter(ctx.db, { userId, roomId, after: unthreaded });
   const main: NotificationCountsJson = { notification_count: 0, highlight_count: 0 };

@@ -1,5 +1,5 @@
 import type { Ctx } from '../context.js';
-import type { Pdu } from '../events/event-format.js';
+import { pduOf } from '../events/event-cache.js';
 import type { ServedEventRow } from '../events/store.js';
 import { relationOf } from './relates-to.js';
 import * as store from './store.js';
@@ -42,10 +42,20 @@ export async function loadBundles(
   viewer: Viewer,
 ): Promise<Map<string, Bundle>> {
   const out = new Map<string, Bundle>();
+  const possible = rows.filter((row) => row.state_key === null);
+  if (!possible.length) return out;
+  // One look at the parents index first: most pages have no event with any child, and the
+  // three queries per room below are then not needed (nor for the events without one).
+  const parents = await store.getParentsWithChildren(
+    ctx.db,
+    possible.map((r) => r.event_id),
+  );
+  if (!parents.size) return out;
   const byRoom = new Map<string, Candidates>();
-  for (const row of rows) {
-    if (row.state_key !== null) continue;
-    const own = row.redacted_by ? null : relationOf((JSON.parse(row.json) as Pdu).content);
+  for (const row of possible) {
+    if (!parents.has(row.event_id)) continue;
+    // Parsed through the shared cache: the page's events were mostly parsed already.
+    const own = row.redacted_by ? null : relationOf(pduOf(ctx, row.event_id, row.json).content);
     if (own?.relType === 'm.replace' || own?.relType === 'm.annotation') continue;
     let c = byRoom.get(row.room_id);
     if (!c) byRoom.set(row.room_id, (c = { all: [], roots: new Map(), editable: [] }));

@@ -180,6 +180,24 @@ export async function getReplacements(
   );
 }
 
+/**
+ * Which of `parentIds` have any child at all (redacted or not, of any relation type): the
+ * parents index alone, no join. Most events have none; the aggregation queries are then
+ * asked only about those that do.
+ */
+export async function getParentsWithChildren(
+  q: Queryable,
+  parentIds: readonly string[],
+): Promise<Set<string>> {
+  const rows = await inChunks(parentIds, (ids) =>
+    q.all<{ relates_to_id: string }>(
+      `SELECT DISTINCT relates_to_id FROM event_relations WHERE relates_to_id IN (${marks(ids)})`,
+      ...ids,
+    ),
+  );
+  return new Set(rows.map((r) => r.relates_to_id));
+}
+
 /** The m.reference children of each of `parentIds`, oldest first. */
 export function getReferences(
   q: Queryable,

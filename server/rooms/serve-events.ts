@@ -95,7 +95,7 @@ async function serveRows(
 
 /**
  * An event's row with its PDU already parsed (callers that read the PDU first need not
- * parse it twice). The PDU is only read, never changed: it may be shared (sync/event-cache.ts).
+ * parse it twice). The PDU is only read, never changed: it may be shared (events/event-cache.ts).
  */
 /** What serving an event reads of its row, besides the PDU. */
 export type ServedMeta = Pick<

@@ -1,5 +1,7 @@
+import { createCache, type Cache } from '../core/cache.js';
 import { errors } from '../core/errors.js';
 import type { Ctx } from '../context.js';
+import { getEvents } from '../events/event-cache.js';
 import { referencedEventIds, type Pdu } from '../events/event-format.js';
 import { roomVersion, type RoomVersion } from '../events/room-versions.js';
 import { loadStateGroup } from '../events/state-groups.js';
@@ -34,13 +36,19 @@ export interface RoomView {
  * Opens a room for reading by `userId`. Throws 404 M_NOT_FOUND for an unknown room and
  * 403 M_FORBIDDEN unless the user is joined, was joined once (they then read what they
  * could see before they left) or the room is world_readable now.
+ *
+ * `known.joinedAt`: the stream position of the user's current join event, when the caller
+ * already holds it (/sync reads every membership event of the user); it spares the reads
+ * of the current member event. Other callers leave it out.
  */
-export async function openRoomView(ctx: Ctx, userId: string, roomId: string): Promise<RoomView> {
-  const room = await events.getRoom(ctx.db, roomId);
-  if (!room) throw errors.notFound(`Unknown room ${roomId}`);
-  const version = roomVersion(room.room_version);
-  if (!version) throw new Error(`room ${roomId} has unknown version ${room.room_version}`);
-  const lastJoin = await lastJoinOrdering(ctx, roomId, userId);
+export async function openRoomView(
+  ctx: Ctx,
+  userId: string,
+  roomId: string,
+  known: { joinedAt?: number } = {},
+): Promise<RoomView> {
+  const version = await versionOf(ctx, roomId);
+  const lastJoin = known.joinedAt ?? (await lastJoinOrdering(ctx, roomId, userId));
   if (lastJoin === null) {
     const hv = await events.getCurrentStateEventJson(
       ctx.db,
@@ -52,6 +60,27 @@ export async function openRoomView(ctx: Ctx, userId: string, roomId: string): Pr
     if (value !== 'world_readable') throw errors.forbidden(`You are not in room ${roomId}`);
   }
   return { roomId, version, canSee: visibilityTest(ctx, userId, lastJoin) };
+}
+
+/**
+ * Room versions by room id. A room's version is fixed at its creation (an upgrade makes a
+ * new room) and rooms are never deleted, so a version once read stays right; /sync opens
+ * every room of the account on each pass. Bounded by count; unknown rooms are not kept.
+ */
+const versionCaches = new WeakMap<Ctx, Cache<string, RoomVersion>>();
+
+async function versionOf(ctx: Ctx, roomId: string): Promise<RoomVersion> {
+  let cache = versionCaches.get(ctx);
+  if (!cache)
+    versionCaches.set(ctx, (cache = createCache(ctx.config.caches, 'room_versions', 10_000)));
+  const cached = cache.get(roomId);
+  if (cached) return cached;
+  const room = await events.getRoom(ctx.db, roomId);
+  if (!room) throw errors.notFound(`Unknown room ${roomId}`);
+  const version = roomVersion(room.room_version);
+  if (!version) throw new Error(`room ${roomId} has unknown version ${room.room_version}`);
+  cache.set(roomId, version);
+  return version;
 }
 
 /** Where the user last joined: their current member event when joined, else a scan. */
@@ -69,25 +98,32 @@ function visibilityTest(
   userId: string,
   lastJoin: number | null,
 ): (row: store.TimelineRow) => Promise<boolean> {
-  const contents = new Map<string, Record<string, unknown>>();
-  const content = async (eventId: string): Promise<Record<string, unknown>> => {
-    let c = contents.get(eventId);
-    if (!c) {
-      const json = await events.getEventJson(ctx.db, eventId);
-      c = json ? (JSON.parse(json) as Pdu).content : {};
-      contents.set(eventId, c);
+  // From the shared parsed-event cache: the same few state events (history visibility, the
+  // user's membership) are read by every view of the room and served by /sync.
+  const content = async (eventId: string): Promise<Readonly<Record<string, unknown>>> =>
+    (await getEvents(ctx, [eventId])).get(eventId)?.pdu.content ?? {};
+  // What a state group says (history visibility, the user's membership) never changes, and
+  // a page of events mostly shares a few groups: each is looked at once per view.
+  const facts = new Map<number, { visibility: string; membership: unknown }>();
+  const factsOf = async (group: number): Promise<{ visibility: string; membership: unknown }> => {
+    let f = facts.get(group);
+    if (!f) {
+      const state = await loadStateGroup(ctx, group);
+      const hvId = state.get(stateKeyId('m.room.history_visibility', ''));
+      const hv = hvId ? (await content(hvId)).history_visibility : undefined;
+      const memberId = state.get(stateKeyId('m.room.member', userId));
+      f = {
+        visibility: typeof hv === 'string' && KNOWN.has(hv) ? hv : 'shared',
+        membership: memberId ? (await content(memberId)).membership : 'leave',
+      };
+      facts.set(group, f);
     }
-    return c;
+    return f;
   };
   const stateAllows = async (group: number | null, streamOrdering: number): Promise<boolean> => {
     if (group === null) return false;
-    const state = await loadStateGroup(ctx, group);
-    const hvId = state.get(stateKeyId('m.room.history_visibility', ''));
-    const hv = hvId ? (await content(hvId)).history_visibility : undefined;
-    const visibility = typeof hv === 'string' && KNOWN.has(hv) ? hv : 'shared';
+    const { visibility, membership } = await factsOf(group);
     if (visibility === 'world_readable') return true;
-    const memberId = state.get(stateKeyId('m.room.member', userId));
-    const membership = memberId ? (await content(memberId)).membership : 'leave';
     if (membership === 'join') return true;
     if (visibility === 'shared' && lastJoin !== null && lastJoin >= streamOrdering) return true;
     return visibility === 'invited' && membership === 'invite';

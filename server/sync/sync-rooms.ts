@@ -44,6 +44,8 @@ export interface RoomWindow {
   to: number;
   /** Full state at the start of the timeline, or only what changed since `from`. */
   fullState: boolean;
+  /** Position of the user's join event when joined at `to` (saves openRoomView's reads). */
+  joinedAt?: number;
 }
 
 export interface RoomTimelineAndState {
@@ -97,7 +99,7 @@ export async function roomTimelineAndState(
   scope: SyncScope,
   w: RoomWindow,
 ): Promise<RoomTimelineAndState> {
-  const view = await roomView(ctx, scope.userId, w.roomId);
+  const view = await roomView(ctx, scope.userId, w.roomId, w.joinedAt);
   const { events, limited } = await loadTimeline(ctx, w, scope.filter.room.timeline, view.canSee);
   const startPos = events.length ? events[0]!.row.stream_ordering - 1 : w.to;
   // The state sent is relative to the start of the timeline, or its end with use_state_after.
@@ -208,9 +210,14 @@ interface View {
  * was never joined (a rejected or withdrawn invite, a refused knock) sees only their own
  * membership events.
  */
-async function roomView(ctx: Ctx, userId: string, roomId: string): Promise<View> {
+async function roomView(
+  ctx: Ctx,
+  userId: string,
+  roomId: string,
+  joinedAt: number | undefined,
+): Promise<View> {
   try {
-    return await openRoomView(ctx, userId, roomId);
+    return await openRoomView(ctx, userId, roomId, { joinedAt });
   } catch (e) {
     if (!(e instanceof MatrixError) || e.errcode !== 'M_FORBIDDEN') throw e;
     const room = await eventStore.getRoom(ctx.db, roomId);

@@ -4,7 +4,7 @@ import type { Ctx } from '../context.js';
 import { expireStalePresence, getPresenceSince, trackSync } from '../presence/presence.js';
 import type { PresenceState } from '../presence/state.js';
 import { isForgotten } from '../rooms/store.js';
-import { getUnreadCounts } from '../push/unread-counts.js';
+import { getUnreadCountsInRooms, type UnreadCounts } from '../push/unread-counts.js';
 import { takeToDeviceMessages } from '../to-device/inbox.js';
 import { getAccountDataSince, type AccountDataEvent } from '../userdata/account-data.js';
 import {
@@ -343,6 +343,7 @@ async function syncOnce(
       ? null
       : await roomsWithEventsIn(ctx, since, a.to);
   const watchRooms: string[] = [];
+  const joinedParts = new Map<string, (counts: UnreadCounts) => object>();
   for (const [roomId, m] of now) {
     if (m.membership !== 'leave' && m.membership !== 'ban') watchRooms.push(roomId);
     if (!roomIncluded(filter.room, roomId)) continue;
@@ -355,6 +356,7 @@ async function syncOnce(
         from: fresh ? 0 : since,
         to: a.to,
         fullState: fresh || a.fullState,
+        joinedAt: m.row.stream_ordering,
       };
       // A room without events in the window has no timeline and no state change: with no
       // receipts, typing or account data either it would be left out below, so skip it
@@ -380,15 +382,14 @@ async function syncOnce(
         w.fullState || membersChanged
           ? await roomSummary(ctx, scope.userId, await stateAt(ctx, roomId, a.to))
           : {};
-      response.rooms.join[roomId] = {
+      // Completed below with the unread counts, read for all the answered rooms at once.
+      joinedParts.set(roomId, (counts) => ({
         ...section,
         ephemeral: { events: ephemeral },
         account_data: { events: accountData },
-        ...(await getUnreadCounts(ctx, scope.userId, roomId, {
-          perThread: filter.room.timeline.unreadThreadNotifications,
-        })),
+        ...counts,
         summary,
-      };
+      }));
     } else if (m.membership === 'invite' && (changed || a.fullState)) {
       response.rooms.invite[roomId] = {
         invite_state: { events: await strippedState(ctx, m.row) },
@@ -418,6 +419,14 @@ async function syncOnce(
         account_data: { events: roomAccountData(roomId) },
       };
     }
+  }
+  if (joinedParts.size) {
+    const counts = await getUnreadCountsInRooms(ctx, scope.userId, [...joinedParts.keys()], {
+      perThread: filter.room.timeline.unreadThreadNotifications,
+    });
+    // In the order of the memberships, as when each room was answered in turn.
+    for (const [roomId, part] of joinedParts)
+      response.rooms.join[roomId] = part(counts.get(roomId)!);
   }
   return { response, watchRooms };
 }

@@ -198,11 +198,26 @@ export async function getReadPositions(
   userId: string,
   roomId: string,
 ): Promise<Map<string, number>> {
-  const positions = new Map<string, number>();
-  for (const r of await store.getReadReceiptsOfUser(ctx.db, roomId, userId)) {
-    const row = await events.getEventRow(ctx.db, r.event_id);
-    if (!row) continue;
-    positions.set(r.thread_id, Math.max(positions.get(r.thread_id) ?? 0, row.stream_ordering));
+  return (await getReadPositionsInRooms(ctx, userId, [roomId])).get(roomId) ?? new Map();
+}
+
+/**
+ * getReadPositions for many rooms at once, by room id (rooms without a receipt are left
+ * out): one query, where /sync would otherwise read each room's receipts and then each
+ * receipt's event.
+ */
+export async function getReadPositionsInRooms(
+  ctx: Ctx,
+  userId: string,
+  roomIds: readonly string[],
+): Promise<Map<string, Map<string, number>>> {
+  const out = new Map<string, Map<string, number>>();
+  if (!roomIds.length) return out;
+  for (const r of await store.getReadReceiptPositions(ctx.db, userId, roomIds)) {
+    let positions = out.get(r.room_id);
+    if (!positions) out.set(r.room_id, (positions = new Map()));
+    // Never below 0, as the unread counts have always read it.
+    positions.set(r.thread_id, Math.max(0, r.position));
   }
-  return positions;
+  return out;
 }
