@@ -15,6 +15,13 @@ interface Unit {
   queuedAt: number;
 }
 
+/** How a unit of a batch ended, and what to run once the batch is durable. */
+interface Outcome {
+  ok: boolean;
+  value: unknown;
+  after: (() => void)[];
+}
+
 export interface WriterStats {
   commits: number;
   units: number;
@@ -133,7 +140,7 @@ export class Writer {
   }
 
   private async runBatch(batch: Unit[]): Promise<void> {
-    const outcomes: { ok: boolean; value: unknown; after: (() => void)[] }[] = [];
+    const outcomes: Outcome[] = [];
     const started = this.clock.now();
     // A unit alone in its commit needs no savepoint: the transaction is the unit.
     const solo = batch.length === 1;
@@ -179,10 +186,7 @@ export class Writer {
   }
 
   /** Runs the afterCommit callbacks of a durable batch and answers its units. */
-  private settle(
-    batch: Unit[],
-    outcomes: { ok: boolean; value: unknown; after: (() => void)[] }[],
-  ): void {
+  private settle(batch: Unit[], outcomes: Outcome[]): void {
     batch.forEach((unit, i) => {
       const o = outcomes[i]!;
       this.record(unit.name, this.clock.now() - unit.queuedAt);

@@ -48,11 +48,7 @@ export interface BuiltEvent {
  * M_TOO_LARGE over 65536 bytes and M_BAD_JSON for content canonical JSON cannot hold
  * (floats, huge integers) or ids over their size limits.
  */
-export async function buildLocalEvent(
-  ctx: Ctx,
-  version: RoomVersion,
-  draft: EventDraft,
-): Promise<BuiltEvent> {
+export function buildLocalEvent(ctx: Ctx, version: RoomVersion, draft: EventDraft): BuiltEvent {
   const serverName = ctx.config.serverName;
   const key = ctx.config.signingKeys[0];
   if (!key) throw new Error('no signing key loaded');

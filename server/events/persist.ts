@@ -4,7 +4,7 @@ import type { Ctx } from '../context.js';
 import { authEventsNeeded, checkEventAuth, type AuthEvent } from './auth/check.js';
 import { buildLocalEvent } from './build.js';
 import { runEventHooks } from './event-hooks.js';
-import type { Pdu } from './event-format.js';
+import { referencedEventIds, type Pdu } from './event-format.js';
 import { parsedStateEvents, rememberParsed, type RoomHead } from './room-heads.js';
 import type { RoomVersion } from './room-versions.js';
 import { loadStateGroup, storeStateGroup } from './state-groups.js';
@@ -76,7 +76,7 @@ async function createRoomOnce(
   const content = version.implicitRoomCreator
     ? { ...args.content, room_version: version.id }
     : { ...args.content, creator: sender, room_version: version.id };
-  const built = await buildLocalEvent(ctx, version, {
+  const built = buildLocalEvent(ctx, version, {
     type: 'm.room.create',
     stateKey: '',
     sender,
@@ -179,7 +179,7 @@ async function sequenceLocalEvent(
   for (const { event } of parsed.values()) {
     byKey.set(stateKeyId(event.type, event.state_key ?? ''), event);
   }
-  const built = await buildLocalEvent(ctx, version, {
+  const built = buildLocalEvent(ctx, version, {
     type: ev.type,
     stateKey: ev.stateKey,
     sender: ev.sender,
@@ -292,7 +292,7 @@ async function writeEvent(
   pdu: Pdu,
   stateGroup: number,
 ): Promise<number> {
-  const prevIds = refIds(pdu.prev_events);
+  const prevIds = referencedEventIds(pdu.prev_events);
   const streamOrdering = await store.insertEvent(tx, {
     eventId,
     roomId,
@@ -307,13 +307,14 @@ async function writeEvent(
     json: JSON.stringify(pdu),
   });
   await store.insertEdges(tx, eventId, prevIds);
-  await store.insertAuthChain(tx, eventId, refIds(pdu.auth_events), pdu.state_key !== undefined);
+  await store.insertAuthChain(
+    tx,
+    eventId,
+    referencedEventIds(pdu.auth_events),
+    pdu.state_key !== undefined,
+  );
   await store.advanceForwardExtremities(tx, roomId, eventId, prevIds);
   return streamOrdering;
-}
-
-function refIds(refs: Pdu['prev_events']): string[] {
-  return refs.map((r) => (typeof r === 'string' ? r : r[0]));
 }
 
 function asAuthEvent(pdu: Pdu, eventId?: string): AuthEvent {
