@@ -45,6 +45,8 @@ export async function recordPushActions(ctx: Ctx, tx: Tx, ev: PersistedEventInfo
   let thread = directThreadOf(pdu.content) ?? undefined;
   let senderIsMember = false;
   const notified: store.PushActionRow[] = [];
+  // The same for every member: worked out once per event.
+  const senderPowerLevel = userLevel(facts.powerLevels, pdu.sender);
   for (const userId of facts.localJoined) {
     if (userId === pdu.sender) {
       senderIsMember = true;
@@ -56,7 +58,7 @@ export async function recordPushActions(ctx: Ctx, tx: Tx, ev: PersistedEventInfo
       displayName: facts.members.get(userId)?.displayName ?? null,
       roomMemberCount: facts.joinedCount,
       powerLevels: facts.powerLevelsContent,
-      senderPowerLevel: userLevel(facts.powerLevels, pdu.sender),
+      senderPowerLevel,
     });
     const counts = notificationCounts(actions);
     if (!counts.notify) continue;

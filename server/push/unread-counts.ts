@@ -1,5 +1,5 @@
 import type { Ctx } from '../context.js';
-import { getReadPositions, getReadPositionsInRooms } from '../userdata/receipts.js';
+import { getReadPositionsInRooms } from '../userdata/receipts.js';
 import * as store from './store.js';
 import { MAIN_THREAD } from './thread.js';
 
@@ -23,23 +23,11 @@ export interface UnreadCounts {
 }
 
 /**
- * A user's unread counts in a room. With `perThread` (the sync filter's
+ * A user's unread counts in each of `roomIds` (a /sync answer's joined rooms), by room id,
+ * with the read receipts of all of them in one query. With `perThread` (the sync filter's
  * `unread_thread_notifications`), threads are counted apart from the main timeline, as
  * the spec defines; without, all of them go into `unread_notifications`, as for clients
  * that do not know threads (and as Synapse does).
- */
-export async function getUnreadCounts(
-  ctx: Ctx,
-  userId: string,
-  roomId: string,
-  opts: { perThread: boolean } = { perThread: false },
-): Promise<UnreadCounts> {
-  return countsAfter(ctx, userId, roomId, await getReadPositions(ctx, userId, roomId), opts);
-}
-
-/**
- * getUnreadCounts for many rooms (a /sync answer's joined rooms), by room id: the read
- * receipts of all of them in one query instead of two reads per room and receipt.
  */
 export async function getUnreadCountsInRooms(
   ctx: Ctx,
@@ -55,7 +43,7 @@ export async function getUnreadCountsInRooms(
   return out;
 }
 
-/** The counts of a room given how far the user has read it (getReadPositions). */
+/** The counts of a room given how far the user has read it, per receipt thread. */
 async function countsAfter(
   ctx: Ctx,
   userId: string,

@@ -11,6 +11,7 @@ import * as events from '../events/store.js';
 import { userLevel } from '../events/auth/power-levels.js';
 import { roomVersion } from '../events/room-versions.js';
 import { parseRoomAlias, roomPowerLevels } from './directory.js';
+import { displayFields } from './create-room.js';
 import { assertJoined, readableStateAt, stateJsonOfGroup } from './room-state.js';
 import { parseToken } from './timeline.js';
 import * as timelineStore from './timeline-store.js';
@@ -60,13 +61,9 @@ function assertUserId(userId: string): void {
 }
 
 /** Profile fields for a local user's member event (empty for remote users). */
-async function displayFields(ctx: Ctx, userId: string): Promise<Record<string, string>> {
+async function profileFields(ctx: Ctx, userId: string): Promise<Record<string, string>> {
   if (parseUserId(userId)?.serverName !== ctx.config.serverName) return {};
-  const profile = await getProfile(ctx, userId);
-  const out: Record<string, string> = {};
-  if (typeof profile.displayname === 'string') out.displayname = profile.displayname;
-  if (typeof profile.avatar_url === 'string') out.avatar_url = profile.avatar_url;
-  return out;
+  return displayFields(await getProfile(ctx, userId));
 }
 
 function withReason(
@@ -180,7 +177,7 @@ export async function joinRoom(
     const authoriser = await restrictedJoinAuthoriser(ctx, roomId, me);
     const content = {
       membership: 'join',
-      ...(await displayFields(ctx, me)),
+      ...(await profileFields(ctx, me)),
       ...(authoriser ? { join_authorised_via_users_server: authoriser } : {}),
     };
     await sendMember(ctx, roomId, me, me, withReason(content, a.reason));
@@ -198,7 +195,7 @@ export async function knockRoom(
   const roomId = await resolveRoom(ctx, a.roomIdOrAlias);
   const me = requester.userId;
   await limited(ctx, requester, [[`join:${me}`, ctx.config.rateLimits.joinsLocal]], async () => {
-    const content = { membership: 'knock', ...(await displayFields(ctx, me)) };
+    const content = { membership: 'knock', ...(await profileFields(ctx, me)) };
     await sendMember(ctx, roomId, me, me, withReason(content, a.reason));
   });
   return { room_id: roomId };
@@ -225,7 +222,7 @@ export async function inviteUser(
   }
   let profile: Record<string, string>;
   try {
-    profile = await displayFields(ctx, a.userId);
+    profile = await profileFields(ctx, a.userId);
   } catch (e) {
     if (e instanceof MatrixError && e.errcode === 'M_NOT_FOUND') {
       throw errors.notFound(`Unknown user ${a.userId}`);

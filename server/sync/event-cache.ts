@@ -4,10 +4,6 @@ import { redactionState } from '../rooms/timeline-store.js';
 import * as store from './sync-store.js';
 import type { ServedPosition } from './sync-store.js';
 
-// The parsed-event cache lives with the events (rooms/visibility.ts reads it too); /sync's
-// modules keep importing it from here.
-export { getEvents, pduOf, type CachedEvent } from '../events/event-cache.js';
-
 /**
  * Where served events are (position, state group, redaction), by event id. Only
  * `redacted_by` of these ever changes, so a copy is good while the redaction state is

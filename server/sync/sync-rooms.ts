@@ -17,7 +17,8 @@ import {
   type Filter,
   type RoomEventFilter,
 } from './filter.js';
-import { getEvents, getServedPositions } from './event-cache.js';
+import { getEvents } from '../events/event-cache.js';
+import { getServedPositions } from './event-cache.js';
 import { noteMembersSent, wasMemberSent } from './lazy-members.js';
 import * as store from './sync-store.js';
 import { formatStreamToken } from './token.js';

@@ -1,5 +1,5 @@
 import type { Queryable } from '../db/sql.js';
-import { SERVED_EVENT, SERVED_EVENT_COLUMNS, type ServedEventRow } from '../events/store.js';
+import { SERVED_EVENT, type ServedEventRow } from '../events/store.js';
 
 /**
  * The reads /sync makes of the events tables (the row shape and the served-event condition
@@ -17,24 +17,9 @@ export async function getMaxStreamOrdering(q: Queryable): Promise<number> {
   );
 }
 
-/** Every membership event about `userId` up to `upTo`, oldest first. */
-export function getMembershipEventsOfUser(
-  q: Queryable,
-  userId: string,
-  upTo: number,
-): Promise<SyncEventRow[]> {
-  return q.all<SyncEventRow>(
-    `SELECT ${SERVED_EVENT_COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
-     WHERE e.type = 'm.room.member' AND e.state_key = ? AND e.stream_ordering <= ? AND ${SERVED_EVENT}
-     ORDER BY e.stream_ordering`,
-    userId,
-    upTo,
-  );
-}
-
 /**
  * Up to `limit` served events of a room with after < position <= upTo, newest first: their
- * positions, state groups and redactions (the rest is in the PDU: sync/event-cache.ts).
+ * positions, state groups and redactions (the rest is in the PDU: events/event-cache.ts).
  */
 export function getRoomPositionsBackwards(
   q: Queryable,
@@ -97,7 +82,7 @@ export interface ServedPosition {
 /**
  * The served events among `eventIds`, in stream order (missing ids are left out): only
  * what may change or is not in the PDU, without the join to event_json. An initial sync
- * reads thousands of state events; their PDUs are mostly cached (sync/event-cache.ts).
+ * reads thousands of state events; their PDUs are mostly cached (events/event-cache.ts).
  */
 export async function getServedPositions(
   q: Queryable,

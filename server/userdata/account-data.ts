@@ -131,8 +131,3 @@ export async function getAccountDataSince(
   }
   return delta;
 }
-
-/** The newest position of the account data stream, for a /sync token. */
-export function currentAccountDataStreamId(ctx: Ctx): Promise<number> {
-  return store.getAccountDataStreamId(ctx.db);
-}

@@ -188,21 +188,7 @@ export function currentReceiptStreamId(ctx: Ctx): Promise<number> {
 }
 
 /**
- * How far a user has read a room, per receipt thread ('' for the unthreaded receipt,
- * 'main' or a thread root): the stream position of the later of their `m.read` and
- * `m.read.private` receipts (client-server API, "Marking notifications as read"). For the
- * unread counts of /sync.
- */
-export async function getReadPositions(
-  ctx: Ctx,
-  userId: string,
-  roomId: string,
-): Promise<Map<string, number>> {
-  return (await getReadPositionsInRooms(ctx, userId, [roomId])).get(roomId) ?? new Map();
-}
-
-/**
- * getReadPositions for many rooms at once, by room id (rooms without a receipt are left
+ * How far a user has read each of `roomIds`, by room id (rooms without a receipt are left
  * out): one query, where /sync would otherwise read each room's receipts and then each
  * receipt's event.
  */

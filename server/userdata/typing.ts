@@ -126,11 +126,6 @@ export function currentTypingUsers(ctx: Ctx, roomId: string): string[] {
   return stateOf(ctx).expire(roomId);
 }
 
-/** The newest position of the typing stream. */
-export function currentTypingStreamId(ctx: Ctx): number {
-  return stateOf(ctx).position;
-}
-
 export interface TypingDelta {
   /** The stream position the delta reaches, for the next /sync token. */
   streamId: number;
