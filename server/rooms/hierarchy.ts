@@ -4,6 +4,7 @@ import type { Ctx } from '../context.js';
 import type { Pdu } from '../events/event-format.js';
 import { roomVersion, type RoomVersion } from '../events/room-versions.js';
 import * as events from '../events/store.js';
+import { membershipOf } from './room-state.js';
 import { publicRoomChunk, type PublicRoomChunk } from './directory.js';
 
 /**
@@ -161,8 +162,7 @@ async function mayPreview(ctx: Ctx, userId: string, room: LoadedRoom): Promise<b
   }
   if (isRestricted(room, joinRule)) {
     for (const allowed of allowedRoomIds(room)) {
-      const row = await events.getCurrentStateEventJson(ctx.db, allowed, 'm.room.member', userId);
-      if (row && (JSON.parse(row.json) as Pdu).content.membership === 'join') return true;
+      if ((await membershipOf(ctx, allowed, userId)) === 'join') return true;
     }
   }
   return false;

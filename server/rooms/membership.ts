@@ -12,7 +12,7 @@ import { userLevel } from '../events/auth/power-levels.js';
 import { roomVersion } from '../events/room-versions.js';
 import { parseRoomAlias, roomPowerLevels } from './directory.js';
 import { displayFields } from './create-room.js';
-import { assertJoined, readableStateAt, stateJsonOfGroup } from './room-state.js';
+import { assertJoined, membershipOf, readableStateAt, stateJsonOfGroup } from './room-state.js';
 import { parseToken } from './timeline.js';
 import * as timelineStore from './timeline-store.js';
 import * as store from './store.js';
@@ -27,17 +27,6 @@ import * as store from './store.js';
  */
 
 type Membership = 'join' | 'invite' | 'leave' | 'ban' | 'knock';
-
-/** The user's membership in the room's current state, if any. */
-export async function membershipOf(
-  ctx: Ctx,
-  roomId: string,
-  userId: string,
-): Promise<string | undefined> {
-  const row = await events.getCurrentStateEventJson(ctx.db, roomId, 'm.room.member', userId);
-  const m = row ? (JSON.parse(row.json) as Pdu).content.membership : undefined;
-  return typeof m === 'string' ? m : undefined;
-}
 
 /** A room id (which must be known here) or a local alias, as the room id; 404 if unknown. */
 async function resolveRoom(ctx: Ctx, roomIdOrAlias: string): Promise<string> {

@@ -5,13 +5,13 @@ import type { Queryable } from '../db/sql.js';
 import type { AuthEvent } from '../events/auth/check.js';
 import { currentPowerLevels, userLevel } from '../events/auth/power-levels.js';
 import { domainOf } from '../events/auth/types.js';
-import type { Pdu } from '../events/event-format.js';
 import type { EventHook } from '../events/event-hooks.js';
 import { sendLocalEvent } from '../events/persist.js';
 import { forgetPushActionsOfRedacted } from '../push/redactions.js';
 import type { RoomVersion } from '../events/room-versions.js';
 import { stateKeyId, type StateMap } from '../events/state-map.js';
 import * as events from '../events/store.js';
+import { membershipOf } from './room-state.js';
 import * as store from './timeline-store.js';
 import { openRoomView } from './visibility.js';
 
@@ -35,13 +35,7 @@ export async function redactRoomEvent(
   a: { roomId: string; eventId: string; txnId: string; reason?: string | undefined },
 ): Promise<{ event_id: string }> {
   const view = await openRoomView(ctx, requester.userId, a.roomId);
-  const current = await events.getCurrentStateEventJson(
-    ctx.db,
-    a.roomId,
-    'm.room.member',
-    requester.userId,
-  );
-  if (!current || (JSON.parse(current.json) as Pdu).content.membership !== 'join') {
+  if ((await membershipOf(ctx, a.roomId, requester.userId)) !== 'join') {
     throw errors.forbidden(`You are not in room ${a.roomId}`);
   }
   const target = await store.getTimelineRow(ctx.db, a.roomId, a.eventId);

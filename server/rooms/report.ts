@@ -5,6 +5,7 @@ import { parseUserId } from '../core/ids.js';
 import type { Ctx } from '../context.js';
 import type { Pdu } from '../events/event-format.js';
 import * as events from '../events/store.js';
+import { membershipOf } from './room-state.js';
 import * as store from './reports-store.js';
 import { getTimelineRow } from './timeline-store.js';
 import { openRoomView } from './visibility.js';
@@ -45,13 +46,7 @@ export async function reportEvent(
 ): Promise<Record<string, never>> {
   const score = checkedScore(a.score);
   const notFound = errors.notFound('The event was not found or you are not joined to the room');
-  const member = await events.getCurrentStateEventJson(
-    ctx.db,
-    a.roomId,
-    'm.room.member',
-    requester.userId,
-  );
-  if (!member || (JSON.parse(member.json) as Pdu).content.membership !== 'join') throw notFound;
+  if ((await membershipOf(ctx, a.roomId, requester.userId)) !== 'join') throw notFound;
   const row = await getTimelineRow(ctx.db, a.roomId, a.eventId);
   if (!row) throw notFound;
   const view = await openRoomView(ctx, requester.userId, a.roomId);

@@ -18,12 +18,23 @@ import * as timelineStore from './timeline-store.js';
  * or to have been: a former member reads the state as it was when they left.
  */
 
+/** The user's membership in the room's current state, if any. */
+export async function membershipOf(
+  ctx: Ctx,
+  roomId: string,
+  userId: string,
+): Promise<string | undefined> {
+  const row = await events.getCurrentStateEventJson(ctx.db, roomId, 'm.room.member', userId);
+  const m = row ? (JSON.parse(row.json) as Pdu).content.membership : undefined;
+  return typeof m === 'string' ? m : undefined;
+}
+
 /** Throws 404 for an unknown room and 403 unless the user is joined to it. */
 export async function assertJoined(ctx: Ctx, userId: string, roomId: string): Promise<void> {
   if (!(await events.getRoom(ctx.db, roomId))) throw errors.notFound(`Unknown room ${roomId}`);
-  const member = await events.getCurrentStateEventJson(ctx.db, roomId, 'm.room.member', userId);
-  const membership = member ? (JSON.parse(member.json) as Pdu).content.membership : undefined;
-  if (membership !== 'join') throw errors.forbidden(`You are not in room ${roomId}`);
+  if ((await membershipOf(ctx, roomId, userId)) !== 'join') {
+    throw errors.forbidden(`You are not in room ${roomId}`);
+  }
 }
 
 function clientEvent(
