@@ -15,6 +15,7 @@ import { openSqlite, sqliteQueryable } from './db/sqlite.js';
 import { Writer } from './db/writer.js';
 import type { Requester } from './accounts/requester.js';
 import type { EventHook } from './events/event-hooks.js';
+import type { FederationClient } from './federation/types.js';
 import { indexRelation } from './relations/index-hook.js';
 import { applyRedactionHook } from './rooms/redact.js';
 import { indexEventForSearch } from './search/index-hook.js';
@@ -44,6 +45,11 @@ export interface Caches {
   registrationNonces: Cache<string, number>;
   /** state group id -> the room state it holds (immutable); bounded by total entries */
   stateGroups: Cache<number, StateMap>;
+  /**
+   * "user\0room" -> how far the user has read the room, per receipt thread (userdata/
+   * receipts.ts: dropped when the user's receipt moves)
+   */
+  readPositions: Cache<string, ReadonlyMap<string, number>>;
 }
 
 /**
@@ -70,6 +76,8 @@ export interface Ctx {
   notifier: Notifier;
   /** Run inside each event's writer unit, after its row (server/events/event-hooks.ts). */
   eventHooks: readonly EventHook[];
+  /** Requests to other homeservers (federation/types.ts); unset until the transport is wired. */
+  federation?: FederationClient;
 }
 
 export interface CtxHandle {
@@ -112,6 +120,7 @@ export function createContext(opts: {
       deviceLastSeen: createCache(config.caches, 'device_last_seen', 10_000),
       registrationNonces: createCache(config.caches, 'registration_nonces', 1_000),
       stateGroups: createSizedCache(config.caches, 'state_groups', 500_000, (s) => s.size),
+      readPositions: createCache(config.caches, 'read_positions', 50_000),
     },
     // Buckets of recently seen clients and accounts: a cache like the others, scaled alike.
     roomQueue: new KeyedQueue(),

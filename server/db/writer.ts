@@ -37,15 +37,25 @@ export interface WriterStats {
  * Invariants:
  * - a unit must only await database calls on `tx` (no network, no hashing): while it runs,
  *   every other write waits;
- * - a unit never starts another unit (it would wait for itself); this throws instead;
+ * - a unit never starts another unit (it would wait for itself); this throws instead,
+ *   where the check is on (NESTING_CHECK);
  * - afterCommit callbacks run only once the commit that holds the unit succeeded.
  */
+/**
+ * The check that a unit never starts another unit needs AsyncLocalStorage, which turns on
+ * Node's promise hooks for every promise in the process (about 5% of the CPU of a send or a
+ * woken /sync). Tests run with it (vitest sets VITEST), as does anyone who sets
+ * HEARTH_WRITER_NESTING_CHECK=1; a nesting bug then throws instead of hanging.
+ */
+const NESTING_CHECK =
+  process.env.VITEST !== undefined || process.env.HEARTH_WRITER_NESTING_CHECK === '1';
+
 export class Writer {
   private queue: Unit[] = [];
   private running = false;
   private scheduled = false;
   private closed = false;
-  private readonly inUnit = new AsyncLocalStorage<string>();
+  private readonly inUnit = NESTING_CHECK ? new AsyncLocalStorage<string>() : null;
   private readonly q;
   /** Transaction control, prepared once. */
   private readonly control: Record<
@@ -85,7 +95,7 @@ export class Writer {
 
   /** Queues `fn` as a named unit; resolves with its result after its commit. */
   transaction<T>(name: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
-    const outer = this.inUnit.getStore();
+    const outer = this.inUnit?.getStore();
     if (outer !== undefined) {
       return Promise.reject(new Error(`writer unit "${name}" started inside unit "${outer}"`));
     }
@@ -151,7 +161,9 @@ export class Writer {
       const tx: Tx = { ...this.q, afterCommit: (f) => void after.push(f) };
       if (!solo) sql.savepoint.run();
       try {
-        const value = await this.inUnit.run(unit.name, () => unit.fn(tx));
+        const value = await (this.inUnit
+          ? this.inUnit.run(unit.name, () => unit.fn(tx))
+          : unit.fn(tx));
         if (!solo) sql.release.run();
         outcomes.push({ ok: true, value, after });
       } catch (err) {

@@ -101,50 +101,134 @@ export async function roomTimelineAndState(
   w: RoomWindow,
 ): Promise<RoomTimelineAndState> {
   const view = await roomView(ctx, scope.userId, w.roomId, w.joinedAt);
+  const key = shareKey(scope, w);
+  let core: SectionCore | undefined;
+  if (key !== null) {
+    const known = sharedCoresOf(ctx).get(key);
+    const { epoch, settled } = redactionState();
+    if (known && settled && known.epoch === epoch && (await everyVisible(view, known.rows))) {
+      core = known;
+    }
+  }
+  core ??= await buildSectionCore(ctx, scope, w, view, key);
+  return personalise(ctx, scope, core);
+}
+
+/**
+ * What a room's sections hold before the user's own touches (the transaction ids of their
+ * events, the event_fields cut): the same for every member who reads the same window
+ * through the same filter and may see all of it.
+ */
+interface SectionCore {
+  timelineEvents: readonly ClientEvent[];
+  stateEvents: readonly ClientEvent[];
+  limited: boolean;
+  prevBatch: string;
+  membersChanged: boolean;
+  /** The timeline's rows, to check that another user may see each of them. */
+  rows: readonly store.SyncEventRow[];
+  /** The redaction epoch the core was read at (rooms/timeline-store.ts, redactionState). */
+  epoch: number;
+}
+
+/**
+ * The key under which a window's core is shared, or null when it is not: a full state or
+ * lazy-loaded members differ by device. Filters are told apart by identity (sync.ts keeps
+ * one Filter object per filter text).
+ */
+function shareKey(scope: SyncScope, w: RoomWindow): string | null {
+  if (w.fullState || scope.filter.room.state.lazyLoadMembers) return null;
+  let serial = filterSerials.get(scope.filter);
+  if (serial === undefined) filterSerials.set(scope.filter, (serial = nextFilterSerial++));
+  return `${w.roomId}\u0000${w.from}\u0000${w.to}\u0000${serial}\u0000${scope.useStateAfter ? 1 : 0}`;
+}
+
+const filterSerials = new WeakMap<Filter, number>();
+let nextFilterSerial = 0;
+
+/**
+ * Cores of recent windows (the long-polls woken by one event all read the same window of
+ * that room). Short-lived: `unsigned.age` is computed when a core is built.
+ */
+function sharedCoresOf(ctx: Ctx): Cache<string, SectionCore> {
+  let cache = sharedCores.get(ctx);
+  if (!cache) {
+    cache = createCache<string, SectionCore>(
+      ctx.config.caches,
+      'sync_shared_sections',
+      1_000,
+      2_000,
+    );
+    sharedCores.set(ctx, cache);
+  }
+  return cache;
+}
+
+const sharedCores = new WeakMap<Ctx, Cache<string, SectionCore>>();
+
+/** Whether the viewer may see every one of `rows` (else the window is read for them). */
+async function everyVisible(view: View, rows: readonly store.SyncEventRow[]): Promise<boolean> {
+  for (const row of rows) if (!(await view.canSee(row))) return false;
+  return true;
+}
+
+/** Reads a room's window for the user; kept for others under `key` when it may be shared. */
+async function buildSectionCore(
+  ctx: Ctx,
+  scope: SyncScope,
+  w: RoomWindow,
+  view: View,
+  key: string | null,
+): Promise<SectionCore> {
+  // Taken before anything is read: a redaction marked after this moves it.
+  const { epoch, settled } = redactionState();
   const { events, limited } = await loadTimeline(ctx, w, scope.filter.room.timeline, view.canSee);
   const startPos = events.length ? events[0]!.row.stream_ordering - 1 : w.to;
   // The state sent is relative to the start of the timeline, or its end with use_state_after.
   const base = await groupAt(ctx, w.roomId, scope.useStateAfter ? w.to : startPos, true);
   const stateBase = base.state;
-  let stateIds: string[];
+  // The state entries to send: all of them, or those that differ from the state at `from`.
+  let entries: [key: string, eventId: string][];
   if (w.fullState) {
-    stateIds = [...stateBase.values()];
+    entries = [...stateBase];
   } else {
     // `from` is the client's token: kept only when not past what this sync read.
-    const stateSince = (await groupAt(ctx, w.roomId, w.from, w.from <= w.to)).state;
-    stateIds = [...stateBase].filter(([k, id]) => stateSince.get(k) !== id).map(([, id]) => id);
+    const since = await groupAt(ctx, w.roomId, w.from, w.from <= w.to);
+    // One group at both ends (a window of messages only): no state changed, and the walk
+    // over the whole room state (every member) is skipped.
+    entries =
+      since.group !== undefined && since.group === base.group
+        ? []
+        : [...stateBase].filter(([k, id]) => since.state.get(k) !== id);
   }
   const stateFilter = scope.filter.room.state;
   // Without redundant members, the device's record of member events sent decides (lazy-members.ts).
   const remember = stateFilter.lazyLoadMembers && !stateFilter.includeRedundantMembers;
   if (stateFilter.lazyLoadMembers) {
     // Only the members who speak in the timeline (and the user).
-    const wanted = new Set([scope.userId, ...events.map((e) => e.pdu.sender)]);
-    const memberIds = new Set(
-      [...wanted]
-        .map((u) => stateBase.get(stateKeyId('m.room.member', u)))
-        .filter((id): id is string => id !== undefined),
-    );
-    const members = new Set(
-      [...stateBase].filter(([k]) => k.startsWith(MEMBER_PREFIX)).map(([, id]) => id),
-    );
-    stateIds = w.fullState
-      ? stateIds.filter((id) => !members.has(id) || memberIds.has(id))
-      : [...new Set([...stateIds, ...memberIds])];
+    const wanted = new Map<string, string>();
+    for (const userId of new Set([scope.userId, ...events.map((e) => e.pdu.sender)])) {
+      const key = stateKeyId('m.room.member', userId);
+      const id = stateBase.get(key);
+      if (id !== undefined) wanted.set(key, id);
+    }
+    // Other members' events go (on a full state, all of them; incrementally, the changes
+    // stay), and the wanted ones are added.
+    entries = w.fullState
+      ? entries.filter(([k]) => !k.startsWith(MEMBER_PREFIX) || wanted.has(k))
+      : [...new Map([...entries, ...wanted])];
     if (remember && !w.fullState) {
-      const memberOf = new Map(
-        [...stateBase]
-          .filter(([k]) => k.startsWith(MEMBER_PREFIX))
-          .map(([k, id]) => [id, k.slice(MEMBER_PREFIX.length)]),
+      entries = entries.filter(
+        ([k, id]) =>
+          !k.startsWith(MEMBER_PREFIX) ||
+          !wasMemberSent(ctx, scope, w.roomId, {
+            userId: k.slice(MEMBER_PREFIX.length),
+            eventId: id,
+          }),
       );
-      stateIds = stateIds.filter((id) => {
-        const userId = memberOf.get(id);
-        return (
-          userId === undefined || !wasMemberSent(ctx, scope, w.roomId, { userId, eventId: id })
-        );
-      });
     }
   }
+  const stateIds = [...new Set(entries.map(([, id]) => id))];
   // The whole state of a group (no lazy loading) is the same list each time it is served.
   const loaded =
     w.fullState && !stateFilter.lazyLoadMembers && base.group !== undefined
@@ -164,38 +248,62 @@ export async function roomTimelineAndState(
       sent.map((e) => ({ userId: e.pdu.state_key!, eventId: e.row.event_id })),
     );
   }
-  const txnIds = await store.getTxnIdsOfDevice(
-    ctx.db,
-    scope.userId,
-    scope.deviceId,
-    events.filter((e) => e.pdu.sender === scope.userId).map((e) => e.row.event_id),
-  );
   // Bundled aggregations only in a limited timeline (spec "Aggregations of child events"
   // lists /sync "when the relevant section has a limited value of true"): otherwise the
-  // client receives the children themselves.
+  // client receives the children themselves. They depend on the viewer: a limited
+  // timeline's core is not shared.
   const timelineEvents = await serveParsedEvents(
     ctx,
     view.version,
     events,
     limited ? { userId: scope.userId, canSee: view.canSee } : undefined,
   );
-  for (const ev of timelineEvents) {
-    const txnId = txnIds.get(ev.event_id);
-    if (txnId !== undefined) ev.unsigned.transaction_id = txnId;
-  }
-  const stateEvents = await serveParsedRows(ctx, view.version, stateRows);
-  const fields = scope.filter.eventFields;
-  const state = { events: stateEvents.map((e) => applyEventFields(e, fields)) };
-  return {
-    timeline: {
-      events: timelineEvents.map((e) => applyEventFields(e, fields)),
-      limited,
-      prev_batch: formatStreamToken({ events: startPos }),
-    },
-    ...(scope.useStateAfter ? { state_after: state } : { state }),
+  const core: SectionCore = {
+    timelineEvents,
+    stateEvents: await serveParsedRows(ctx, view.version, stateRows),
+    limited,
+    prevBatch: formatStreamToken({ events: startPos }),
     membersChanged:
       events.some((e) => e.pdu.type === 'm.room.member') ||
       stateRows.some((s) => s.pdu.type === 'm.room.member'),
+    rows: events.map((e) => e.row),
+    epoch,
+  };
+  if (key !== null && settled && !limited) {
+    // Shared by other answers from now on: nothing may change them.
+    for (const ev of [...core.timelineEvents, ...core.stateEvents]) Object.freeze(ev);
+    sharedCoresOf(ctx).set(key, core);
+  }
+  return core;
+}
+
+/** A core as the user sees it: their transaction ids, the filter's event_fields. */
+async function personalise(
+  ctx: Ctx,
+  scope: SyncScope,
+  core: SectionCore,
+): Promise<RoomTimelineAndState> {
+  const own = core.timelineEvents.filter((e) => e.sender === scope.userId);
+  const txnIds = own.length
+    ? await store.getTxnIdsOfDevice(
+        ctx.db,
+        scope.userId,
+        scope.deviceId,
+        own.map((e) => e.event_id),
+      )
+    : undefined;
+  const fields = scope.filter.eventFields;
+  const timelineEvents = core.timelineEvents.map((ev) => {
+    const txnId = txnIds?.get(ev.event_id);
+    const mine =
+      txnId === undefined ? ev : { ...ev, unsigned: { ...ev.unsigned, transaction_id: txnId } };
+    return applyEventFields(mine, fields);
+  });
+  const state = { events: core.stateEvents.map((e) => applyEventFields(e, fields)) };
+  return {
+    timeline: { events: timelineEvents, limited: core.limited, prev_batch: core.prevBatch },
+    ...(scope.useStateAfter ? { state_after: state } : { state }),
+    membersChanged: core.membersChanged,
   };
 }
 
@@ -324,7 +432,7 @@ async function roomPositionsBackwards(
   }
   // Taken before the rows are read: a redaction marked after this moves the epoch.
   const { epoch, settled } = redactionState();
-  const newest = await store.getRoomNewestPosition(ctx.db, roomId, r.upTo);
+  const newest = await newestPositionAt(ctx, roomId, r.upTo);
   if (newest === undefined || newest <= r.after) return [];
   const key = `${roomId}\u0000${r.after}\u0000${newest}\u0000${r.limit}`;
   const known = settled ? cache.get(key) : undefined;
@@ -336,6 +444,37 @@ async function roomPositionsBackwards(
   if (settled) cache.set(key, { epoch, read });
   return read;
 }
+
+/**
+ * The position of a room's newest event at or before `upTo`. `upTo` is never past what
+ * has been committed (a sync's `to`), and events only ever take positions above the
+ * newest, so the answer for one (room, upTo) never changes: the syncs woken by one event
+ * share one read.
+ */
+async function newestPositionAt(
+  ctx: Ctx,
+  roomId: string,
+  upTo: number,
+): Promise<number | undefined> {
+  let cache = newestPositions.get(ctx);
+  if (!cache) {
+    cache = createCache<string, number>(ctx.config.caches, 'sync_room_newest', 10_000);
+    newestPositions.set(ctx, cache);
+  }
+  const key = `${roomId}\u0000${upTo}`;
+  let known = cache.get(key);
+  if (known === undefined) {
+    known = (await store.getRoomNewestPosition(ctx.db, roomId, upTo)) ?? NO_EVENT;
+    cache.set(key, known);
+  }
+  return known === NO_EVENT ? undefined : known;
+}
+
+/** In newestPositions: the room has no event at or before the position. */
+const NO_EVENT = -1;
+
+/** By room and position: newestPositionAt; one cache per context. */
+const newestPositions = new WeakMap<Ctx, Cache<string, number>>();
 
 /** A window's positions as read, and the redaction epoch they were read at. */
 interface KnownWindow {

@@ -105,10 +105,11 @@ async function moveReceipt(
       eventId: event.event_id,
       ts: ctx.clock.now(),
     });
-    // A private receipt is news only to its owner.
-    tx.afterCommit(() =>
-      ctx.notifier.notify(receiptType === 'm.read.private' ? [userId] : [roomId]),
-    );
+    tx.afterCommit(() => {
+      forgetReadPositions(ctx, userId, roomId);
+      // A private receipt is news only to its owner.
+      ctx.notifier.notify(receiptType === 'm.read.private' ? [userId] : [roomId]);
+    });
   });
 }
 
@@ -188,22 +189,47 @@ export function currentReceiptStreamId(ctx: Ctx): Promise<number> {
 }
 
 /**
- * How far a user has read each of `roomIds`, by room id (rooms without a receipt are left
- * out): one query, where /sync would otherwise read each room's receipts and then each
- * receipt's event.
+ * How far a user has read each of `roomIds`, by room id and receipt thread (empty for a
+ * room without a receipt). Kept in ctx.caches.readPositions until the user's next receipt
+ * in the room; what is not kept is read in one query for all the rooms.
  */
 export async function getReadPositionsInRooms(
   ctx: Ctx,
   userId: string,
   roomIds: readonly string[],
-): Promise<Map<string, Map<string, number>>> {
-  const out = new Map<string, Map<string, number>>();
-  if (!roomIds.length) return out;
-  for (const r of await store.getReadReceiptPositions(ctx.db, userId, roomIds)) {
-    let positions = out.get(r.room_id);
-    if (!positions) out.set(r.room_id, (positions = new Map()));
+): Promise<Map<string, ReadonlyMap<string, number>>> {
+  const cache = ctx.caches.readPositions;
+  const out = new Map<string, ReadonlyMap<string, number>>();
+  const missing: string[] = [];
+  for (const roomId of roomIds) {
+    const known = cache.get(readKey(userId, roomId));
+    if (known) out.set(roomId, known);
+    else missing.push(roomId);
+  }
+  if (!missing.length) return out;
+  // Taken before the read: a receipt committed meanwhile moves it, and what was read is
+  // then not kept (it may be the older position).
+  const epoch = readEpochs.get(ctx) ?? 0;
+  const read = new Map<string, Map<string, number>>(missing.map((r) => [r, new Map()]));
+  for (const r of await store.getReadReceiptPositions(ctx.db, userId, missing)) {
     // Never below 0, as the unread counts have always read it.
-    positions.set(r.thread_id, Math.max(0, r.position));
+    read.get(r.room_id)?.set(r.thread_id, Math.max(0, r.position));
+  }
+  const keep = (readEpochs.get(ctx) ?? 0) === epoch;
+  for (const [roomId, positions] of read) {
+    out.set(roomId, positions);
+    if (keep) cache.set(readKey(userId, roomId), positions);
   }
   return out;
+}
+
+const readKey = (userId: string, roomId: string) => `${userId}\u0000${roomId}`;
+
+/** Moves on each receipt write (getReadPositionsInRooms keeps only reads from one epoch). */
+const readEpochs = new WeakMap<Ctx, number>();
+
+/** After a receipt of the user in the room was committed: its read positions are stale. */
+function forgetReadPositions(ctx: Ctx, userId: string, roomId: string): void {
+  readEpochs.set(ctx, (readEpochs.get(ctx) ?? 0) + 1);
+  ctx.caches.readPositions.delete(readKey(userId, roomId));
 }
