@@ -21,6 +21,7 @@
 //            sends server with node --cpu-prof, keep the profile in DIR, print its top functions)
 //          --wakeup-clients N --wakeup-rounds N (default 500 and 7)
 //          --initialsync-rooms N --initialsync-runs N (default 100 and 9)
+//          (issue 4: --only stateres) --stateres-runs N (default 9)
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
@@ -31,6 +32,7 @@ import { ROOT, generateTemplate } from './lib/servers.js';
 import { benchImports, benchStartup } from './lib/startup.js';
 import { profileTable } from './lib/cpuprofile.js';
 import { benchInitialSync } from './lib/initialsync.js';
+import { benchStateRes } from './lib/stateres.js';
 import { benchSends } from './lib/sends.js';
 import { benchLogin, benchVersions } from './lib/throughput.js';
 import { MiB, loadAverage } from './lib/util.js';
@@ -45,6 +47,7 @@ const TARGETS = {
   sendsRatio: 0.25,
   wakeupP99Ms: 50,
   initialSyncMs: 80,
+  stateResMs: 500,
   rssAfterSendsBytes: 150 * MiB,
 };
 const BENCHMARKS = [
@@ -55,6 +58,7 @@ const BENCHMARKS = [
   'sends',
   'wakeup',
   'initialsync',
+  'stateres',
   'rss',
 ];
 
@@ -94,6 +98,7 @@ try {
       'wakeup-rounds': { type: 'string' },
       'initialsync-rooms': { type: 'string' },
       'initialsync-runs': { type: 'string' },
+      'stateres-runs': { type: 'string' },
       out: { type: 'string' },
     },
   }));
@@ -141,6 +146,7 @@ const opts = {
   wakeupRounds: num('wakeup-rounds', 7, 2),
   initialSyncRooms: num('initialsync-rooms', 100, 20),
   initialSyncRuns: num('initialsync-runs', 9, 3),
+  stateResRuns: num('stateres-runs', 9, 3),
 };
 if (!['raw', 'http'].includes(opts.client)) usage('--client is raw or http');
 if (!opts.writesConcurrency.every((c) => Number.isInteger(c) && c > 0 && c <= 256))
@@ -164,7 +170,9 @@ async function main() {
   );
   log(`temp dir ${tmp}`);
   // Only the server benchmarks need a generated config (the write benchmark opens SQLite).
-  const needsServer = BENCHMARKS.some((name) => name !== 'writes' && only.has(name));
+  const needsServer = BENCHMARKS.some(
+    (name) => name !== 'writes' && name !== 'stateres' && only.has(name),
+  );
   const template = needsServer ? await generateTemplate(join(tmp, 'template')) : undefined;
   const results = {};
 
@@ -283,6 +291,14 @@ async function main() {
       runs: opts.initialSyncRuns,
       log,
     });
+  }
+
+  if (only.has('stateres')) {
+    log(
+      `\n[10] state resolution: two forks of 10,000 state events, 100 conflicted keys, from SQLite and from memory;` +
+        ` median of ${opts.stateResRuns}, interleaved with a bare copy-and-split of the same maps`,
+    );
+    results.stateRes = await benchStateRes({ tmp, runs: opts.stateResRuns, log });
   }
 
   const cpus = os.cpus();
@@ -480,6 +496,17 @@ function summaryTable(r) {
       `${s.ratio.toFixed(1)}x`,
       `< ${TARGETS.initialSyncMs} ms`,
       verdict(s.hearth.medianMs < TARGETS.initialSyncMs),
+    ]);
+  }
+  if (r.stateRes) {
+    const s = r.stateRes;
+    rows.push([
+      `State resolution: 2 forks x ${s.stateEntries} state events, ${s.conflictedKeys} conflicted keys (v${s.roomVersion}, SQLite)`,
+      `${fmtLatency(s.store.medianMs)} (of it reads ${fmtLatency(s.storeReads.medianMs)}; from memory ${fmtLatency(s.memory.medianMs)})`,
+      `${fmtLatency(s.bare.medianMs)} (copy, split and sort the maps)`,
+      `${(s.store.medianMs / s.bare.medianMs).toFixed(1)}x`,
+      `< ${TARGETS.stateResMs} ms`,
+      verdict(s.store.medianMs < TARGETS.stateResMs),
     ]);
   }
   return table(rows);

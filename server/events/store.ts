@@ -41,6 +41,18 @@ export interface ServedEventRow {
   json: string;
 }
 
+/**
+ * What `rejected_reason` holds for a soft-failed event (server/events/persist-remote.ts):
+ * like a rejected event it is never served, but it keeps its state and is not rejected for
+ * state resolution or as an auth event.
+ */
+export const SOFT_FAILED = 'soft_failed';
+
+/** Whether a stored `rejected_reason` means the event was rejected (not soft-failed). */
+export function isRejectedReason(reason: string | null): boolean {
+  return reason !== null && reason !== SOFT_FAILED;
+}
+
 /** The SQL condition (on `events e`) for events a client may be served. */
 export const SERVED_EVENT = 'e.outlier = 0 AND e.rejected_reason IS NULL';
 /** The columns of a ServedEventRow, from `events e JOIN event_json j`. */
