@@ -3,6 +3,8 @@ import { adminRoutes } from './admin/routes/index.js';
 import { eventReportRoutes } from './admin/routes/event-reports.js';
 import type { Ctx } from './context.js';
 import { discoveryRoutes } from './discovery/routes/index.js';
+import { keyRoutes } from './federation/keys/routes.js';
+import { versionRoutes } from './federation/routes/version.js';
 import { createHttpApp, type HttpApp } from './http/http-app.js';
 import type { Route } from './http/route.js';
 import { directoryRoutes } from './rooms/routes/directory.js';
@@ -43,6 +45,8 @@ export const ALL_ROUTES: Route[] = [
   ...toDeviceRoutes,
   ...presenceRoutes,
   ...pushRoutes,
+  ...keyRoutes,
+  ...versionRoutes,
   ...webuiRoutes,
 ];
 

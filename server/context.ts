@@ -15,7 +15,10 @@ import { openSqlite, sqliteQueryable } from './db/sqlite.js';
 import { Writer } from './db/writer.js';
 import type { Requester } from './accounts/requester.js';
 import type { EventHook } from './events/event-hooks.js';
+import { queueEventForFederation } from './federation/sender/destinations.js';
+import { createFederationTransport } from './federation/transport.js';
 import type { FederationClient } from './federation/types.js';
+import { createRequestSigner } from './federation/x-matrix.js';
 import { indexRelation } from './relations/index-hook.js';
 import { applyRedactionHook } from './rooms/redact.js';
 import { indexEventForSearch } from './search/index-hook.js';
@@ -33,6 +36,8 @@ const EVENT_HOOKS: EventHook[] = [
   indexEventForSearch,
   recordPushActions,
   dropTypingOnLeave,
+  // Last: what it queues for other servers is the event as the other hooks left it.
+  queueEventForFederation,
 ];
 
 /** The in-memory caches; each is bounded and scaled by the cache factors of the config. */
@@ -76,8 +81,11 @@ export interface Ctx {
   notifier: Notifier;
   /** Run inside each event's writer unit, after its row (server/events/event-hooks.ts). */
   eventHooks: readonly EventHook[];
-  /** Requests to other homeservers (federation/types.ts); unset until the transport is wired. */
-  federation?: FederationClient;
+  /**
+   * Requests to other homeservers (federation/transport.ts: discovery, TLS, the address
+   * guard, X-Matrix signing); tests may put a loopback client in its place.
+   */
+  federation: FederationClient;
 }
 
 export interface CtxHandle {
@@ -108,6 +116,12 @@ export function createContext(opts: {
   const readDb = openSqlite(path, { readonly: true });
   const clock = opts.clock ?? systemClock;
   const writer = new Writer(writeDb, log.child({ component: 'writer' }), clock);
+  const transport = createFederationTransport({
+    config,
+    log: log.child({ component: 'federation-client' }),
+    signer: createRequestSigner(config),
+    clock,
+  });
   const ctx: Ctx = {
     config,
     db: sqliteQueryable(readDb),
@@ -127,6 +141,7 @@ export function createContext(opts: {
     roomHeads: new RoomHeads(),
     notifier: new Notifier(),
     eventHooks: EVENT_HOOKS,
+    federation: transport,
     rateLimiter: new RateLimiter(
       clock,
       Math.max(
@@ -140,6 +155,7 @@ export function createContext(opts: {
   return {
     ctx,
     async close() {
+      transport.close();
       await writer.close();
       readDb.close();
       writeDb.pragma('wal_checkpoint(TRUNCATE)');

@@ -5,6 +5,8 @@ import { loadConfigFile } from './core/config/load.js';
 import { createLogger, type LogLevel, type Logger } from './core/logger.js';
 import { prettyDestination } from './core/log-pretty.js';
 import { startListeners, type BoundAddress } from './http/listeners.js';
+import { keyServerWarning } from './federation/keys/key-server-warning.js';
+import { FederationSender } from './federation/sender/sender.js';
 
 export interface RunningServer {
   addresses: BoundAddress[];
@@ -29,6 +31,8 @@ export async function startServer(opts: {
     process.stdout.isTTY ? prettyDestination(process.stdout) : undefined,
   );
   for (const w of warnings) log.warn(w);
+  const keyWarning = keyServerWarning(config);
+  if (keyWarning) log.warn(keyWarning);
   if (config.pidFile && existsSync(config.pidFile)) {
     const pid = Number(readFileSync(config.pidFile, 'utf8').trim());
     if (pid && isAlive(pid))
@@ -44,6 +48,12 @@ export async function startServer(opts: {
     await handle.close();
     throw err;
   }
+  // Sends what other servers missed and tells each server sharing a room that this one is
+  // back (a home machine sleeps); not awaited: it finishes once every server was tried.
+  const sender = new FederationSender(handle.ctx, { client: handle.ctx.federation });
+  sender
+    .start()
+    .catch((err: unknown) => log.error({ err }, 'the federation sender failed to start'));
   if (config.pidFile) writeFileSync(config.pidFile, `${process.pid}\n`);
   log.info(
     { serverName: config.serverName, publicBaseUrl: config.publicBaseUrl },
@@ -57,6 +67,8 @@ export async function startServer(opts: {
       closing ??= (async () => {
         log.info('shutting down');
         await listeners.close();
+        // In-flight transactions are abandoned; what they held stays queued for next time.
+        await sender.stop();
         await app.close();
         await handle.close();
         if (config.pidFile) rmSync(config.pidFile, { force: true });

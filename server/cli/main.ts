@@ -5,6 +5,7 @@ import { packageRoot } from '../paths.js';
 import { generateConfigCommand } from './commands/generate-config.js';
 import { hashPasswordCommand } from './commands/hash-password.js';
 import { registerUserCommand } from './commands/register-user.js';
+import { rotateSigningKeyCommand } from './commands/rotate-signing-key.js';
 import { serveCommand } from './commands/serve.js';
 import { parseCommandArgs, UsageError, type Command } from './usage.js';
 
@@ -15,6 +16,7 @@ const COMMANDS: Command[] = [
   generateConfigCommand,
   registerUserCommand,
   hashPasswordCommand,
+  rotateSigningKeyCommand,
 ];
 
 function overview(): string {

@@ -14,7 +14,8 @@ import { compileValidator, isOptionalSchema, type Validator } from './validation
  * and a handler that calls one domain function and shapes the answer.
  */
 
-export type AuthKind = 'none' | 'optional' | 'required' | 'admin';
+/** 'federation': another homeserver, authenticated by its X-Matrix signature. */
+export type AuthKind = 'none' | 'optional' | 'required' | 'admin' | 'federation';
 export type Method = 'GET' | 'POST' | 'PUT' | 'DELETE';
 
 interface Schemas {
@@ -37,6 +38,8 @@ export interface RouteRequest<S extends Schemas, A extends AuthKind> {
   query: In<S, 'query'>;
   params: In<S, 'params'>;
   requester: Who<A>;
+  /** The requesting server's name, for 'federation' routes (checked X-Matrix signature). */
+  origin: A extends 'federation' ? string : null;
   clientIp: string;
   userAgent: string | null;
   /** The bearer token as sent, for endpoints that act on it. */
@@ -98,7 +101,7 @@ export function route<const S extends Schemas, const A extends AuthKind>(
     paths: withLegacyAliases(spec.paths),
     bodyLimit: spec.bodyLimit ?? JSON_BODY_LIMIT,
     async run(ctx, input) {
-      const auth = await authenticateRequest(ctx, input.req, input.query, spec.auth);
+      const auth = await authenticateRequest(ctx, input.req, input.query, spec.auth, input.body);
       let body = input.body;
       if (body === undefined) {
         if (!optionalBody)
@@ -110,10 +113,13 @@ export function route<const S extends Schemas, const A extends AuthKind>(
       if (failed) throw failed;
       return spec.handler(
         ctx,
-        new HandlerRequest(input, body, auth.requester, auth.token) as unknown as RouteRequest<
-          S,
-          A
-        >,
+        new HandlerRequest(
+          input,
+          body,
+          auth.requester,
+          auth.token,
+          auth.origin,
+        ) as unknown as RouteRequest<S, A>,
       );
     },
   };
@@ -137,6 +143,7 @@ class HandlerRequest {
     readonly body: unknown,
     readonly requester: Requester | null,
     readonly accessToken: string | null,
+    readonly origin: string | null,
   ) {
     this.query = input.query;
     this.params = input.params;

@@ -55,6 +55,8 @@ export async function createTestServer(
       enable_registration: true,
       enable_registration_without_verification: true,
       registration_shared_secret: 'test-shared-secret',
+      // No notary: a test server never asks matrix.org for keys.
+      trusted_key_servers: [],
       log_level: 'silent',
       rc_message: NO_LIMIT,
       rc_registration: NO_LIMIT,

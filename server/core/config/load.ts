@@ -11,6 +11,7 @@ import { RATE_LIMIT_DEFAULTS, resolveRateLimits } from './rate-limits.js';
 import type { Config, ListenerConfig, ResourceName } from './types.js';
 import type { LogLevel } from '../logger.js';
 import { parseDuration, parseSize } from './units.js';
+import { DEFAULT_IP_RANGE_BLACKLIST, isIpRange } from './ip-range-defaults.js';
 import type { Static } from '@sinclair/typebox';
 
 export type RawConfig = Static<typeof ConfigSchema>;
@@ -76,6 +77,12 @@ export function resolveConfig(
     const ms = parseDuration(v);
     if (ms === null) later.push(`${key}: expected a duration such as "5m" or milliseconds`);
     return ms ?? dflt;
+  };
+  const ipRanges = (key: string, list: readonly string[]): string[] => {
+    list.forEach((r, i) => {
+      if (!isIpRange(r)) later.push(`${key}[${i}]: "${r}" is not an IP address or CIDR range`);
+    });
+    return [...list];
   };
   const nullableDuration = (key: string, v: unknown): number | null =>
     v === undefined || v === null ? null : duration(key, v, 0);
@@ -188,6 +195,20 @@ export function resolveConfig(
       verifyKeys: s.verify_keys ?? {},
     })),
     suppressKeyServerWarning: c.suppress_key_server_warning ?? false,
+    federationVerifyCertificates: c.federation_verify_certificates ?? true,
+    federationCustomCaList: (c.federation_custom_ca_list ?? []).map((p, i) => {
+      if (!existsSync(path(p)))
+        later.push(`federation_custom_ca_list[${i}]: ${path(p)} does not exist`);
+      return path(p);
+    }),
+    federationDomainWhitelist: c.federation_domain_whitelist ?? null,
+    ipRangeBlacklist: ipRanges(
+      c.ip_range_blacklist === undefined && c.federation_ip_range_blacklist
+        ? 'federation_ip_range_blacklist'
+        : 'ip_range_blacklist',
+      c.ip_range_blacklist ?? c.federation_ip_range_blacklist ?? DEFAULT_IP_RANGE_BLACKLIST,
+    ),
+    ipRangeWhitelist: ipRanges('ip_range_whitelist', c.ip_range_whitelist ?? []),
     serveServerWellknown: c.serve_server_wellknown ?? false,
     serveClientWellknown: c.serve_client_wellknown ?? true,
     defaultRoomVersion,

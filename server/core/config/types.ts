@@ -91,6 +91,16 @@ export interface Config {
   rateLimits: RateLimits;
   trustedKeyServers: { serverName: string; verifyKeys: Record<string, string> }[];
   suppressKeyServerWarning: boolean;
+  /** Synapse's `federation_verify_certificates`: off, other servers' TLS certificates are not checked. */
+  federationVerifyCertificates: boolean;
+  /** Synapse's `federation_custom_ca_list`: PEM files (absolute paths) trusted besides the system CAs. */
+  federationCustomCaList: string[];
+  /** Synapse's `federation_domain_whitelist`: when set, the only servers federated with. */
+  federationDomainWhitelist: string[] | null;
+  /** Synapse's `ip_range_blacklist` (alias `federation_ip_range_blacklist`): CIDRs no outgoing request may reach. */
+  ipRangeBlacklist: string[];
+  /** Synapse's `ip_range_whitelist`: CIDRs allowed even when a blacklist range covers them. */
+  ipRangeWhitelist: string[];
   serveServerWellknown: boolean;
   serveClientWellknown: boolean;
   defaultRoomVersion: string;

@@ -1,0 +1,127 @@
+import { generateKeyPairSync, randomBytes } from 'node:crypto';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { isIP } from 'node:net';
+import { join } from 'node:path';
+import forge from 'node-forge';
+
+/**
+ * A small certificate authority for federating Hearths that the public CAs cannot vouch
+ * for: tests, `hearth demo`, a private federation. Keys come from node:crypto (fast,
+ * native); node-forge only builds and signs the X.509 structures (docs/decisions.md says
+ * why this library).
+ */
+
+/** A certificate and its private key, both PEM. */
+export interface PemPair {
+  cert: string;
+  key: string;
+}
+
+export interface LocalCa extends PemPair {
+  /** Issues a server certificate for `names` (DNS names and IP addresses), signed by this CA. */
+  issue(names: string[], opts?: { validDays?: number }): PemPair;
+}
+
+const DAY_MS = 86_400_000;
+
+/** Creates a new CA (RSA 2048, SHA-256), valid for `validDays` (default 10 years). */
+export function createLocalCa(opts: { commonName?: string; validDays?: number } = {}): LocalCa {
+  const { privatePem, keyPem, publicKey } = newKeyPair();
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = publicKey;
+  setValidity(cert, opts.validDays ?? 3650);
+  const subject = [{ name: 'commonName', value: opts.commonName ?? 'Hearth local CA' }];
+  cert.setSubject(subject);
+  cert.setIssuer(subject);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  const signingKey = forge.pki.privateKeyFromPem(privatePem) as forge.pki.rsa.PrivateKey;
+  cert.sign(signingKey, forge.md.sha256.create());
+  return loadedCa(forge.pki.certificateToPem(cert), keyPem, cert, signingKey);
+}
+
+/** A CA from PEM files written earlier (createLocalCa + writePemPair). */
+export function loadLocalCa(pair: PemPair): LocalCa {
+  const cert = forge.pki.certificateFromPem(pair.cert);
+  const key = forge.pki.privateKeyFromPem(pair.key) as forge.pki.rsa.PrivateKey;
+  return loadedCa(pair.cert, pair.key, cert, key);
+}
+
+/**
+ * Writes `<name>.crt` and `<name>.key` into `dir` (the key readable by the owner only).
+ * Returns their paths, as tls_certificate_path / tls_private_key_path want them.
+ */
+export function writePemPair(
+  dir: string,
+  name: string,
+  pair: PemPair,
+): { certPath: string; keyPath: string } {
+  mkdirSync(dir, { recursive: true });
+  const certPath = join(dir, `${name}.crt`);
+  const keyPath = join(dir, `${name}.key`);
+  writeFileSync(certPath, pair.cert);
+  writeFileSync(keyPath, pair.key, { mode: 0o600 });
+  return { certPath, keyPath };
+}
+
+function loadedCa(
+  caPem: string,
+  caKeyPem: string,
+  caCert: forge.pki.Certificate,
+  caKey: forge.pki.rsa.PrivateKey,
+): LocalCa {
+  return {
+    cert: caPem,
+    key: caKeyPem,
+    issue(names, opts = {}) {
+      if (!names.length) throw new Error('a certificate needs at least one name');
+      const { keyPem, publicKey } = newKeyPair();
+      const cert = forge.pki.createCertificate();
+      cert.publicKey = publicKey;
+      setValidity(cert, opts.validDays ?? 825);
+      cert.setSubject([{ name: 'commonName', value: names[0]! }]);
+      cert.setIssuer(caCert.subject.attributes);
+      cert.setExtensions([
+        { name: 'basicConstraints', cA: false },
+        { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+        { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
+        // Certificates are checked against these names only (RFC 6125), never the CN.
+        {
+          name: 'subjectAltName',
+          altNames: names.map((n) => (isIP(n) ? { type: 7, ip: n } : { type: 2, value: n })),
+        },
+        { name: 'subjectKeyIdentifier' },
+        {
+          name: 'authorityKeyIdentifier',
+          keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes(),
+        },
+      ]);
+      cert.sign(caKey, forge.md.sha256.create());
+      return { cert: forge.pki.certificateToPem(cert), key: keyPem };
+    },
+  };
+}
+
+function newKeyPair(): { privatePem: string; keyPem: string; publicKey: forge.pki.PublicKey } {
+  const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
+  return {
+    privatePem: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
+    keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
+    publicKey: forge.pki.publicKeyFromPem(
+      publicKey.export({ type: 'spki', format: 'pem' }).toString(),
+    ),
+  };
+}
+
+function setValidity(cert: forge.pki.Certificate, days: number): void {
+  // A positive serial (high bit clear) of 16 random bytes, as RFC 5280 asks.
+  const serial = randomBytes(16);
+  serial[0]! &= 0x7f;
+  cert.serialNumber = serial.toString('hex');
+  // An hour of slack for clocks that are a little behind.
+  cert.validity.notBefore = new Date(Date.now() - 3600_000);
+  cert.validity.notAfter = new Date(Date.now() + days * DAY_MS);
+}
