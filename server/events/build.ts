@@ -11,6 +11,8 @@ import {
 import { eventIdFromReference, newServerEventId } from './hashes.js';
 import { encodeBase64Url } from '../core/base64.js';
 import type { RoomVersion } from './room-versions.js';
+import type { Random } from '../core/clock.js';
+import type { SigningKey } from '../core/signing.js';
 import { signEventWithReference } from './sign-event.js';
 
 /** An event this server references: its id, and its content hash for v1/v2 references. */
@@ -49,9 +51,30 @@ export interface BuiltEvent {
  * (floats, huge integers) or ids over their size limits.
  */
 export function buildLocalEvent(ctx: Ctx, version: RoomVersion, draft: EventDraft): BuiltEvent {
-  const serverName = ctx.config.serverName;
   const key = ctx.config.signingKeys[0];
   if (!key) throw new Error('no signing key loaded');
+  return buildEvent(
+    { serverName: ctx.config.serverName, key, now: () => ctx.clock.now(), random: ctx.random },
+    version,
+    draft,
+  );
+}
+
+/** Who makes and signs an event: this server (buildLocalEvent), or another in tests. */
+export interface EventOrigin {
+  serverName: string;
+  key: SigningKey;
+  now(): number;
+  random: Random;
+}
+
+/** buildLocalEvent for any origin: the event as `origin` would make and sign it. */
+export function buildEvent(
+  origin: EventOrigin,
+  version: RoomVersion,
+  draft: EventDraft,
+): BuiltEvent {
+  const { serverName, key } = origin;
   const refs = (rs: EventRef[]) =>
     version.eventIdFormat === 'server'
       ? rs.map((r): [string, Partial<EventHashes>] => [r.eventId, { sha256: r.sha256 }])
@@ -65,7 +88,7 @@ export function buildLocalEvent(ctx: Ctx, version: RoomVersion, draft: EventDraf
     sender: draft.sender,
     content,
     depth: draft.depth,
-    origin_server_ts: draft.originServerTs ?? ctx.clock.now(),
+    origin_server_ts: draft.originServerTs ?? origin.now(),
     prev_events: refs(draft.prevEvents),
     auth_events: refs(draft.authEvents),
     ...(draft.roomId !== null ? { room_id: draft.roomId } : {}),
@@ -74,7 +97,7 @@ export function buildLocalEvent(ctx: Ctx, version: RoomVersion, draft: EventDraf
       ? { redacts: draft.redacts }
       : {}),
     ...(version.eventIdFormat === 'server'
-      ? { event_id: newServerEventId(ctx.random, serverName) }
+      ? { event_id: newServerEventId(origin.random, serverName) }
       : {}),
   };
   let pdu: Pdu;

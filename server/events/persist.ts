@@ -186,7 +186,7 @@ async function sequenceLocalEvent(
     content: ev.content,
     roomId: ev.roomId,
     redacts: ev.redacts,
-    prevEvents: [{ eventId: base.eventId, sha256: base.sha256 }],
+    prevEvents: base.prevEvents,
     authEvents: authIds.map((id) => ({ eventId: id, sha256: parsed.get(id)!.sha256 })),
     depth: base.depth + 1,
   });
@@ -201,11 +201,11 @@ async function sequenceLocalEvent(
     ? new Map(stateBefore).set(stateKeyId(ev.type, ev.stateKey!), built.eventId)
     : stateBefore;
   // Advance the head now: the room's next event builds on this one before it is written.
+  const { mergeBase: _merged, ...rest } = base;
   const head: RoomHead = {
-    ...base,
-    eventId: built.eventId,
+    ...rest,
+    prevEvents: [{ eventId: built.eventId, sha256: built.pdu.hashes.sha256 }],
     depth: built.pdu.depth,
-    sha256: built.pdu.hashes.sha256,
     stateGroup: isState ? undefined : base.stateGroup,
     state: stateAfter,
     committed: false,
@@ -224,7 +224,15 @@ async function sequenceLocalEvent(
       throw errors.unknown('The room changed while this event was being sent; retry');
     }
     try {
-      // The base's unit ran before this one (units run in queue order), so its group is set.
+      // The base's unit ran before this one (units run in queue order), so its group is
+      // set; a base that merged forks has its resolved state written by its first event.
+      if (base.stateGroup === undefined && base.mergeBase) {
+        base.stateGroup = await storeStateGroup(ctx, tx, {
+          roomId: ev.roomId,
+          prev: base.mergeBase,
+          state: stateBefore,
+        });
+      }
       const group = await storeStateGroup(ctx, tx, {
         roomId: ev.roomId,
         prev: { groupId: base.stateGroup!, state: stateBefore },

@@ -1,8 +1,10 @@
 import { errors } from '../core/errors.js';
 import type { Queryable } from '../db/sql.js';
 import type { AuthEvent } from './auth/types.js';
+import type { EventRef } from './build.js';
 import type { Pdu } from './event-format.js';
 import { roomVersion, type RoomVersion } from './room-versions.js';
+import { resolveStateGroups, storeFetch } from './state-res/index.js';
 import type { StateMap } from './state-map.js';
 import * as store from './store.js';
 
@@ -25,14 +27,23 @@ import * as store from './store.js';
 export interface RoomHead {
   roomId: string;
   version: RoomVersion;
-  /** The forward extremity: the prev event of the next event. */
-  eventId: string;
+  /**
+   * The forward extremities, with their content hashes (for the v1/v2 reference format):
+   * the prev events of the next event. One, but after events from other servers forked
+   * the room (then the next local event merges the forks).
+   */
+  prevEvents: EventRef[];
+  /** The greatest depth among them. */
   depth: number;
-  /** Its content hash, for the v1/v2 reference format. */
-  sha256: string;
-  /** The state after it, and that state's group (known once the event's unit has run). */
+  /**
+   * The state after them (their states resolved, when several), and that state's group:
+   * known once the unit of the event that made the head has run; for a resolved state,
+   * written by the unit of the next event, as a delta over `mergeBase`.
+   */
   stateGroup: number | undefined;
   state: StateMap;
+  /** For a resolved state not written yet: the stored group it is written over. */
+  mergeBase?: { groupId: number; state: StateMap };
   /** Shared by heads built one on another since the last load; see above. */
   lineage: { lost: boolean };
   /** State events (by id) with their content hashes, parsed once; shared along a room. */
@@ -46,6 +57,8 @@ export interface ParsedStateEvent {
   sha256: string;
 }
 
+/** The most prev events a local event has (spec: 20 at most; Synapse picks 10). */
+const MAX_PREV_EVENTS = 10;
 /** The most heads kept for rooms with nothing pending; a room rebuilds its head on demand. */
 const MAX_IDLE_HEADS = 512;
 /** The most parsed state events one head keeps (big rooms re-read members beyond this). */
@@ -76,20 +89,33 @@ export class RoomHeads {
     const version = roomVersion(room.room_version);
     if (!version) throw new Error(`room ${roomId} has unknown version ${room.room_version}`);
     const extremities = await store.getForwardExtremities(db, roomId);
-    if (extremities.length !== 1) {
-      // Only federation forks a room's DAG; merging forks needs state resolution.
-      throw new Error(`room ${roomId} has ${extremities.length} forward extremities`);
-    }
-    const row = (await store.getEventRow(db, extremities[0]!))!;
-    const json = (await store.getEventJson(db, row.event_id))!;
+    if (!extremities.length) throw new Error(`room ${roomId} has no forward extremity`);
+    // The deepest first; a local event refers to MAX_PREV_EVENTS of them at most, and
+    // merges the rest later.
+    const rows = (await Promise.all(extremities.map((id) => store.getEventRow(db, id))))
+      .filter((r) => r !== undefined)
+      .sort((a, b) => b.depth - a.depth || (a.event_id < b.event_id ? -1 : 1))
+      .slice(0, MAX_PREV_EVENTS);
+    const jsons = await store.getEventJsonMany(
+      db,
+      rows.map((r) => r.event_id),
+    );
+    const states = await Promise.all(rows.map((r) => loadState(r.state_group!)));
+    const merged =
+      rows.length === 1 ? states[0]! : await resolveStateGroups(version, states, storeFetch(db));
     const head: RoomHead = {
       roomId,
       version,
-      eventId: row.event_id,
-      depth: row.depth,
-      sha256: (JSON.parse(json) as Pdu).hashes.sha256,
-      stateGroup: row.state_group!,
-      state: await loadState(row.state_group!),
+      prevEvents: rows.map((r) => ({
+        eventId: r.event_id,
+        sha256: (JSON.parse(jsons.get(r.event_id)!) as Pdu).hashes.sha256,
+      })),
+      depth: rows[0]!.depth,
+      stateGroup: rows.length === 1 ? rows[0]!.state_group! : undefined,
+      ...(rows.length === 1
+        ? {}
+        : { mergeBase: { groupId: rows[0]!.state_group!, state: states[0]! } }),
+      state: merged,
       lineage: { lost: false },
       parsed: new Map(),
       committed: true,
@@ -112,6 +138,14 @@ export class RoomHeads {
   drop(head: RoomHead): void {
     head.lineage.lost = true;
     if (this.heads.get(head.roomId)?.lineage === head.lineage) this.heads.delete(head.roomId);
+  }
+
+  /**
+   * Forgets the room's head: call inside the room's queue once everything built on it is
+   * committed and the database moved on without it (an event from another server).
+   */
+  forget(roomId: string): void {
+    this.heads.delete(roomId);
   }
 
   /** Forgets every head (the database changed under them: tests, admin tools). */
