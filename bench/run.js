@@ -18,7 +18,8 @@
 //          (issue 3: rooms, sends and sync; --only sends,wakeup,initialsync,rss)
 //          --sends-rounds N --sends-duration S --sends-warmup S --sends-rooms N
 //            --sends-per-room N (default 4, 5, 1, 10 and 5)   --cpu-prof DIR (profile the
-//            sends server with node --cpu-prof, keep the profile in DIR, print its top functions)
+//            sends and wakeup servers with node --cpu-prof, keep the profiles in DIR, print
+//            their top functions)
 //          --wakeup-clients N --wakeup-rounds N (default 500 and 7)
 //          --initialsync-rooms N --initialsync-runs N (default 100 and 9)
 //          (issue 4: --only stateres) --stateres-runs N (default 9)
@@ -276,6 +277,7 @@ async function main() {
       clients: opts.wakeupClients,
       rounds: opts.wakeupRounds,
       settleMs: 1000,
+      cpuProfDir: opts.cpuProfDir,
       log,
     });
   }

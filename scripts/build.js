@@ -1,6 +1,7 @@
 // Builds the server into one ES module, dist/hearth.mjs, with esbuild. One file starts
 // much faster than hundreds of modules (start-up time is a target: docs/performance.md).
 // Native modules stay outside the bundle. Type checking is `npm run check` (tsc).
+// HEARTH_BUILD_MINIFY=0 keeps names as written, for CPU profiles (bench --cpu-prof).
 import { cpSync, rmSync } from 'node:fs';
 import { build } from 'esbuild';
 
@@ -14,7 +15,7 @@ await build({
   target: 'node20',
   format: 'esm',
   sourcemap: true,
-  minify: true,
+  minify: process.env.HEARTH_BUILD_MINIFY !== '0',
   legalComments: 'linked',
   external: ['better-sqlite3', '@node-rs/bcrypt'],
   // CommonJS dependencies call require(); give the ES module one.

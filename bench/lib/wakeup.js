@@ -23,13 +23,14 @@ const POLL_TIMEOUT_MS = 30_000;
 /** An inline filter with no rooms: the cheapest way to a first next_batch. */
 const NO_ROOMS = encodeURIComponent(JSON.stringify({ room: { rooms: [] } }));
 
-export async function benchWakeup({ template, tmp, clients, rounds, settleMs, log }) {
+export async function benchWakeup({ template, tmp, clients, rounds, settleMs, cpuProfDir, log }) {
   const inst = await makeInstance(template, join(tmp, 'wakeup'), {
     logLevel: 'warn',
     bcryptRounds: 4,
     config: LIFTED_ROOM_LIMITS,
   });
-  const hearth = await startHearth(inst);
+  const nodeArgs = cpuProfDir ? ['--cpu-prof', '--cpu-prof-dir', cpuProfDir] : [];
+  const hearth = await startHearth(inst, { nodeArgs });
   let bare;
   try {
     bare = await startBaseline([LONGPOLL_SERVER]);

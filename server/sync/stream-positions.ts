@@ -15,7 +15,9 @@ import type { Ctx } from '../context.js';
  * it, so a woken pass reads positions that include the commit that woke it; and every
  * notification (made after each commit that has something to tell) drops them at once, so
  * a pass that starts after one reads the database again. The check a long-poll makes
- * before it waits (sync.ts waitForChange) reads the database itself.
+ * before it waits (sync.ts waitForChange) shares it too: the wait is registered first, so
+ * a commit notified after the read wakes it, and one notified before it changed the
+ * generation, so the check reads the database.
  */
 
 interface Positions {

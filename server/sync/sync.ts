@@ -177,7 +177,10 @@ async function waitForChange(
       const woken = ctx.notifier.wait(keys, Math.min(left, POLL_SLICE_MS), stop.signal);
       // Presence time-outs are persisted by whoever looks; a change wakes its watchers.
       await expireStalePresence(ctx);
-      if ((await store.getMaxStreamOrdering(ctx.db)) > seen) stop.abort(MOVED);
+      // Shared within the turn (stream-positions.ts): a commit notified since the pass
+      // read `seen` has moved the notifier's generation, so this reads the database again.
+      const now = await positionThisTurn(ctx, 'events', () => store.getMaxStreamOrdering(ctx.db));
+      if (now > seen) stop.abort(MOVED);
       if ((await woken) || stop.signal.aborted) return;
     }
   } finally {
