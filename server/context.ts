@@ -116,12 +116,20 @@ export function createContext(opts: {
   const readDb = openSqlite(path, { readonly: true });
   const clock = opts.clock ?? systemClock;
   const writer = new Writer(writeDb, log.child({ component: 'writer' }), clock);
-  const transport = createFederationTransport({
-    config,
-    log: log.child({ component: 'federation-client' }),
-    signer: createRequestSigner(config),
-    clock,
-  });
+  // Made on first use: its caches and agents cost memory a server that never federates
+  // (most of a fresh install's life, and every test) need not pay.
+  let transport: ReturnType<typeof createFederationTransport> | null = null;
+  const federation: FederationClient = {
+    request(destination, req) {
+      transport ??= createFederationTransport({
+        config,
+        log: log.child({ component: 'federation-client' }),
+        signer: createRequestSigner(config),
+        clock,
+      });
+      return transport.request(destination, req);
+    },
+  };
   const ctx: Ctx = {
     config,
     db: sqliteQueryable(readDb),
@@ -134,14 +142,14 @@ export function createContext(opts: {
       deviceLastSeen: createCache(config.caches, 'device_last_seen', 10_000),
       registrationNonces: createCache(config.caches, 'registration_nonces', 1_000),
       stateGroups: createSizedCache(config.caches, 'state_groups', 500_000, (s) => s.size),
-      readPositions: createCache(config.caches, 'read_positions', 50_000),
+      readPositions: createCache(config.caches, 'read_positions', 10_000),
     },
     // Buckets of recently seen clients and accounts: a cache like the others, scaled alike.
     roomQueue: new KeyedQueue(),
     roomHeads: new RoomHeads(),
     notifier: new Notifier(),
     eventHooks: EVENT_HOOKS,
-    federation: transport,
+    federation,
     rateLimiter: new RateLimiter(
       clock,
       Math.max(
@@ -155,7 +163,7 @@ export function createContext(opts: {
   return {
     ctx,
     async close() {
-      transport.close();
+      transport?.close();
       await writer.close();
       readDb.close();
       writeDb.pragma('wal_checkpoint(TRUNCATE)');

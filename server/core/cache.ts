@@ -19,8 +19,24 @@ export function createCache<K extends NonNullable<unknown>, V extends NonNullabl
   ttlMs?: number,
 ): Cache<K, V> {
   const factor = factors.perCacheFactors[name] ?? factors.globalFactor;
-  const max = Math.max(1, Math.round(baseSize * factor));
-  return new LRUCache<K, V>(ttlMs ? { max, ttl: ttlMs } : { max });
+  return boundedLru<K, V>(Math.max(1, Math.round(baseSize * factor)), ttlMs);
+}
+
+/**
+ * An LRU cache of at most `max` entries that takes memory as it fills. lru-cache given
+ * `max` allocates its arrays for all `max` entries at once (about 28 bytes each: a 10,000
+ * entry cache is 280 KiB before it holds anything), and a fresh server holds a dozen of
+ * them; bounded by a size of 1 an entry instead, its arrays grow with its contents.
+ */
+export function boundedLru<K extends NonNullable<unknown>, V extends NonNullable<unknown>>(
+  max: number,
+  ttlMs?: number,
+): Cache<K, V> {
+  return new LRUCache<K, V>({
+    maxSize: max,
+    sizeCalculation: () => 1,
+    ...(ttlMs ? { ttl: ttlMs } : {}),
+  });
 }
 
 /**

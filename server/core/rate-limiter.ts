@@ -1,5 +1,6 @@
 import type { Clock } from './clock.js';
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { boundedLru } from './cache.js';
 
 export interface RateLimit {
   perSecond: number;
@@ -24,7 +25,7 @@ export class RateLimiter {
     private readonly clock: Clock,
     maxKeys = 100_000,
   ) {
-    this.buckets = new LRUCache({ max: maxKeys });
+    this.buckets = boundedLru(maxKeys);
   }
 
   /**

@@ -1,7 +1,7 @@
 import { promises as dns, type SrvRecord } from 'node:dns';
 import { isIP } from 'node:net';
 import type { Agent as HttpsAgent } from 'node:https';
-import { LRUCache } from 'lru-cache';
+import { boundedLru } from '../core/cache.js';
 import { systemClock, type Clock } from '../core/clock.js';
 import { isValidServerName } from '../core/ids.js';
 import type { Logger } from '../core/logger.js';
@@ -90,13 +90,13 @@ export const WELL_KNOWN_CACHE = {
 export class ServerDiscovery {
   private readonly resolver: dns.Resolver;
   private readonly clock: Clock;
-  private readonly wellKnown = new LRUCache<string, WellKnownEntry>({ max: 10_000 });
+  private readonly wellKnown = boundedLru<string, WellKnownEntry>(10_000);
   private readonly inFlight = new Map<string, Promise<string | null>>();
   /** SRV answers by host, for SRV_CACHE_MS: Node's resolveSrv gives no TTL, and a busy
    * destination would otherwise cost one or two DNS queries per request. */
-  private readonly srvCache = new LRUCache<string, { result: ResolvedServer; expiresAt: number }>({
-    max: 10_000,
-  });
+  private readonly srvCache = boundedLru<string, { result: ResolvedServer; expiresAt: number }>(
+    10_000,
+  );
 
   constructor(private readonly opts: ServerDiscoveryOptions) {
     this.resolver = new dns.Resolver({ timeout: 5000, tries: 2 });

@@ -1,4 +1,5 @@
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { boundedLru } from '../core/cache.js';
 import type { Requester } from '../accounts/requester.js';
 import { getProfile } from '../accounts/profile.js';
 import type { Ctx } from '../context.js';
@@ -61,7 +62,7 @@ function liveOf(ctx: Ctx): Live {
         syncEnded: new Map(),
         onlineDevices: new Map(),
         lastSweep: 0,
-        stored: new LRUCache({ max: MAX_STORED_ROWS }),
+        stored: boundedLru(MAX_STORED_ROWS),
         writing: new Map(),
       }),
     );

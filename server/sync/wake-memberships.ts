@@ -1,4 +1,5 @@
-import { LRUCache } from 'lru-cache';
+import type { LRUCache } from 'lru-cache';
+import { boundedLru } from '../core/cache.js';
 import type { Ctx } from '../context.js';
 import type { Pdu } from '../events/event-format.js';
 import { SERVED_EVENT, SERVED_EVENT_COLUMNS } from '../events/store.js';
@@ -39,7 +40,7 @@ const caches = new WeakMap<Ctx, LRUCache<string, Held>>();
 
 function cacheOf(ctx: Ctx): LRUCache<string, Held> {
   let c = caches.get(ctx);
-  if (!c) caches.set(ctx, (c = new LRUCache<string, Held>({ max: MAX_USERS })));
+  if (!c) caches.set(ctx, (c = boundedLru<string, Held>(MAX_USERS)));
   return c;
 }
 
