@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ConfigError } from '../core/config/load.js';
 import { packageRoot } from '../paths.js';
+import { demoCommand } from './commands/demo.js';
 import { generateConfigCommand } from './commands/generate-config.js';
 import { hashPasswordCommand } from './commands/hash-password.js';
 import { registerUserCommand } from './commands/register-user.js';
@@ -17,6 +18,7 @@ const COMMANDS: Command[] = [
   registerUserCommand,
   hashPasswordCommand,
   rotateSigningKeyCommand,
+  demoCommand,
 ];
 
 function overview(): string {

@@ -1,8 +1,20 @@
 import { generateKeyPairSync, randomBytes } from 'node:crypto';
 import { mkdirSync, writeFileSync } from 'node:fs';
+import { createRequire } from 'node:module';
 import { isIP } from 'node:net';
 import { join } from 'node:path';
-import forge from 'node-forge';
+import type Forge from 'node-forge';
+
+/**
+ * node-forge, loaded on first use: it is large, and only `hearth demo` and tests make
+ * certificates, so the server (one bundle, dist/hearth.mjs) neither holds its source nor
+ * loads it at start. A require built at run time is left alone by the bundler.
+ */
+let forgeModule: typeof Forge | undefined;
+function forgeLib(): typeof Forge {
+  forgeModule ??= createRequire(import.meta.url)('node-forge') as typeof Forge;
+  return forgeModule;
+}
 
 /**
  * A small certificate authority for federating Hearths that the public CAs cannot vouch
@@ -27,7 +39,7 @@ const DAY_MS = 86_400_000;
 /** Creates a new CA (RSA 2048, SHA-256), valid for `validDays` (default 10 years). */
 export function createLocalCa(opts: { commonName?: string; validDays?: number } = {}): LocalCa {
   const { privatePem, keyPem, publicKey } = newKeyPair();
-  const cert = forge.pki.createCertificate();
+  const cert = forgeLib().pki.createCertificate();
   cert.publicKey = publicKey;
   setValidity(cert, opts.validDays ?? 3650);
   const subject = [{ name: 'commonName', value: opts.commonName ?? 'Hearth local CA' }];
@@ -38,15 +50,15 @@ export function createLocalCa(opts: { commonName?: string; validDays?: number } 
     { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true },
     { name: 'subjectKeyIdentifier' },
   ]);
-  const signingKey = forge.pki.privateKeyFromPem(privatePem) as forge.pki.rsa.PrivateKey;
-  cert.sign(signingKey, forge.md.sha256.create());
-  return loadedCa(forge.pki.certificateToPem(cert), keyPem, cert, signingKey);
+  const signingKey = forgeLib().pki.privateKeyFromPem(privatePem) as Forge.pki.rsa.PrivateKey;
+  cert.sign(signingKey, forgeLib().md.sha256.create());
+  return loadedCa(forgeLib().pki.certificateToPem(cert), keyPem, cert, signingKey);
 }
 
 /** A CA from PEM files written earlier (createLocalCa + writePemPair). */
 export function loadLocalCa(pair: PemPair): LocalCa {
-  const cert = forge.pki.certificateFromPem(pair.cert);
-  const key = forge.pki.privateKeyFromPem(pair.key) as forge.pki.rsa.PrivateKey;
+  const cert = forgeLib().pki.certificateFromPem(pair.cert);
+  const key = forgeLib().pki.privateKeyFromPem(pair.key) as Forge.pki.rsa.PrivateKey;
   return loadedCa(pair.cert, pair.key, cert, key);
 }
 
@@ -70,8 +82,8 @@ export function writePemPair(
 function loadedCa(
   caPem: string,
   caKeyPem: string,
-  caCert: forge.pki.Certificate,
-  caKey: forge.pki.rsa.PrivateKey,
+  caCert: Forge.pki.Certificate,
+  caKey: Forge.pki.rsa.PrivateKey,
 ): LocalCa {
   return {
     cert: caPem,
@@ -79,7 +91,7 @@ function loadedCa(
     issue(names, opts = {}) {
       if (!names.length) throw new Error('a certificate needs at least one name');
       const { keyPem, publicKey } = newKeyPair();
-      const cert = forge.pki.createCertificate();
+      const cert = forgeLib().pki.createCertificate();
       cert.publicKey = publicKey;
       setValidity(cert, opts.validDays ?? 825);
       cert.setSubject([{ name: 'commonName', value: names[0]! }]);
@@ -99,24 +111,24 @@ function loadedCa(
           keyIdentifier: caCert.generateSubjectKeyIdentifier().getBytes(),
         },
       ]);
-      cert.sign(caKey, forge.md.sha256.create());
-      return { cert: forge.pki.certificateToPem(cert), key: keyPem };
+      cert.sign(caKey, forgeLib().md.sha256.create());
+      return { cert: forgeLib().pki.certificateToPem(cert), key: keyPem };
     },
   };
 }
 
-function newKeyPair(): { privatePem: string; keyPem: string; publicKey: forge.pki.PublicKey } {
+function newKeyPair(): { privatePem: string; keyPem: string; publicKey: Forge.pki.PublicKey } {
   const { privateKey, publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   return {
     privatePem: privateKey.export({ type: 'pkcs1', format: 'pem' }).toString(),
     keyPem: privateKey.export({ type: 'pkcs8', format: 'pem' }).toString(),
-    publicKey: forge.pki.publicKeyFromPem(
+    publicKey: forgeLib().pki.publicKeyFromPem(
       publicKey.export({ type: 'spki', format: 'pem' }).toString(),
     ),
   };
 }
 
-function setValidity(cert: forge.pki.Certificate, days: number): void {
+function setValidity(cert: Forge.pki.Certificate, days: number): void {
   // A positive serial (high bit clear) of 16 random bytes, as RFC 5280 asks.
   const serial = randomBytes(16);
   serial[0]! &= 0x7f;
