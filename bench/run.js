@@ -22,7 +22,7 @@
 //            their top functions)
 //          --wakeup-clients N --wakeup-rounds N (default 500 and 7)
 //          --initialsync-rooms N --initialsync-runs N (default 100 and 9)
-//          (issue 4: --only stateres) --stateres-runs N (default 9)
+//          (issue 4: --only stateres,sigverify) --stateres-runs N (default 9)
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
@@ -34,6 +34,7 @@ import { benchImports, benchStartup } from './lib/startup.js';
 import { profileTable } from './lib/cpuprofile.js';
 import { benchInitialSync } from './lib/initialsync.js';
 import { benchStateRes } from './lib/stateres.js';
+import { benchSigVerify } from './lib/sigverify.js';
 import { benchSends } from './lib/sends.js';
 import { benchLogin, benchVersions } from './lib/throughput.js';
 import { MiB, loadAverage } from './lib/util.js';
@@ -60,6 +61,7 @@ const BENCHMARKS = [
   'wakeup',
   'initialsync',
   'stateres',
+  'sigverify',
   'rss',
 ];
 
@@ -172,7 +174,7 @@ async function main() {
   log(`temp dir ${tmp}`);
   // Only the server benchmarks need a generated config (the write benchmark opens SQLite).
   const needsServer = BENCHMARKS.some(
-    (name) => name !== 'writes' && name !== 'stateres' && only.has(name),
+    (name) => name !== 'writes' && name !== 'stateres' && name !== 'sigverify' && only.has(name),
   );
   const template = needsServer ? await generateTemplate(join(tmp, 'template')) : undefined;
   const results = {};
@@ -301,6 +303,14 @@ async function main() {
         ` median of ${opts.stateResRuns}, interleaved with a bare copy-and-split of the same maps`,
     );
     results.stateRes = await benchStateRes({ tmp, runs: opts.stateResRuns, log });
+  }
+
+  if (only.has('sigverify')) {
+    log(
+      `\n[11] signature verification: one signed PDU verified by Hearth's check, node:crypto,` +
+        ` tweetnacl and @noble/ed25519; median of 9 interleaved slices of 300 ms`,
+    );
+    results.sigVerify = await benchSigVerify({ runs: 9, sliceMs: 300, log });
   }
 
   const cpus = os.cpus();
@@ -509,6 +519,17 @@ function summaryTable(r) {
       `${(s.store.medianMs / s.bare.medianMs).toFixed(1)}x`,
       `< ${TARGETS.stateResMs} ms`,
       verdict(s.store.medianMs < TARGETS.stateResMs),
+    ]);
+  }
+  if (r.sigVerify) {
+    const v = r.sigVerify.variants;
+    rows.push([
+      `Signature checks: a ${r.sigVerify.payloadBytes}-byte PDU (tweetnacl ${fmtRate(v.tweetnacl.medianPerSec, '/s')}, @noble/ed25519 ${fmtRate(v.noble.medianPerSec, '/s')})`,
+      `${fmtRate(v.hearth.medianPerSec, 'checks/s')} (canonical JSON + node:crypto)`,
+      `${fmtRate(v.crypto.medianPerSec, 'verifications/s')} (node:crypto on the bytes)`,
+      `${fmtPct(v.hearth.medianPerSec / v.crypto.medianPerSec)}`,
+      '(comparison)',
+      '',
     ]);
   }
   return table(rows);

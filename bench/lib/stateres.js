@@ -15,8 +15,7 @@
 // scripts/build.js does for dist/hearth.mjs, which does not export the resolver).
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { pathToFileURL } from 'node:url';
-import { build } from 'esbuild';
+import { importServerCode } from './server-code.js';
 import { ROOT } from './servers.js';
 import { median, performance, round } from './util.js';
 
@@ -24,40 +23,15 @@ const ROOM = '!bench:bench.localhost';
 const ALICE = '@alice:bench.localhost';
 const KEY = (type, stateKey) => `${type}\u0000${stateKey}`;
 
-/** Bundles what the benchmark needs of server/ into one module and imports it. */
-async function loadServerCode() {
-  const dir = join(ROOT, 'node_modules', '.cache', 'hearth-bench');
-  mkdirSync(dir, { recursive: true });
-  const outfile = join(dir, `stateres-${process.pid}.mjs`);
-  await build({
-    stdin: {
-      contents: [
-        "export { resolveStateGroups, storeFetch, memoryFetch } from './server/events/state-res/index.js';",
-        "export { openSqlite, sqliteQueryable } from './server/db/sqlite.js';",
-        "export { migrate, listMigrations } from './server/db/migrate.js';",
-        "export { insertEvent, insertAuthChain } from './server/events/store.js';",
-        "export { roomVersion } from './server/events/room-versions.js';",
-      ].join('\n'),
-      resolveDir: ROOT,
-      loader: 'ts',
-      sourcefile: 'stateres-entry.ts',
-    },
-    outfile,
-    bundle: true,
-    platform: 'node',
-    target: 'node20',
-    format: 'esm',
-    external: ['better-sqlite3'],
-    banner: {
-      js: "import { createRequire as __hearthRequire } from 'node:module'; const require = __hearthRequire(import.meta.url);",
-    },
-    logLevel: 'warning',
-  });
-  try {
-    return await import(pathToFileURL(outfile).href);
-  } finally {
-    rmSync(outfile, { force: true });
-  }
+/** What the benchmark needs of server/, bundled from the TypeScript sources. */
+function loadServerCode() {
+  return importServerCode('stateres', [
+    "export { resolveStateGroups, storeFetch, memoryFetch } from './server/events/state-res/index.js';",
+    "export { openSqlite, sqliteQueryable } from './server/db/sqlite.js';",
+    "export { migrate, listMigrations } from './server/db/migrate.js';",
+    "export { insertEvent, insertAuthChain } from './server/events/store.js';",
+    "export { roomVersion } from './server/events/room-versions.js';",
+  ]);
 }
 
 /**

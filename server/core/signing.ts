@@ -117,14 +117,35 @@ export function verifyJsonSignature(
   signatureBase64: string,
   publicKeyBase64: string,
 ): boolean {
-  const raw = decodeBase64(publicKeyBase64);
-  if (raw.length !== 32) return false;
-  const publicKey = createPublicKey({
-    key: Buffer.concat([SPKI_ED25519_PREFIX, raw]),
-    format: 'der',
-    type: 'spki',
-  });
+  const publicKey = publicKeyObject(publicKeyBase64);
+  if (!publicKey) return false;
   const sig = decodeBase64(signatureBase64);
   if (sig.length !== 64) return false;
   return verify(null, Buffer.from(signingPayload(obj)), publicKey, sig);
+}
+
+/**
+ * Public keys as node:crypto KeyObjects, by their base64: making one costs about as much
+ * as a verification, and the same few servers' keys check every PDU and request.
+ */
+const publicKeys = new Map<string, KeyObject | null>();
+const MAX_PUBLIC_KEYS = 1024;
+
+function publicKeyObject(publicKeyBase64: string): KeyObject | null {
+  let key = publicKeys.get(publicKeyBase64);
+  if (key === undefined) {
+    const raw = decodeBase64(publicKeyBase64);
+    key =
+      raw.length === 32
+        ? createPublicKey({
+            key: Buffer.concat([SPKI_ED25519_PREFIX, raw]),
+            format: 'der',
+            type: 'spki',
+          })
+        : null;
+    // Bounded the simple way: the keys in use come back at once.
+    if (publicKeys.size >= MAX_PUBLIC_KEYS) publicKeys.clear();
+    publicKeys.set(publicKeyBase64, key);
+  }
+  return key;
 }
