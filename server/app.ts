@@ -4,7 +4,15 @@ import { eventReportRoutes } from './admin/routes/event-reports.js';
 import type { Ctx } from './context.js';
 import { discoveryRoutes } from './discovery/routes/index.js';
 import { keyRoutes } from './federation/keys/routes.js';
+import { readRoutes } from './federation/routes/reads.js';
 import { versionRoutes } from './federation/routes/version.js';
+import { inviteRoutes } from './federation/routes/invites.js';
+import { knockRoutes } from './federation/routes/knocks.js';
+import { leaveRoutes } from './federation/routes/leaves.js';
+import { joinRoutes } from './federation/routes/joins.js';
+import { queryDirectoryRoutes } from './federation/routes/query-directory.js';
+import { transactionRoutes } from './federation/routes/transactions.js';
+import { missingEventsRoutes } from './federation/routes/missing-events.js';
 import { createHttpApp, type HttpApp } from './http/http-app.js';
 import type { Route } from './http/route.js';
 import { directoryRoutes } from './rooms/routes/directory.js';
@@ -47,6 +55,14 @@ export const ALL_ROUTES: Route[] = [
   ...pushRoutes,
   ...keyRoutes,
   ...versionRoutes,
+  ...inviteRoutes,
+  ...leaveRoutes,
+  ...knockRoutes,
+  ...joinRoutes,
+  ...queryDirectoryRoutes,
+  ...transactionRoutes,
+  ...missingEventsRoutes,
+  ...readRoutes,
   ...webuiRoutes,
 ];
 

@@ -35,6 +35,21 @@ export async function listDeviceIdsOf(ctx: Ctx, userId: string): Promise<string[
   return (await store.listDevices(ctx.db, userId)).map((d) => d.device_id);
 }
 
+/**
+ * A local user's devices as other servers see them (GET /_matrix/federation/v1/user/devices):
+ * ids and display names, nothing of where they were last seen. Null for an unknown user.
+ */
+export async function listDevicesForFederation(
+  ctx: Ctx,
+  userId: string,
+): Promise<{ deviceId: string; displayName: string | null }[] | null> {
+  if (!(await store.getUser(ctx.db, userId))) return null;
+  return (await store.listDevices(ctx.db, userId)).map((d) => ({
+    deviceId: d.device_id,
+    displayName: d.display_name,
+  }));
+}
+
 export async function getDevice(
   ctx: Ctx,
   requester: Requester,

@@ -1,6 +1,7 @@
 import { errors, MatrixError } from '../core/errors.js';
 import { parseUserId } from '../core/ids.js';
 import type { Ctx } from '../context.js';
+import { fetchRemoteProfile } from '../federation/reads/remote.js';
 import * as profileStore from './profile-store.js';
 import type { Requester } from './requester.js';
 import * as store from './store.js';
@@ -40,7 +41,13 @@ function assertKeyName(key: string): void {
   }
 }
 
-/** GET /profile/{userId} */
+/** The server of a well-formed user id of another server, else null. */
+function remoteServerOf(ctx: Ctx, userId: string): string | null {
+  const parsed = parseUserId(userId);
+  return parsed && parsed.serverName !== ctx.config.serverName ? parsed.serverName : null;
+}
+
+/** A local user's profile (404 for unknown users and users of other servers). */
 export async function getProfile(ctx: Ctx, userId: string): Promise<Record<string, unknown>> {
   await assertLocalUserExists(ctx, userId);
   return profileStore.getProfileFields(ctx.db, userId);
@@ -57,6 +64,35 @@ export async function getProfileField(
   const field = await profileStore.getProfileField(ctx.db, userId, key);
   if (!field) throw errors.notFound(`The profile has no field ${key}`);
   return { [key]: field.value };
+}
+
+/**
+ * GET /profile/{userId}: a local user's profile, or one of another server fetched with its
+ * /query/profile (federation/reads/remote.ts: cached briefly; 404 when it says so, 502
+ * when it cannot be reached). Only the client endpoints ask other servers.
+ */
+export async function getProfileForClient(
+  ctx: Ctx,
+  userId: string,
+): Promise<Record<string, unknown>> {
+  const remote = remoteServerOf(ctx, userId);
+  return remote ? fetchRemoteProfile(ctx, { userId, serverName: remote }) : getProfile(ctx, userId);
+}
+
+/** GET /profile/{userId}/{keyName}, as getProfileForClient; 404 when the field is unset. */
+export async function getProfileFieldForClient(
+  ctx: Ctx,
+  userId: string,
+  key: string,
+): Promise<Record<string, unknown>> {
+  const remote = remoteServerOf(ctx, userId);
+  if (!remote) return getProfileField(ctx, userId, key);
+  assertKeyName(key);
+  const value = (await fetchRemoteProfile(ctx, { userId, serverName: remote }))[key];
+  if (value === undefined || value === null) {
+    throw errors.notFound(`The profile has no field ${key}`);
+  }
+  return { [key]: value };
 }
 
 function assertMayEdit(requester: Requester, userId: string): void {

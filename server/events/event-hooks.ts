@@ -22,6 +22,12 @@ export interface PersistedEventInfo {
   version: RoomVersion;
   /** The room state after this event (includes it when it is a state event). */
   stateAfter: StateMap;
+  /**
+   * For an event of another server handed to this one to pass on (send_join, send_leave,
+   * send_knock): the server it came from, which has it already; the room's other servers
+   * hear of it from this one (the federation sender's hook queues it).
+   */
+  relayedFrom?: string;
 }
 
 export type EventHook = (ctx: Ctx, tx: Tx, ev: PersistedEventInfo) => Promise<void>;

@@ -57,6 +57,12 @@ export interface RemoteEvent {
   roomId: string;
   eventId: string;
   pdu: Pdu;
+  /**
+   * The server that handed the event over for this one to pass on (send_join, send_leave,
+   * send_knock): once accepted, the event is queued for the room's other servers in its own
+   * transaction (event-hooks.ts, relayedFrom).
+   */
+  relayedFrom?: string;
 }
 
 export function persistRemoteEvent(ctx: Ctx, a: RemoteEvent): Promise<RemoteEventOutcome> {
@@ -94,7 +100,11 @@ async function persistInQueue(ctx: Ctx, a: RemoteEvent): Promise<RemoteEventOutc
     version,
     (e) => authEvents.get(e.event_id!)?.rejected === true,
   );
-  if (verdict.ok) verdict = checkEventAuth(event, lookup(listed), version);
+  // v12 events do not list the create event (the room id names it); the rules read it.
+  const createId = version.roomIdFromCreateEvent ? `$${roomId.slice(1)}` : undefined;
+  const create = createId ? (await fetch.events([createId])).get(createId) : undefined;
+  if (verdict.ok)
+    verdict = checkEventAuth(event, lookup(create ? [create, ...listed] : listed), version);
   if (!verdict.ok)
     return writeRejected(ctx, a, `auth events: ${verdict.reason} (rule ${verdict.rule})`);
 
@@ -176,7 +186,15 @@ async function persistInQueue(ctx: Ctx, a: RemoteEvent): Promise<RemoteEventOutc
         const [type, stateKey] = splitStateKeyId(k);
         await store.setCurrentStateEntry(tx, roomId, type, stateKey, id);
       }
-      await runEventHooks(ctx, tx, { eventId, roomId, streamOrdering, pdu, version, stateAfter });
+      await runEventHooks(ctx, tx, {
+        eventId,
+        roomId,
+        streamOrdering,
+        pdu,
+        version,
+        stateAfter,
+        ...(a.relayedFrom !== undefined ? { relayedFrom: a.relayedFrom } : {}),
+      });
       // A membership change also wakes its target (an invitee is not yet listening).
       const woken =
         pdu.type === 'm.room.member' && pdu.state_key ? [roomId, pdu.state_key] : [roomId];

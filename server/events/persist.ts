@@ -170,9 +170,15 @@ async function sequenceLocalEvent(
     room_id: ev.roomId,
     ...(ev.stateKey !== undefined ? { state_key: ev.stateKey } : {}),
   };
-  const authIds = authEventsNeeded(draftForAuth, version)
-    .map(([type, key]) => stateBefore.get(stateKeyId(type, key)))
-    .filter((id): id is string => id !== undefined);
+  // Once each: a membership change of one's own names the sender's member event twice, and
+  // other servers reject auth_events that list an event twice (auth rules 1.1 / 2.1).
+  const authIds = [
+    ...new Set(
+      authEventsNeeded(draftForAuth, version)
+        .map(([type, key]) => stateBefore.get(stateKeyId(type, key)))
+        .filter((id): id is string => id !== undefined),
+    ),
+  ];
   const createId = stateBefore.get(stateKeyId('m.room.create', ''));
   const parsed = await parsedStateEvents(ctx.db, base, createId ? [createId, ...authIds] : authIds);
   const byKey = new Map<string, AuthEvent>();

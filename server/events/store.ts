@@ -204,6 +204,19 @@ export async function getAuthChain(q: Queryable, eventId: string): Promise<strin
   return rows.map((r) => r.id);
 }
 
+/**
+ * The depth of the room's first stored event (0 for none): the lowest depth this server
+ * knows of the room, as its events are stored after their prev events. Federation asks
+ * other servers for missing events above it (get_missing_events `min_depth`).
+ */
+export async function getRoomMinDepth(q: Queryable, roomId: string): Promise<number> {
+  const r = await q.get<{ depth: number }>(
+    'SELECT depth FROM events WHERE room_id = ? AND outlier = 0 ORDER BY stream_ordering LIMIT 1',
+    roomId,
+  );
+  return r?.depth ?? 0;
+}
+
 // --- forward extremities
 
 export async function getForwardExtremities(q: Queryable, roomId: string): Promise<string[]> {

@@ -12,6 +12,7 @@ import {
   SYNC_ONLINE_TIMEOUT_MS,
   presenceContent,
   settle,
+  settleRemote,
   visiblyDiffers,
   type PresenceContent,
   type PresenceRecord,
@@ -71,6 +72,7 @@ function liveOf(ctx: Ctx): Live {
 
 /** A user's record at `now`, with time-outs applied and what memory knows of their syncs. */
 function settleLive(ctx: Ctx, userId: string, rec: PresenceRecord, now: number): PresenceRecord {
+  if (!userId.endsWith(`:${ctx.config.serverName}`)) return settleRemote(rec, now);
   const live = liveOf(ctx);
   const ended = live.syncEnded.get(userId) ?? 0;
   const seen = ended > rec.lastSyncTs ? { ...rec, lastSyncTs: ended } : rec;
@@ -171,6 +173,31 @@ export async function setPresence(
     lastSyncTs: now,
   }));
   return {};
+}
+
+/**
+ * Presence of a user of another server (federation m.presence), as their server states it;
+ * the caller has checked that the user belongs to it. Ignored with presence disabled.
+ */
+export async function setRemotePresence(
+  ctx: Ctx,
+  p: {
+    userId: string;
+    presence: PresenceState;
+    statusMsg: string | null;
+    lastActiveAgo: number;
+    currentlyActive: boolean;
+  },
+): Promise<void> {
+  if (!ctx.config.presence.enabled) return;
+  await updatePresence(ctx, p.userId, (_cur, now) => ({
+    state: p.presence,
+    statusMsg: p.statusMsg,
+    lastActiveTs: now - p.lastActiveAgo,
+    // When their server last told us (settleRemote times them out from it).
+    lastSyncTs: now,
+    currentlyActive: p.presence === 'online' && p.currentlyActive,
+  }));
 }
 
 /**

@@ -47,6 +47,22 @@ export function settle(rec: PresenceRecord, now: number, syncing: boolean): Pres
   return { ...rec, state, currentlyActive };
 }
 
+/**
+ * How long presence received from another server holds without news: its server times its
+ * users out and tells us, so only a server gone silent leaves them offline (Synapse's
+ * FEDERATION_TIMEOUT).
+ */
+export const FEDERATION_PRESENCE_TIMEOUT_MS = 30 * 60_000;
+
+/**
+ * settle() for a user of another server, whose `lastSyncTs` is when their server last sent
+ * their presence: as received, until FEDERATION_PRESENCE_TIMEOUT_MS passes without news.
+ */
+export function settleRemote(rec: PresenceRecord, now: number): PresenceRecord {
+  if (rec.state === 'offline' || now - rec.lastSyncTs <= FEDERATION_PRESENCE_TIMEOUT_MS) return rec;
+  return { ...rec, state: 'offline', currentlyActive: false };
+}
+
 /** Whether two records differ in what a client is told (not only in timestamps). */
 export function visiblyDiffers(a: PresenceRecord, b: PresenceRecord): boolean {
   return (

@@ -2,6 +2,11 @@ import type { Requester } from '../accounts/requester.js';
 import { errors, MatrixError } from '../core/errors.js';
 import { isValidServerName } from '../core/ids.js';
 import type { Ctx } from '../context.js';
+import {
+  fetchRemotePublicRooms,
+  resolveRemoteAlias,
+  type RemotePublicRoomsQuery,
+} from '../federation/reads/remote.js';
 import type { AuthEvent } from '../events/auth/check.js';
 import {
   currentPowerLevels,
@@ -113,12 +118,16 @@ export async function createAlias(
   return {};
 }
 
-/** GET /directory/room/{roomAlias}: the room and the servers that can join it (this one). */
+/**
+ * GET /directory/room/{roomAlias}: the room and the servers that can join it (this one).
+ * Aliases of other servers are resolved by them (/query/directory, federation/reads/remote.ts).
+ */
 export async function resolveAlias(
   ctx: Ctx,
   alias: string,
 ): Promise<{ room_id: string; servers: string[] }> {
-  parseAliasOrThrow(alias);
+  const { serverName } = parseAliasOrThrow(alias);
+  if (serverName !== ctx.config.serverName) return resolveRemoteAlias(ctx, { alias, serverName });
   const roomId = await store.getAliasRoom(ctx.db, alias);
   if (!roomId) throw errors.notFound(`Room alias ${alias} not found`);
   return { room_id: roomId, servers: [ctx.config.serverName] };
@@ -273,17 +282,12 @@ const DEFAULT_LIMIT = 100;
  * GET and POST /publicRooms: the published rooms, most joined members first (then room
  * id, for a stable order), filtered by a case-insensitive search of name, topic and
  * canonical alias and by room type. `since` is an offset token (`o<n>`); next_batch and
- * prev_batch page forward and back. Only this server's directory (400 for others).
+ * prev_batch page forward and back. Another server's directory is asked of it
+ * (federation/reads/remote.ts) and passed on.
  */
 export async function listPublicRooms(
   ctx: Ctx,
-  a: {
-    server?: string | undefined;
-    limit?: number | undefined;
-    since?: string | undefined;
-    searchTerm?: string | undefined;
-    roomTypes?: (string | null)[] | undefined;
-  },
+  a: RemotePublicRoomsQuery & { server?: string | undefined },
 ): Promise<{
   chunk: PublicRoomChunk[];
   total_room_count_estimate: number;
@@ -291,7 +295,9 @@ export async function listPublicRooms(
   prev_batch?: string;
 }> {
   if (a.server !== undefined && a.server !== ctx.config.serverName) {
-    throw errors.invalidParam('Listing other servers’ directories needs federation');
+    if (!isValidServerName(a.server)) throw errors.invalidParam(`Invalid server name: ${a.server}`);
+    const { server, ...query } = a;
+    return fetchRemotePublicRooms(ctx, server, query);
   }
   let offset = 0;
   if (a.since !== undefined) {

@@ -101,7 +101,7 @@ export async function getHierarchy(
     : { rooms };
 }
 
-interface LoadedRoom {
+export interface LoadedRoom {
   roomId: string;
   version: RoomVersion;
   /** Current state by "type|state_key". */
@@ -109,7 +109,7 @@ interface LoadedRoom {
   isSpace: boolean;
 }
 
-async function loadRoom(ctx: Ctx, roomId: string): Promise<LoadedRoom | undefined> {
+export async function loadRoom(ctx: Ctx, roomId: string): Promise<LoadedRoom | undefined> {
   const row = await events.getRoom(ctx.db, roomId);
   const version = row && roomVersion(row.room_version);
   if (!version) return undefined;
@@ -122,12 +122,12 @@ async function loadRoom(ctx: Ctx, roomId: string): Promise<LoadedRoom | undefine
   return { roomId, version, state, isSpace };
 }
 
-function content(room: LoadedRoom, type: string, stateKey = ''): Record<string, unknown> {
+export function content(room: LoadedRoom, type: string, stateKey = ''): Record<string, unknown> {
   return room.state.get(`${type}|${stateKey}`)?.content ?? {};
 }
 
 /** The room ids of a restricted join rule's allow list (spec "Restricted rooms"). */
-function allowedRoomIds(room: LoadedRoom): string[] {
+export function allowedRoomIds(room: LoadedRoom): string[] {
   const allow = content(room, 'm.room.join_rules').allow;
   if (!Array.isArray(allow)) return [];
   return allow.flatMap((e: unknown) => {
@@ -138,7 +138,7 @@ function allowedRoomIds(room: LoadedRoom): string[] {
   });
 }
 
-function isRestricted(room: LoadedRoom, joinRule: unknown): boolean {
+export function isRestricted(room: LoadedRoom, joinRule: unknown): boolean {
   return (
     (room.version.restrictedJoinRule && joinRule === 'restricted') ||
     (room.version.knockRestrictedJoinRule && joinRule === 'knock_restricted')
@@ -172,7 +172,7 @@ async function mayPreview(ctx: Ctx, userId: string, room: LoadedRoom): Promise<b
  * A space's valid m.space.child events (a non-empty `via` of strings), in the spec's order:
  * those with a valid `order` first by it, then by origin_server_ts, then by room id.
  */
-function childEvents(state: Map<string, Pdu>): ChildStateEvent[] {
+export function childEvents(state: Map<string, Pdu>): ChildStateEvent[] {
   const children: ChildStateEvent[] = [];
   for (const pdu of state.values()) {
     if (pdu.type !== 'm.space.child' || pdu.state_key === undefined) continue;
@@ -200,7 +200,7 @@ function childEvents(state: Map<string, Pdu>): ChildStateEvent[] {
   });
 }
 
-async function summarise(
+export async function summarise(
   ctx: Ctx,
   room: LoadedRoom,
   children: ChildStateEvent[],

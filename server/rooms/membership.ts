@@ -7,6 +7,15 @@ import type { Ctx } from '../context.js';
 import { toClientEvent, type ClientEvent } from '../events/client-event.js';
 import type { Pdu } from '../events/event-format.js';
 import { sendLocalEvent } from '../events/persist.js';
+import {
+  joinRemoteRoom,
+  needsRemoteJoin,
+  resolveJoinTarget,
+} from '../federation/joins/remote-join.js';
+import { knockRemoteRoom } from '../federation/membership/remote-knock.js';
+import { currentRemoteMembership } from '../federation/membership/remote-memberships.js';
+import { leaveRemoteRoom } from '../federation/membership/remote-leave.js';
+import { inviteRemoteUser } from '../federation/membership/send-invite.js';
 import * as events from '../events/store.js';
 import { userLevel } from '../events/auth/power-levels.js';
 import { roomVersion } from '../events/room-versions.js';
@@ -22,8 +31,8 @@ import * as store from './store.js';
  * joining, knocking, inviting, leaving, kicking, banning; "Getting events for a room":
  * members, joined_members). Every change is an m.room.member event through the persist
  * path, so the room version's authorization rules decide it (403 naming the rule) and a
- * refused change writes nothing. Only rooms this server knows: joining others needs
- * federation (`via` / `server_name` are accepted and ignored until then).
+ * refused change writes nothing. Rooms this server is not in are joined through other
+ * servers (federation/joins/remote-join.ts).
  */
 
 type Membership = 'join' | 'invite' | 'leave' | 'ban' | 'knock';
@@ -148,10 +157,28 @@ async function restrictedJoinAuthoriser(
 export async function joinRoom(
   ctx: Ctx,
   requester: Requester,
-  a: { roomIdOrAlias: string; reason?: string | undefined },
+  a: { roomIdOrAlias: string; reason?: string | undefined; via?: string[] | undefined },
 ): Promise<{ room_id: string }> {
-  const roomId = await resolveRoom(ctx, a.roomIdOrAlias);
   const me = requester.userId;
+  const target = await resolveJoinTarget(ctx, { roomIdOrAlias: a.roomIdOrAlias, via: a.via ?? [] });
+  if (await needsRemoteJoin(ctx, { userId: me, ...target })) {
+    // A room of another server: joined through it (federation/joins/remote-join.ts).
+    if (requester.isGuest) throw errors.forbidden('Guests cannot join rooms of other servers');
+    const buckets: [string, RateLimit][] = [[`join:${me}`, ctx.config.rateLimits.joinsRemote]];
+    const joined = await limited(ctx, requester, buckets, async () =>
+      joinRemoteRoom(ctx, {
+        userId: me,
+        roomId: target.roomIdOrAlias,
+        via: target.via,
+        content: withReason(await profileFields(ctx, me), a.reason),
+      }),
+    );
+    await ctx.writer.transaction('unforget_room', (tx) =>
+      store.deleteForgotten(tx, me, joined.room_id),
+    );
+    return joined;
+  }
+  const roomId = await resolveRoom(ctx, target.roomIdOrAlias);
   if ((await membershipOf(ctx, roomId, me)) === 'join') return { room_id: roomId };
   if (requester.isGuest) {
     const row = await events.getCurrentStateEventJson(ctx.db, roomId, 'm.room.guest_access', '');
@@ -179,10 +206,18 @@ export async function joinRoom(
 export async function knockRoom(
   ctx: Ctx,
   requester: Requester,
-  a: { roomIdOrAlias: string; reason?: string | undefined },
+  a: { roomIdOrAlias: string; reason?: string | undefined; via?: string[] | undefined },
 ): Promise<{ room_id: string }> {
-  const roomId = await resolveRoom(ctx, a.roomIdOrAlias);
   const me = requester.userId;
+  if (a.roomIdOrAlias.startsWith('!') && !(await events.getRoom(ctx.db, a.roomIdOrAlias))) {
+    // A room of another server: knocked on through it (federation/membership/remote-knock.ts).
+    const roomId = a.roomIdOrAlias;
+    await limited(ctx, requester, [[`join:${me}`, ctx.config.rateLimits.joinsLocal]], () =>
+      knockRemoteRoom(ctx, { roomId, userId: me, via: a.via ?? [], reason: a.reason }),
+    );
+    return { room_id: roomId };
+  }
+  const roomId = await resolveRoom(ctx, a.roomIdOrAlias);
   await limited(ctx, requester, [[`join:${me}`, ctx.config.rateLimits.joinsLocal]], async () => {
     const content = { membership: 'knock', ...(await profileFields(ctx, me)) };
     await sendMember(ctx, roomId, me, me, withReason(content, a.reason));
@@ -191,8 +226,8 @@ export async function knockRoom(
 }
 
 /**
- * POST /rooms/{roomId}/invite. The invitee must be a user of this server (404 otherwise:
- * inviting remote users needs federation's /invite). Their profile goes in the event, as
+ * POST /rooms/{roomId}/invite. A user of another server is invited through their server
+ * (federation/membership/send-invite.ts). A local user's profile goes in the event, as
  * Synapse does. Rate limited by rc_invites.per_room, per_user and per_issuer.
  */
 export async function inviteUser(
@@ -202,12 +237,24 @@ export async function inviteUser(
 ): Promise<Record<string, never>> {
   assertUserId(a.userId);
   if (!(await events.getRoom(ctx.db, a.roomId))) throw errors.notFound(`Unknown room ${a.roomId}`);
+  const limits = ctx.config.rateLimits;
+  const buckets: [string, RateLimit][] = [
+    [`invite-room:${a.roomId}`, limits.invitesPerRoom],
+    [`invite-user:${a.userId}`, limits.invitesPerUser],
+    [`invite-issuer:${requester.userId}`, limits.invitesPerIssuer],
+  ];
   if (parseUserId(a.userId)!.serverName !== ctx.config.serverName) {
-    throw new MatrixError(
-      'M_UNRECOGNIZED',
-      'Inviting users of other servers needs federation, which this server does not do yet',
-      400,
+    // Their server signs the invite first (federation/membership/send-invite.ts).
+    const content = withReason({ membership: 'invite' }, a.reason);
+    await limited(ctx, requester, buckets, () =>
+      inviteRemoteUser(ctx, {
+        roomId: a.roomId,
+        sender: requester.userId,
+        target: a.userId,
+        content,
+      }),
     );
+    return {};
   }
   let profile: Record<string, string>;
   try {
@@ -218,12 +265,6 @@ export async function inviteUser(
     }
     throw e;
   }
-  const limits = ctx.config.rateLimits;
-  const buckets: [string, RateLimit][] = [
-    [`invite-room:${a.roomId}`, limits.invitesPerRoom],
-    [`invite-user:${a.userId}`, limits.invitesPerUser],
-    [`invite-issuer:${requester.userId}`, limits.invitesPerIssuer],
-  ];
   await limited(ctx, requester, buckets, () =>
     sendMember(
       ctx,
@@ -248,8 +289,10 @@ export async function leaveRoom(
   requester: Requester,
   a: { roomId: string; reason?: string | undefined },
 ): Promise<Record<string, never>> {
-  if (!(await events.getRoom(ctx.db, a.roomId))) throw errors.notFound(`Unknown room ${a.roomId}`);
   const me = requester.userId;
+  // An invite to or a knock on a room this server is not in (federation/membership/).
+  if (await leaveRemoteRoom(ctx, { roomId: a.roomId, userId: me, reason: a.reason })) return {};
+  if (!(await events.getRoom(ctx.db, a.roomId))) throw errors.notFound(`Unknown room ${a.roomId}`);
   if ((await membershipOf(ctx, a.roomId, me)) === 'leave') return {};
   await sendMember(ctx, a.roomId, me, me, withReason({ membership: 'leave' }, a.reason));
   return {};
@@ -265,8 +308,14 @@ export async function forgetRoom(
   requester: Requester,
   roomId: string,
 ): Promise<Record<string, never>> {
-  if (!(await events.getRoom(ctx.db, roomId))) throw errors.notFound(`Unknown room ${roomId}`);
-  const m = await membershipOf(ctx, roomId, requester.userId);
+  // A room this server is not in: the user's invite, knock or leave there (federation/membership/).
+  const remote = await currentRemoteMembership(ctx, requester.userId, roomId);
+  const m = remote
+    ? remote.membership
+    : (await events.getRoom(ctx.db, roomId))
+      ? await membershipOf(ctx, roomId, requester.userId)
+      : null;
+  if (m === null) throw errors.notFound(`Unknown room ${roomId}`);
   if (m === 'join' || m === 'invite') {
     throw errors.unknown(`You are still ${m === 'join' ? 'in' : 'invited to'} room ${roomId}`);
   }

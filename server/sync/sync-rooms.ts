@@ -1,6 +1,6 @@
 import type { Ctx } from '../context.js';
 import { MatrixError } from '../core/errors.js';
-import type { ClientEvent } from '../events/client-event.js';
+import { toClientEvent, type ClientEvent } from '../events/client-event.js';
 import type { Pdu } from '../events/event-format.js';
 import { roomVersion, type RoomVersion } from '../events/room-versions.js';
 import * as eventStore from '../events/store.js';
@@ -18,6 +18,7 @@ import {
   type RoomEventFilter,
 } from './filter.js';
 import { getEvents } from '../events/event-cache.js';
+import { remoteMembershipStrippedState } from '../federation/membership/remote-memberships.js';
 import { getServedPositions } from './event-cache.js';
 import { noteMembersSent, wasMemberSent } from './lazy-members.js';
 import * as store from './sync-store.js';
@@ -652,8 +653,13 @@ export async function strippedState(
   { type: string; state_key: string; content: Record<string, unknown>; sender: string }[]
 > {
   const pdu = JSON.parse(membership.json) as Pdu;
-  const state =
-    membership.state_group === null ? new Map() : await loadStateGroup(ctx, membership.state_group);
+  if (membership.state_group === null) {
+    // A room this server is not in: the state the invite or knock came with.
+    const remote = (await remoteMembershipStrippedState(ctx, membership.event_id)) ?? [];
+    const self = { type: pdu.type, state_key: pdu.state_key ?? '', content: pdu.content };
+    return [...remote, { ...self, sender: pdu.sender }];
+  }
+  const state = await loadStateGroup(ctx, membership.state_group);
   const ids = [
     ...STRIPPED_TYPES.map((t) => state.get(stateKeyId(t, ''))),
     state.get(stateKeyId('m.room.member', pdu.sender)),
@@ -668,6 +674,27 @@ export async function strippedState(
       content: e.content,
       sender: e.sender,
     }));
+}
+
+/**
+ * The leave section of a room this server is not in (a rejected remote invite, a
+ * retracted remote knock: federation/membership/): the leave event alone, no state.
+ */
+export function outOfRoomLeave(
+  ctx: Ctx,
+  scope: SyncScope,
+  row: store.SyncEventRow,
+): Omit<RoomTimelineAndState, 'membersChanged'> {
+  const pdu = JSON.parse(row.json) as Pdu;
+  const ids = { eventId: row.event_id, roomId: row.room_id };
+  const event = toClientEvent(pdu, ids, { now: ctx.clock.now() });
+  const timeline = {
+    events: [applyEventFields(event, scope.filter.eventFields)],
+    limited: false,
+    prev_batch: formatStreamToken({ events: row.stream_ordering - 1 }),
+  };
+  const state = { events: [] };
+  return { timeline, ...(scope.useStateAfter ? { state_after: state } : { state }) };
 }
 
 function filterable(pdu: Pdu, roomId: string) {

@@ -54,13 +54,18 @@ export async function getRoomNewestPosition(
   );
 }
 
-/** The state group after the newest event of a room at or before `upTo`, if any. */
+/**
+ * The state group after the newest event of a room at or before `upTo`, if any. Before the
+ * room's first served event: the group that event's group builds on, the state before it
+ * (none for a create event; for a room joined through another server, the state the join
+ * was made on: events/persist-join.ts).
+ */
 export async function getStateGroupAt(
   q: Queryable,
   roomId: string,
   upTo: number,
 ): Promise<number | undefined> {
-  return (
+  const at = (
     await q.get<{ state_group: number }>(
       `SELECT e.state_group FROM events e
        WHERE e.room_id = ? AND e.stream_ordering <= ? AND e.state_group IS NOT NULL AND ${SERVED_EVENT}
@@ -69,6 +74,17 @@ export async function getStateGroupAt(
       upTo,
     )
   )?.state_group;
+  if (at !== undefined) return at;
+  return (
+    (
+      await q.get<{ prev_group: number | null }>(
+        `SELECT g.prev_group FROM events e JOIN state_groups g ON g.id = e.state_group
+         WHERE e.room_id = ? AND e.state_group IS NOT NULL AND ${SERVED_EVENT}
+         ORDER BY e.stream_ordering LIMIT 1`,
+        roomId,
+      )
+    )?.prev_group ?? undefined
+  );
 }
 
 /** Where a served event is, the state after it, and whether it was redacted. */
@@ -83,6 +99,8 @@ export interface ServedPosition {
  * The served events among `eventIds`, in stream order (missing ids are left out): only
  * what may change or is not in the PDU, without the join to event_json. An initial sync
  * reads thousands of state events; their PDUs are mostly cached (events/event-cache.ts).
+ * The ids are those of a room state, which may name outliers (the state a room was joined
+ * with through another server, events/persist-join.ts): they are served as state.
  */
 export async function getServedPositions(
   q: Queryable,
@@ -94,7 +112,8 @@ export async function getServedPositions(
     out.push(
       ...(await q.all<ServedPosition>(
         `SELECT e.stream_ordering, e.event_id, e.state_group, e.redacted_by FROM events e
-         WHERE e.event_id IN (${chunk.map(() => '?').join(',')}) AND ${SERVED_EVENT}`,
+         WHERE e.event_id IN (${chunk.map(() => '?').join(',')})
+           AND (${SERVED_EVENT} OR (e.outlier = 1 AND e.rejected_reason IS NULL))`,
         ...chunk,
       )),
     );

@@ -22,6 +22,7 @@ import {
   type RoomEventFilter,
 } from './filter.js';
 import {
+  outOfRoomLeave,
   roomSummary,
   roomTimelineAndState,
   stateAt,
@@ -410,12 +411,16 @@ async function syncOnce(
       if (!wanted || (await isForgotten(ctx.db, scope.userId, roomId))) continue;
       // A room left before `since` shows nothing new; one left since shows what led to it.
       const from = wasJoined ? since! : Math.max(0, (lastJoin.get(roomId) ?? 1) - 1);
-      const { membersChanged: _, ...section } = await roomTimelineAndState(ctx, scope, {
-        roomId,
-        from,
-        to: m.row.stream_ordering,
-        fullState: !wasJoined || a.fullState,
-      });
+      // A leave without state: of a room this server is not in (federation/membership/).
+      const { membersChanged: _, ...section } =
+        m.row.state_group === null
+          ? { membersChanged: false, ...outOfRoomLeave(ctx, scope, m.row) }
+          : await roomTimelineAndState(ctx, scope, {
+              roomId,
+              from,
+              to: m.row.stream_ordering,
+              fullState: !wasJoined || a.fullState,
+            });
       // As Synapse: the room's account data of the window (all of it on an initial sync).
       response.rooms.leave[roomId] = {
         ...section,

@@ -3,6 +3,7 @@ import { boundedLru } from '../core/cache.js';
 import type { Ctx } from '../context.js';
 import type { Pdu } from '../events/event-format.js';
 import { SERVED_EVENT, SERVED_EVENT_COLUMNS } from '../events/store.js';
+import { REMOTE_MEMBERSHIP_EVENT } from '../federation/membership/store.js';
 import type { SyncEventRow } from './sync-store.js';
 import { eventsWindow } from './wake-rooms.js';
 
@@ -77,10 +78,12 @@ async function readMemberships(
   after: number,
   upTo: number,
 ): Promise<Membership[]> {
+  // Besides served events: invites, knocks and leaves in rooms this server is not in,
+  // kept as outliers (federation/membership/remote-memberships.ts).
   const rows = await ctx.db.all<SyncEventRow>(
     `SELECT ${SERVED_EVENT_COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
      WHERE e.type = 'm.room.member' AND e.state_key = ? AND e.stream_ordering > ?
-       AND e.stream_ordering <= ? AND ${SERVED_EVENT}
+       AND e.stream_ordering <= ? AND (${SERVED_EVENT} OR ${REMOTE_MEMBERSHIP_EVENT})
      ORDER BY e.stream_ordering`,
     userId,
     after,

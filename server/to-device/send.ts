@@ -3,6 +3,7 @@ import { listDeviceIdsOf } from '../accounts/devices.js';
 import type { Ctx } from '../context.js';
 import { errors } from '../core/errors.js';
 import { parseUserId } from '../core/ids.js';
+import type { Tx } from '../db/sql.js';
 import * as store from './store.js';
 
 /**
@@ -69,6 +70,43 @@ export async function sendToDevice(
     tx.afterCommit(() => ctx.notifier.notify(new Set(deliveries.map((d) => d.userId))));
   });
   return {};
+}
+
+/**
+ * To-device messages from a user of another server (federation m.direct_to_device), for
+ * local users only (others are skipped), `*` meaning every device the user has. `firstTime`
+ * runs in the writer unit that delivers them and says whether they are new (the caller's
+ * deduplication by message id); when it says no, nothing is delivered. Resolves with the
+ * number of devices reached.
+ */
+export async function deliverRemoteToDevice(
+  ctx: Ctx,
+  a: {
+    sender: string;
+    type: string;
+    messages: ToDeviceMessages;
+    firstTime: (tx: Tx) => Promise<boolean>;
+  },
+): Promise<number> {
+  const deliveries: Delivery[] = [];
+  for (const [userId, byDevice] of Object.entries(a.messages)) {
+    if (parseUserId(userId)?.serverName !== ctx.config.serverName) continue;
+    deliveries.push(...(await localDeliveries(ctx, userId, byDevice)));
+  }
+  return ctx.writer.transaction('receive_to_device', async (tx) => {
+    if (!(await a.firstTime(tx)) || !deliveries.length) return 0;
+    let streamId = await store.allocateToDeviceStreamIds(tx, deliveries.length);
+    for (const d of deliveries) {
+      await store.insertInboxMessage(tx, {
+        streamId: streamId++,
+        ...d,
+        sender: a.sender,
+        type: a.type,
+      });
+    }
+    tx.afterCommit(() => ctx.notifier.notify(new Set(deliveries.map((d) => d.userId))));
+    return deliveries.length;
+  });
 }
 
 /** The inbox rows for one local user: their named devices, and `*` for the others. */

@@ -86,12 +86,28 @@ async function isAfter(q: Queryable, event: events.EventRow, currentId: string):
   return !current || event.stream_ordering > current.stream_ordering;
 }
 
+/**
+ * An `m.read` receipt of a user of another server (federation m.receipt). The caller has
+ * checked that the user belongs to the sending server and is joined to the room. A receipt
+ * for an event this server does not have in the room (or rejected) is ignored; like local
+ * ones, it only moves forward.
+ */
+export async function receiveRemoteReceipt(
+  ctx: Ctx,
+  a: { roomId: string; userId: string; eventId: string; threadId?: string; ts: number },
+): Promise<void> {
+  const row = await events.getEventRow(ctx.db, a.eventId);
+  if (!row || row.room_id !== a.roomId || row.rejected_reason !== null) return;
+  await moveReceipt(ctx, a.userId, 'm.read', a.threadId ?? UNTHREADED, row, a.ts);
+}
+
 async function moveReceipt(
   ctx: Ctx,
   userId: string,
   receiptType: 'm.read' | 'm.read.private',
   threadId: string,
   event: events.EventRow,
+  ts = ctx.clock.now(),
 ): Promise<void> {
   const roomId = event.room_id;
   await ctx.writer.transaction('set_receipt', async (tx) => {
@@ -103,7 +119,7 @@ async function moveReceipt(
       userId,
       threadId,
       eventId: event.event_id,
-      ts: ctx.clock.now(),
+      ts,
     });
     tx.afterCommit(() => {
       forgetReadPositions(ctx, userId, roomId);

@@ -121,6 +121,20 @@ export async function setTyping(
   return {};
 }
 
+/** How long a typing notice from another server lasts without renewal (Synapse: 60 s). */
+export const REMOTE_TYPING_TIMEOUT_MS = 60_000;
+
+/**
+ * Typing of a user of another server (federation m.typing). The caller has checked that the
+ * user belongs to the sending server and is joined to the room.
+ */
+export function setRemoteTyping(
+  ctx: Ctx,
+  a: { roomId: string; userId: string; typing: boolean },
+): void {
+  stateOf(ctx).set(a.roomId, a.userId, a.typing ? REMOTE_TYPING_TIMEOUT_MS : null);
+}
+
 /** Who is typing in a room now. */
 export function currentTypingUsers(ctx: Ctx, roomId: string): string[] {
   return stateOf(ctx).expire(roomId);

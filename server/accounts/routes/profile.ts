@@ -1,17 +1,22 @@
 import { Type } from '@sinclair/typebox';
-import { deleteProfileField, getProfile, getProfileField, setProfileField } from '../profile.js';
+import {
+  deleteProfileField,
+  getProfileFieldForClient,
+  getProfileForClient,
+  setProfileField,
+} from '../profile.js';
 import { route } from '../../http/route.js';
 
 const UserParams = Type.Object({ userId: Type.String() });
 const FieldParams = Type.Object({ userId: Type.String(), keyName: Type.String() });
 
-/** GET /_matrix/client/v3/profile/{userId} — every profile field of a user. */
+/** GET /_matrix/client/v3/profile/{userId} — every profile field of a user (of any server). */
 export const getUserProfile = route({
   method: 'GET',
   paths: ['/_matrix/client/v3/profile/{userId}'],
   auth: 'none',
   schema: { params: UserParams },
-  handler: (ctx, req) => getProfile(ctx, req.params.userId),
+  handler: (ctx, req) => getProfileForClient(ctx, req.params.userId),
 });
 
 /** GET /_matrix/client/v3/profile/{userId}/{keyName} — one field; 404 when unset. */
@@ -20,7 +25,7 @@ export const getUserProfileField = route({
   paths: ['/_matrix/client/v3/profile/{userId}/{keyName}'],
   auth: 'none',
   schema: { params: FieldParams },
-  handler: (ctx, req) => getProfileField(ctx, req.params.userId, req.params.keyName),
+  handler: (ctx, req) => getProfileFieldForClient(ctx, req.params.userId, req.params.keyName),
 });
 
 /**

@@ -79,10 +79,14 @@ export async function destinationsForUser(ctx: Ctx, userId: string): Promise<str
  * for the servers in its room: those joined after it, and for a membership event that
  * removes a user of another server (kick, ban, rescinded invite), that user's server too,
  * which is no longer joined but must hear of it (Synapse does the same).
- * Events of other servers are their origin's to send, and are skipped.
+ * Events of other servers are their origin's to send, and are skipped, but for those a
+ * server handed over to be passed on (send_join, send_leave, send_knock: `relayedFrom`),
+ * which go to every server of the room but that one.
  */
 export const queueEventForFederation: EventHook = async (ctx, tx, ev) => {
-  if (serverOf(ev.pdu.sender) !== ctx.config.serverName) return;
+  // Other servers' events are theirs to send, but those handed to this one to pass on.
+  const local = serverOf(ev.pdu.sender) === ctx.config.serverName;
+  if (!local && ev.relayedFrom === undefined) return;
   // Most rooms have only local members: their events skip the query below.
   if (!mayHaveRemoteMembers(ctx, ev.stateAfter)) return;
   const destinations = await destinationsForRoom(ctx, tx, ev.roomId);
@@ -92,5 +96,10 @@ export const queueEventForFederation: EventHook = async (ctx, tx, ev) => {
       destinations.push(serverOf(ev.pdu.state_key));
     }
   }
-  await queuePduForDestinations(ctx, tx, ev, destinations);
+  await queuePduForDestinations(
+    ctx,
+    tx,
+    ev,
+    destinations.filter((d) => d !== ev.relayedFrom),
+  );
 };

@@ -132,6 +132,8 @@ export const postPublicRooms = route({
       since: req.body.since,
       searchTerm: req.body.filter?.generic_search_term,
       roomTypes: req.body.filter?.room_types,
+      includeAllNetworks: req.body.include_all_networks,
+      thirdPartyInstanceId: req.body.third_party_instance_id,
     }),
 });
 

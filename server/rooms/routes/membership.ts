@@ -13,8 +13,8 @@ import {
 
 /**
  * The spec's room membership endpoints (joining, knocking, leaving, inviting, kicking,
- * banning) and the member lists. `via` / `server_name` query parameters are accepted and
- * ignored: they name servers to join through, which only matters with federation.
+ * banning) and the member lists. `via` / `server_name` name the servers to join a room of
+ * another server through (federation/joins/remote-join.ts).
  */
 
 const RoomParams = Type.Object({ roomId: Type.String() });
@@ -31,16 +31,24 @@ const TargetBody = Type.Object({
   reason: Type.Optional(Type.String()),
 });
 
-/** POST /_matrix/client/v3/join/{roomIdOrAlias} — join a room by id or local alias. */
+/** `via` (v1.12) and the older `server_name`: servers to join a remote room through. */
+const ViaQuery = Type.Object({
+  via: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
+  server_name: Type.Optional(Type.Union([Type.String(), Type.Array(Type.String())])),
+});
+const listOf = (v: string | string[] | undefined) => (v === undefined ? [] : [v].flat());
+
+/** POST /_matrix/client/v3/join/{roomIdOrAlias} — join a room by id or alias (any server's). */
 export const postJoinByIdOrAlias = route({
   method: 'POST',
   paths: ['/_matrix/client/v3/join/{roomIdOrAlias}'],
   auth: 'required',
-  schema: { params: AliasParams, body: ReasonBody },
+  schema: { params: AliasParams, body: ReasonBody, query: ViaQuery },
   handler: (ctx, req) =>
     joinRoom(ctx, req.requester, {
       roomIdOrAlias: req.params.roomIdOrAlias,
       reason: req.body?.reason,
+      via: [...listOf(req.query.via), ...listOf(req.query.server_name)],
     }),
 });
 
@@ -49,9 +57,13 @@ export const postJoin = route({
   method: 'POST',
   paths: ['/_matrix/client/v3/rooms/{roomId}/join'],
   auth: 'required',
-  schema: { params: RoomParams, body: ReasonBody },
+  schema: { params: RoomParams, body: ReasonBody, query: ViaQuery },
   handler: (ctx, req) =>
-    joinRoom(ctx, req.requester, { roomIdOrAlias: req.params.roomId, reason: req.body?.reason }),
+    joinRoom(ctx, req.requester, {
+      roomIdOrAlias: req.params.roomId,
+      reason: req.body?.reason,
+      via: [...listOf(req.query.via), ...listOf(req.query.server_name)],
+    }),
 });
 
 /** POST /_matrix/client/v3/knock/{roomIdOrAlias} — ask to join a room with join rule knock. */
@@ -59,11 +71,12 @@ export const postKnock = route({
   method: 'POST',
   paths: ['/_matrix/client/v3/knock/{roomIdOrAlias}'],
   auth: 'required',
-  schema: { params: AliasParams, body: ReasonBody },
+  schema: { params: AliasParams, body: ReasonBody, query: ViaQuery },
   handler: (ctx, req) =>
     knockRoom(ctx, req.requester, {
       roomIdOrAlias: req.params.roomIdOrAlias,
       reason: req.body?.reason,
+      via: [...listOf(req.query.via), ...listOf(req.query.server_name)],
     }),
 });
 
