@@ -40,6 +40,12 @@ export function parseUserId(userId: string): UserId | null {
   return { localpart, serverName };
 }
 
+/** Whether `userId` names a user of the server `serverName` (its part after the first colon). */
+export function isUserOf(userId: string, serverName: string): boolean {
+  const colon = userId.indexOf(':');
+  return colon >= 0 && userId.slice(colon + 1) === serverName;
+}
+
 export function makeUserId(localpart: string, serverName: string): string {
   return `@${localpart}:${serverName}`;
 }

@@ -4,7 +4,7 @@ import type { Requester } from '../accounts/requester.js';
 import { getProfile } from '../accounts/profile.js';
 import type { Ctx } from '../context.js';
 import { errors, MatrixError } from '../core/errors.js';
-import { parseUserId } from '../core/ids.js';
+import { isUserOf, parseUserId } from '../core/ids.js';
 import { getRoomsWithMembership } from '../events/store.js';
 import { positionThisTurn } from '../sync/stream-positions.js';
 import {
@@ -19,6 +19,7 @@ import {
   type PresenceState,
 } from './state.js';
 import * as store from './store.js';
+import { sendPresenceToServers } from '../federation/outgoing-edus.js';
 
 /**
  * Presence (client-server API, "Presence"): set by PUT /presence/{userId}/status and by
@@ -72,7 +73,7 @@ function liveOf(ctx: Ctx): Live {
 
 /** A user's record at `now`, with time-outs applied and what memory knows of their syncs. */
 function settleLive(ctx: Ctx, userId: string, rec: PresenceRecord, now: number): PresenceRecord {
-  if (!userId.endsWith(`:${ctx.config.serverName}`)) return settleRemote(rec, now);
+  if (!isUserOf(userId, ctx.config.serverName)) return settleRemote(rec, now);
   const live = liveOf(ctx);
   const ended = live.syncEnded.get(userId) ?? 0;
   const seen = ended > rec.lastSyncTs ? { ...rec, lastSyncTs: ended } : rec;
@@ -117,7 +118,20 @@ async function updatePresence(
       const { after, bump, write } = plan(await store.getPresence(tx, userId));
       if (!write) return;
       await store.putPresence(tx, userId, after, bump);
-      if (bump) tx.afterCommit(() => void wakeWatchers(ctx, userId));
+      if (!bump) return;
+      tx.afterCommit(() => {
+        void wakeWatchers(ctx, userId);
+        // A local user's visible change goes to the servers sharing a room with them.
+        if (isUserOf(userId, ctx.config.serverName)) {
+          sendPresenceToServers(ctx, {
+            userId,
+            presence: after.state,
+            statusMsg: after.statusMsg,
+            lastActiveTs: after.lastActiveTs,
+            currentlyActive: after.currentlyActive,
+          });
+        }
+      });
     });
   } finally {
     const left = (live.writing.get(userId) ?? 1) - 1;

@@ -4,6 +4,7 @@ import type { Ctx } from '../context.js';
 import { errors } from '../core/errors.js';
 import { parseUserId } from '../core/ids.js';
 import type { Tx } from '../db/sql.js';
+import { queueToDeviceForServers } from '../federation/outgoing-edus.js';
 import * as store from './store.js';
 
 /**
@@ -28,7 +29,7 @@ interface Delivery {
  * PUT /sendToDevice/{eventType}/{txnId}. `*` means every device the user has now; a
  * device's own entry wins over `*` (one message per device per request, as the spec asks).
  * Unknown local users and devices get nothing, as in Synapse; messages to users of other
- * servers are dropped with a log line until federation sends them. A retried transaction
+ * servers are queued for those servers (m.direct_to_device EDUs). A retried transaction
  * (same device, event type and txn id) is answered again and delivers nothing.
  * @throws MatrixError 400 M_INVALID_PARAM for a malformed user id (nothing is sent).
  */
@@ -41,23 +42,31 @@ export async function sendToDevice(
     if (!parseUserId(userId)) throw errors.invalidParam(`Invalid user id: ${userId}`);
   }
   const deliveries: Delivery[] = [];
+  const remote: ToDeviceMessages = {};
   for (const [userId, byDevice] of Object.entries(a.messages)) {
     if (parseUserId(userId)!.serverName !== ctx.config.serverName) {
-      ctx.log.info(
-        { userId, type: a.eventType, devices: Object.keys(byDevice).length },
-        'to-device message for a remote user dropped: federation is not implemented yet',
-      );
+      remote[userId] = byDevice;
       continue;
     }
     deliveries.push(...(await localDeliveries(ctx, userId, byDevice)));
   }
+  const hasRemote = Object.keys(remote).length > 0;
   const userId = requester.userId;
   const deviceId = requester.deviceId;
   await ctx.writer.transaction('send_to_device', async (tx) => {
     const now = ctx.clock.now();
     await store.deleteTxnsBefore(tx, userId, deviceId, now - TXN_TTL_MS);
     const txn = { userId, deviceId, eventType: a.eventType, txnId: a.txnId, createdTs: now };
-    if (!(await store.insertTxn(tx, txn)) || !deliveries.length) return;
+    if (!(await store.insertTxn(tx, txn))) return;
+    // Users of other servers: queued for their servers in this same unit.
+    if (hasRemote) {
+      await queueToDeviceForServers(ctx, tx, {
+        sender: userId,
+        type: a.eventType,
+        messages: remote,
+      });
+    }
+    if (!deliveries.length) return;
     let streamId = await store.allocateToDeviceStreamIds(tx, deliveries.length);
     for (const d of deliveries) {
       await store.insertInboxMessage(tx, {

@@ -1,8 +1,10 @@
 import type { Requester } from '../accounts/requester.js';
 import type { Ctx } from '../context.js';
 import { errors } from '../core/errors.js';
+import { isUserOf } from '../core/ids.js';
 import type { Queryable } from '../db/sql.js';
 import * as events from '../events/store.js';
+import { sendReceiptToServers } from '../federation/outgoing-edus.js';
 import { assertJoined } from '../rooms/room-state.js';
 import { updateAccountData } from './account-data.js';
 import * as store from './store.js';
@@ -125,6 +127,16 @@ async function moveReceipt(
       forgetReadPositions(ctx, userId, roomId);
       // A private receipt is news only to its owner.
       ctx.notifier.notify(receiptType === 'm.read.private' ? [userId] : [roomId]);
+      // A local user's public receipt goes to the room's other servers too.
+      if (receiptType === 'm.read' && isUserOf(userId, ctx.config.serverName)) {
+        sendReceiptToServers(ctx, {
+          roomId,
+          userId,
+          eventId: event.event_id,
+          ts,
+          ...(threadId !== UNTHREADED ? { threadId } : {}),
+        });
+      }
     });
   });
 }

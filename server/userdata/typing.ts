@@ -3,6 +3,7 @@ import type { Ctx } from '../context.js';
 import { errors } from '../core/errors.js';
 import type { EventHook } from '../events/event-hooks.js';
 import { assertJoined } from '../rooms/room-state.js';
+import { sendTypingToServers } from '../federation/outgoing-edus.js';
 
 /**
  * Typing notifications (spec: client-server API, "Typing Notifications"). Ephemeral: held
@@ -118,6 +119,8 @@ export async function setTyping(
   await assertJoined(ctx, requester.userId, a.roomId);
   const timeout = Math.min(a.timeoutMs ?? DEFAULT_TYPING_TIMEOUT_MS, MAX_TYPING_TIMEOUT_MS);
   stateOf(ctx).set(a.roomId, a.userId, a.typing ? timeout : null);
+  // Other servers in the room hear of it too (they time it out on their own).
+  sendTypingToServers(ctx, { roomId: a.roomId, userId: a.userId, typing: a.typing });
   return {};
 }
 
