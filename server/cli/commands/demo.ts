@@ -106,27 +106,9 @@ async function prepare(dir: string, ports: number[]): Promise<string> {
     const hsDir = join(dir, `hs${port}`);
     const tls = writePemPair(hsDir, 'tls', ca.issue(['localhost', '127.0.0.1', '::1']));
     const doc = parse(readFileSync(configPath, 'utf8')) as Record<string, unknown>;
-    Object.assign(doc, {
-      listeners: [
-        {
-          port,
-          tls: true,
-          type: 'http',
-          x_forwarded: false,
-          bind_addresses: ['127.0.0.1'],
-          resources: [{ names: ['client', 'federation'], compress: false }],
-        },
-      ],
-      public_baseurl: `https://localhost:${port}/`,
-      tls_certificate_path: tls.certPath,
-      tls_private_key_path: tls.keyPath,
-      // The other demo servers are on loopback, which the default blacklist refuses.
-      ip_range_whitelist: ['127.0.0.1/32', '::1/128'],
-      federation_custom_ca_list: [caPath],
+    Object.assign(doc, localFederationConfig({ port, ...tls, caPath }), {
       enable_registration: true,
       enable_registration_without_verification: true,
-      trusted_key_servers: [],
-      suppress_key_server_warning: true,
     });
     writeFileSync(
       configPath,
@@ -135,4 +117,38 @@ async function prepare(dir: string, ports: number[]): Promise<string> {
     );
   }
   return caPath;
+}
+
+/**
+ * The config keys that make a server named localhost:`port` federate with other servers on
+ * this machine: one TLS listener on `port` for the client and federation APIs with a
+ * certificate of the local CA, that CA trusted, loopback let through the address guard, no
+ * notary. Exported for the benchmarks (bench/lib/fed-setup.js), which start servers this way.
+ */
+export function localFederationConfig(a: {
+  port: number;
+  certPath: string;
+  keyPath: string;
+  caPath: string;
+}): Record<string, unknown> {
+  return {
+    listeners: [
+      {
+        port: a.port,
+        tls: true,
+        type: 'http',
+        x_forwarded: false,
+        bind_addresses: ['127.0.0.1'],
+        resources: [{ names: ['client', 'federation'], compress: false }],
+      },
+    ],
+    public_baseurl: `https://localhost:${a.port}/`,
+    tls_certificate_path: a.certPath,
+    tls_private_key_path: a.keyPath,
+    // The other servers are on loopback, which the default blacklist refuses.
+    ip_range_whitelist: ['127.0.0.1/32', '::1/128'],
+    federation_custom_ca_list: [a.caPath],
+    trusted_key_servers: [],
+    suppress_key_server_warning: true,
+  };
 }
