@@ -1,10 +1,10 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { request } from 'node:https';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, expect, test } from 'vitest';
 import { startHearth } from '../helpers/cli.js';
+import { freePortRun } from '../helpers/federating-processes.js';
 
 /**
  * `hearth demo` as a person runs it: three Hearths on consecutive ports, TLS with a CA the
@@ -16,21 +16,6 @@ import { startHearth } from '../helpers/cli.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'hearth-demo-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** A port p such that p, p+1 and p+2 are free now. */
-async function freeRun(): Promise<number> {
-  const free = (port: number) =>
-    new Promise<boolean>((resolve) => {
-      const s = createServer();
-      s.once('error', () => resolve(false));
-      s.listen(port, '127.0.0.1', () => s.close(() => resolve(true)));
-    });
-  for (let attempt = 0; attempt < 50; attempt++) {
-    const base = 20_000 + Math.floor(Math.random() * 40_000);
-    if ((await free(base)) && (await free(base + 1)) && (await free(base + 2))) return base;
-  }
-  throw new Error('no three free consecutive ports');
-}
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- answers are read loosely; the assertions check them
 type Loose = Record<string, any>;
@@ -62,7 +47,7 @@ async function runDemo(base: number) {
 }
 
 test('three demo servers federate over TLS with the demo CA, and stop on Ctrl-C', async () => {
-  const base = await freeRun();
+  const base = await freePortRun(3);
   const demo = await runDemo(base);
   const ca = readFileSync(join(dir, 'demo-ca.crt'), 'utf8');
   for (let i = 0; i < 3; i++) {
