@@ -31,6 +31,7 @@ type TransportConfig = Pick<
   | 'federationDomainWhitelist'
   | 'ipRangeBlacklist'
   | 'ipRangeWhitelist'
+  | 'serverName'
 >;
 
 export interface FederationTransportOptions {
@@ -57,6 +58,18 @@ export interface FederationTransport extends FederationClient {
 }
 
 /**
+ * A server named localhost (with or without a port) can only ever federate with servers on
+ * the same machine (no other server can reach it by that name): its guard lets loopback
+ * through, so `localhost:PORT` servers federate with no further set-up (issue 4, `hearth
+ * demo`). Every other server keeps the configured ranges, loopback blocked by default.
+ */
+export function isMachineLocal(serverName: string): boolean {
+  return serverName === 'localhost' || serverName.startsWith('localhost:');
+}
+
+const LOOPBACK = ['127.0.0.0/8', '::1/128'];
+
+/**
  * The outgoing federation client over HTTPS: server discovery, certificate checks against
  * the system CAs plus federation_custom_ca_list (unless federation_verify_certificates is
  * false), every connection through the ip_range_blacklist guard, one keep-alive agent per
@@ -67,7 +80,9 @@ export function createFederationTransport(opts: FederationTransportOptions): Fed
   const { config, log } = opts;
   const policy = createAddressPolicy({
     blacklist: config.ipRangeBlacklist,
-    whitelist: config.ipRangeWhitelist,
+    whitelist: isMachineLocal(config.serverName)
+      ? [...config.ipRangeWhitelist, ...LOOPBACK]
+      : config.ipRangeWhitelist,
   });
   const resolve = opts.dnsServers?.length
     ? resolverResolveAll(resolverFor(opts.dnsServers))

@@ -122,7 +122,8 @@ async function prepare(dir: string, ports: number[]): Promise<string> {
 /**
  * The config keys that make a server named localhost:`port` federate with other servers on
  * this machine: one TLS listener on `port` for the client and federation APIs with a
- * certificate of the local CA, that CA trusted, loopback let through the address guard, no
+ * certificate of the local CA, that CA trusted (a server named localhost lets loopback
+ * through its address guard by itself: federation/transport.ts isMachineLocal), no
  * notary. Exported for the benchmarks (bench/lib/fed-setup.js), which start servers this way.
  */
 export function localFederationConfig(a: {
@@ -145,8 +146,6 @@ export function localFederationConfig(a: {
     public_baseurl: `https://localhost:${a.port}/`,
     tls_certificate_path: a.certPath,
     tls_private_key_path: a.keyPath,
-    // The other servers are on loopback, which the default blacklist refuses.
-    ip_range_whitelist: ['127.0.0.1/32', '::1/128'],
     federation_custom_ca_list: [a.caPath],
     trusted_key_servers: [],
     suppress_key_server_warning: true,

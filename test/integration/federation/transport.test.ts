@@ -197,18 +197,14 @@ describe('reaching a real Hearth over TLS', () => {
 });
 
 describe('one machine: localhost:PORT through the system resolver (as `hearth demo` runs)', () => {
-  it('federates with a CA in federation_custom_ca_list and ip_range_blacklist: []', async () => {
+  it('a server named localhost:PORT reaches another on loopback with only the CA configured', async () => {
     const local = await listenTlsTestServer(pki, {
       host: '127.0.0.1',
       names: ['localhost', '127.0.0.1', '::1'],
     });
     try {
       const { config } = resolveConfig(
-        {
-          server_name: 'localhost:1',
-          federation_custom_ca_list: [pki.caPath],
-          ip_range_blacklist: [],
-        },
+        { server_name: 'localhost:1', federation_custom_ca_list: [pki.caPath] },
         null,
         { signingKeys: [] },
       );
@@ -216,10 +212,10 @@ describe('one machine: localhost:PORT through the system resolver (as `hearth de
       const t = createFederationTransport({ config, log: silentLogger(), signer });
       transports.push(t);
       expect((await t.request(`localhost:${local.port}`, VERSION)).status).toBe(200);
-      // The default blacklist covers loopback: the demo must say `ip_range_blacklist: []`.
+      // A server with a real name keeps loopback blocked by the default blacklist...
       const strict = createFederationTransport({
         config: resolveConfig(
-          { server_name: 'localhost:1', federation_custom_ca_list: [pki.caPath] },
+          { server_name: 'hs1.test', federation_custom_ca_list: [pki.caPath] },
           null,
           { signingKeys: [] },
         ).config,
@@ -230,6 +226,22 @@ describe('one machine: localhost:PORT through the system resolver (as `hearth de
       expect((await failure(strict.request(`localhost:${local.port}`, VERSION))).reason).toBe(
         'blocked_address',
       );
+      // ...unless its config says otherwise.
+      const open = createFederationTransport({
+        config: resolveConfig(
+          {
+            server_name: 'hs1.test',
+            federation_custom_ca_list: [pki.caPath],
+            ip_range_blacklist: [],
+          },
+          null,
+          { signingKeys: [] },
+        ).config,
+        log: silentLogger(),
+        signer,
+      });
+      transports.push(open);
+      expect((await open.request(`localhost:${local.port}`, VERSION)).status).toBe(200);
     } finally {
       await local.close();
     }
