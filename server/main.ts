@@ -13,6 +13,32 @@ export interface RunningServer {
   log: Logger;
   /** Stops taking requests, lets the writer finish, closes the database. */
   close(): Promise<void>;
+  /**
+   * The machine woke from sleep (the desktop shell calls this on resume): contact every
+   * server that shares a room with this one and send what they missed. A headless server
+   * notices a sleep by itself (watchForSleep).
+   */
+  resume(): void;
+}
+
+/** How often the sleep watch ticks, and how late a tick must be to mean the machine slept. */
+const SLEEP_TICK_MS = 10_000;
+const SLEEP_GAP_MS = 30_000;
+
+/**
+ * Calls `onWake` when a timer fires much later than it should: the process was suspended
+ * (the laptop slept), so other servers may have backed off from this one meanwhile.
+ */
+function watchForSleep(onWake: (sleptMs: number) => void): () => void {
+  let last = Date.now();
+  const timer = setInterval(() => {
+    const now = Date.now();
+    const late = now - last - SLEEP_TICK_MS;
+    last = now;
+    if (late > SLEEP_GAP_MS) onWake(late);
+  }, SLEEP_TICK_MS);
+  timer.unref();
+  return () => clearInterval(timer);
 }
 
 /**
@@ -54,6 +80,13 @@ export async function startServer(opts: {
   sender
     .start()
     .catch((err: unknown) => log.error({ err }, 'the federation sender failed to start'));
+  const wake = () => {
+    sender.wake().catch((err: unknown) => log.error({ err }, 'the federation wake-up failed'));
+  };
+  const stopWatching = watchForSleep((sleptMs) => {
+    log.info({ sleptMs }, 'the machine slept: telling the other servers this one is back');
+    wake();
+  });
   if (config.pidFile) writeFileSync(config.pidFile, `${process.pid}\n`);
   log.info(
     { serverName: config.serverName, publicBaseUrl: config.publicBaseUrl },
@@ -63,9 +96,11 @@ export async function startServer(opts: {
   return {
     addresses: listeners.addresses,
     log,
+    resume: wake,
     close() {
       closing ??= (async () => {
         log.info('shutting down');
+        stopWatching();
         await listeners.close();
         // In-flight transactions are abandoned; what they held stays queued for next time.
         await sender.stop();
