@@ -1,4 +1,5 @@
 import type { Ctx } from '../context.js';
+import { createCache, type Cache } from '../core/cache.js';
 import { positionThisTurn } from '../sync/stream-positions.js';
 import * as store from './store.js';
 
@@ -7,6 +8,19 @@ import * as store from './store.js';
  * messaging", server behaviour): pending messages in order of arrival, at most
  * MAX_PER_SYNC per response, deleted once the device syncs with a later `since`.
  */
+
+/**
+ * By device ("user\0device"), a position up to which its inbox is known to be empty: a
+ * long-poll's every pass, and the passes of the syncs one event wakes, would otherwise each
+ * ask the database whether there is something to acknowledge.
+ */
+const ackedPositions = new WeakMap<Ctx, Cache<string, number>>();
+
+function ackedOf(ctx: Ctx): Cache<string, number> {
+  let c = ackedPositions.get(ctx);
+  if (!c) ackedPositions.set(ctx, (c = createCache(ctx.config.caches, 'to_device_acked', 10_000)));
+  return c;
+}
 
 /** The spec's recommended cap on messages per /sync response. */
 export const MAX_PER_SYNC = 100;
@@ -36,10 +50,17 @@ export async function takeToDeviceMessages(
 ): Promise<ToDeviceDelta> {
   // Shared by the /sync passes of one turn of the event loop (sync/stream-positions.ts).
   const upTo = await positionThisTurn(ctx, 'to_device', () => store.getToDeviceStreamId(ctx.db));
-  if (since > 0 && (await store.hasInboxMessagesUpTo(ctx.db, userId, deviceId, since))) {
-    await ctx.writer.transaction('ack_to_device', (tx) =>
-      store.deleteInboxMessagesUpTo(tx, userId, deviceId, since),
-    );
+  const key = `${userId}\u0000${deviceId}`;
+  const acked = ackedOf(ctx);
+  if (since > (acked.get(key) ?? 0)) {
+    if (await store.hasInboxMessagesUpTo(ctx.db, userId, deviceId, since)) {
+      await ctx.writer.transaction('ack_to_device', (tx) =>
+        store.deleteInboxMessagesUpTo(tx, userId, deviceId, since),
+      );
+    }
+    // Nothing at or below `since` is left, and nothing can come there: new messages take
+    // positions above every position handed out, which `since` is one of.
+    acked.set(key, since);
   }
   // Nothing can be pending after a token already at the stream's end: skip the read.
   const rows =
