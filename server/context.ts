@@ -40,6 +40,17 @@ const EVENT_HOOKS: EventHook[] = [
   queueEventForFederation,
 ];
 
+/**
+ * The hooks for history fetched from other servers (events/persist-historical.ts): old
+ * events are indexed and their redactions applied, but they notify nobody, stop nobody's
+ * typing and are not sent anywhere.
+ */
+const HISTORICAL_EVENT_HOOKS: EventHook[] = [
+  applyRedactionHook,
+  indexRelation,
+  indexEventForSearch,
+];
+
 /** The in-memory caches; each is bounded and scaled by the cache factors of the config. */
 export interface Caches {
   /** access token hash -> who it belongs to (invalidated on logout and deactivation) */
@@ -81,6 +92,8 @@ export interface Ctx {
   notifier: Notifier;
   /** Run inside each event's writer unit, after its row (server/events/event-hooks.ts). */
   eventHooks: readonly EventHook[];
+  /** The same for history from other servers (events/persist-historical.ts); none if absent. */
+  historicalEventHooks?: readonly EventHook[];
   /**
    * Requests to other homeservers (federation/transport.ts: discovery, TLS, the address
    * guard, X-Matrix signing); tests may put a loopback client in its place.
@@ -149,6 +162,7 @@ export function createContext(opts: {
     roomHeads: new RoomHeads(),
     notifier: new Notifier(),
     eventHooks: EVENT_HOOKS,
+    historicalEventHooks: HISTORICAL_EVENT_HOOKS,
     federation,
     rateLimiter: new RateLimiter(
       clock,

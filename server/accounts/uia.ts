@@ -6,6 +6,7 @@ import { checkPassword } from './password.js';
 import { resolveLoginUser } from './identifiers.js';
 import * as store from './store.js';
 import * as uiaStore from './uia-store.js';
+import { isObject } from '../core/is-object.js';
 
 /**
  * User-Interactive Authentication (spec: client-server API, "User-Interactive
@@ -195,8 +196,4 @@ async function purgeExpiredSessions(ctx: Ctx, tx: Tx): Promise<void> {
     if (typeof token === 'string') await uiaStore.adjustRegistrationTokenUses(tx, token, -1, 0);
     await uiaStore.deleteUiaSession(tx, s.session_id);
   }
-}
-
-function isObject(x: unknown): x is Record<string, unknown> {
-  return typeof x === 'object' && x !== null && !Array.isArray(x);
 }

@@ -1,3 +1,4 @@
+import { isObject } from './is-object.js';
 /**
  * Dot-separated property paths (spec appendices, "Dot-separated property paths"): the path
  * syntax of a filter's `event_fields` and of push rule condition keys. `content.m\.relates_to`
@@ -36,10 +37,6 @@ export function parseDottedPath(path: string): string[] {
   return parts;
 }
 
-function isPlainObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /**
  * The value at a property path inside a JSON value, or `undefined` when some step is absent
  * or not an object. Only own properties count (`content.constructor` is absent, not
@@ -48,7 +45,7 @@ function isPlainObject(value: unknown): value is Record<string, unknown> {
 export function valueAtPath(root: unknown, path: readonly string[]): unknown {
   let node: unknown = root;
   for (const key of path) {
-    if (!isPlainObject(node) || !Object.hasOwn(node, key)) return undefined;
+    if (!isObject(node) || !Object.hasOwn(node, key)) return undefined;
     node = node[key];
   }
   return node;
@@ -81,7 +78,7 @@ function copyPath(src: unknown, dst: Record<string, unknown>, path: readonly str
   let to = dst;
   for (const key of path.slice(0, -1)) {
     const existing = to[key];
-    const next: Record<string, unknown> = isPlainObject(existing) ? existing : {};
+    const next: Record<string, unknown> = isObject(existing) ? existing : {};
     to[key] = next;
     to = next;
   }

@@ -2,6 +2,7 @@ import { canonicalJson, CanonicalJsonError } from '../core/canonical-json.js';
 import { errors } from '../core/errors.js';
 import { parseUserId } from '../core/ids.js';
 import type { RoomVersion } from './room-versions.js';
+import { isObject } from '../core/is-object.js';
 
 /**
  * The federation format of events (PDUs) per room version (spec rooms/v1..v12 "Event
@@ -63,10 +64,6 @@ export const MAX_AUTH_EVENTS = 10;
 /** The ids an event references, whichever of the two formats it uses. */
 export function referencedEventIds(refs: EventReferences): string[] {
   return refs.map((r) => (typeof r === 'string' ? r : r[0]));
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function bytes(s: string): number {

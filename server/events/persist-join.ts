@@ -125,8 +125,11 @@ async function writeJoin(ctx: Ctx, tx: Tx, a: RemoteJoin): Promise<{ streamOrder
   return { streamOrdering };
 }
 
-/** An outlier: its row (never served), JSON and auth chain; no edges, no state group. */
-async function insertOutlier(tx: Tx, roomId: string, e: StoredEvent): Promise<void> {
+/**
+ * An outlier: its row (never served), JSON and auth chain; no edges, no state group. Also
+ * used for the state fetched at a gap (events/persist-historical.ts).
+ */
+export async function insertOutlier(tx: Tx, roomId: string, e: StoredEvent): Promise<void> {
   await store.insertEvent(tx, {
     eventId: e.eventId,
     roomId,

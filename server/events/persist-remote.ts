@@ -63,6 +63,12 @@ export interface RemoteEvent {
    * transaction (event-hooks.ts, relayedFrom).
    */
   relayedFrom?: string;
+  /**
+   * The state before the event, fetched from another server because its prev events are
+   * missing here and could not be fetched (a gap: federation/backfill/state-at-gap.ts; its
+   * events are stored). The event is then checked and persisted on that state.
+   */
+  stateBefore?: StateMap;
 }
 
 export function persistRemoteEvent(ctx: Ctx, a: RemoteEvent): Promise<RemoteEventOutcome> {
@@ -90,7 +96,9 @@ async function persistInQueue(ctx: Ctx, a: RemoteEvent): Promise<RemoteEventOutc
     if (row) prevRows.set(id, row);
   }
   const missingPrev = prevIds.filter((id) => !prevRows.has(id));
-  if (missingPrev.length) throw new MissingEventsError('prev_events', missingPrev);
+  if (missingPrev.length && !a.stateBefore) {
+    throw new MissingEventsError('prev_events', missingPrev);
+  }
 
   // Step 4: the auth rules against the event's own auth events.
   const listed = [...authEvents.values()];
@@ -114,10 +122,11 @@ async function persistInQueue(ctx: Ctx, a: RemoteEvent): Promise<RemoteEventOutc
     (r) => !store.isRejectedReason(r.rejected_reason),
   );
   const noState = withState.filter((r) => r.state_group === null).map((r) => r.event_id);
-  if (noState.length) throw new MissingEventsError('state', noState);
-  const groups = [...new Set(withState.map((r) => r.state_group!))];
+  if (noState.length && !a.stateBefore) throw new MissingEventsError('state', noState);
+  // With a fetched state, the new group is a snapshot of its own (prev: none).
+  const groups = a.stateBefore ? [] : [...new Set(withState.map((r) => r.state_group!))];
   const states = await Promise.all(groups.map((g) => loadStateGroup(ctx, g)));
-  const stateBefore = await resolveStateGroups(version, states, fetch);
+  const stateBefore = a.stateBefore ?? (await resolveStateGroups(version, states, fetch));
   const beforeEvents = await fetch.events(authIdsIn(event, stateBefore, version));
   verdict = checkEventAuth(event, lookup([...beforeEvents.values()]), version);
   if (!verdict.ok)
@@ -235,7 +244,7 @@ async function writeRejected(
 }
 
 /** The ids of the state events of `state` the auth rules read for `event`. */
-function authIdsIn(event: AuthEvent, state: StateMap, version: RoomVersion): string[] {
+export function authIdsIn(event: AuthEvent, state: StateMap, version: RoomVersion): string[] {
   const keys = [['m.room.create', ''], ...authEventsNeeded(event, version)] as const;
   return [
     ...new Set(
@@ -247,7 +256,7 @@ function authIdsIn(event: AuthEvent, state: StateMap, version: RoomVersion): str
 }
 
 /** An AuthState over a list of events (the last one of a (type, state_key) wins). */
-function lookup(events: readonly AuthEvent[]) {
+export function lookup(events: readonly AuthEvent[]) {
   const byKey = new Map<string, AuthEvent>();
   for (const e of events)
     if (e.state_key !== undefined) byKey.set(stateKeyId(e.type, e.state_key), e);

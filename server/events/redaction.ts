@@ -1,5 +1,6 @@
 import type { EventJson } from './event-format.js';
 import type { RoomVersion } from './room-versions.js';
+import { isObject } from '../core/is-object.js';
 
 /**
  * The redaction algorithm (spec rooms/v1 "Redactions" = fragment v1-redactions, then
@@ -64,10 +65,6 @@ function keptContentKeys(type: unknown, v: RoomVersion): readonly string[] | 'al
     default:
       return [];
   }
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 function pick(obj: Record<string, unknown>, keys: readonly string[]): Record<string, unknown> {

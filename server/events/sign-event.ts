@@ -12,16 +12,13 @@ import type { EventHashes, EventJson, EventSignatures } from './event-format.js'
 import { computeContentHash } from './hashes.js';
 import { redactEvent } from './redaction.js';
 import type { RoomVersion } from './room-versions.js';
+import { isObject } from '../core/is-object.js';
 
 /**
  * Hashes and signatures of events (spec server-server "Signing Events": "Adding hashes and
  * signatures to outgoing events", "Validating hashes and signatures on received events";
  * appendices "Signing JSON", "Checking for a Signature").
  */
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /**
  * Returns a copy of `event` with its content hash in `hashes.sha256` and this server's

@@ -95,12 +95,18 @@ export async function insertEvent(
     rejectedReason: string | null;
     stateGroup: number | null;
     json: string;
+    /**
+     * An explicit position, for history from other servers (events/persist-historical.ts):
+     * negative, below every stored event. Left out, the next position is allocated.
+     */
+    streamOrdering?: number;
   },
 ): Promise<number> {
   const r = await q.run(
-    `INSERT INTO events (event_id, room_id, type, state_key, sender, depth, origin_server_ts,
-       outlier, rejected_reason, state_group)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    `INSERT INTO events (stream_ordering, event_id, room_id, type, state_key, sender, depth,
+       origin_server_ts, outlier, rejected_reason, state_group)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+    e.streamOrdering ?? null,
     e.eventId,
     e.roomId,
     e.type,
@@ -114,6 +120,32 @@ export async function insertEvent(
   );
   await q.run('INSERT INTO event_json (event_id, json) VALUES (?, ?)', e.eventId, e.json);
   return r.lastInsertRowid;
+}
+
+/** The lowest stream position of any event (0 for none); history goes below it. */
+export async function getMinStreamOrdering(q: Queryable): Promise<number> {
+  return (
+    (await q.get<{ m: number | null }>('SELECT MIN(stream_ordering) AS m FROM events'))?.m ?? 0
+  );
+}
+
+/**
+ * The `limit` first timeline events of a room in stream order (not outliers nor rejected
+ * events), with their JSON: where the room's stored history begins.
+ */
+export function getRoomOldestEvents(
+  q: Queryable,
+  roomId: string,
+  limit: number,
+): Promise<{ event_id: string; depth: number; json: string }[]> {
+  return q.all(
+    `SELECT e.event_id, e.depth, j.json FROM events e JOIN event_json j ON j.event_id = e.event_id
+     WHERE e.room_id = ? AND e.outlier = 0
+       AND (e.rejected_reason IS NULL OR e.rejected_reason = '${SOFT_FAILED}')
+     ORDER BY e.stream_ordering LIMIT ?`,
+    roomId,
+    limit,
+  );
 }
 
 export function getEventRow(q: Queryable, eventId: string): Promise<EventRow | undefined> {

@@ -5,7 +5,8 @@ import { redactEvent } from '../events/redaction.js';
 import type { RoomVersion } from '../events/room-versions.js';
 import { checkContentHash, verifyEventSignature } from '../events/sign-event.js';
 import { getServerVerifyKey, ServerKeyError } from './keys/fetch.js';
-import { isEd25519KeyId, isObject } from './keys/response.js';
+import { isEd25519KeyId } from './keys/response.js';
+import { isObject } from '../core/is-object.js';
 
 /**
  * Steps 2 and 3 of server-server "Checks performed on receipt of a PDU": signatures

@@ -33,12 +33,7 @@ export class GuardedHttpsAgent extends HttpsAgent {
     options: ConnectArgs[0],
     callback?: ConnectArgs[1],
   ): Duplex | null | undefined {
-    const refused = refuse(this.guard, options.host);
-    if (refused) {
-      (callback as ConnectCallback | undefined)?.(refused);
-      return undefined;
-    }
-    return super.createConnection({ ...options, lookup: this.guard.lookup }, callback);
+    return connectGuarded(this.guard, options, callback, (o, cb) => super.createConnection(o, cb));
   }
 }
 
@@ -55,13 +50,26 @@ export class GuardedHttpAgent extends HttpAgent {
     options: ConnectArgs[0],
     callback?: ConnectArgs[1],
   ): Duplex | null | undefined {
-    const refused = refuse(this.guard, options.host);
-    if (refused) {
-      (callback as ConnectCallback | undefined)?.(refused);
-      return undefined;
-    }
-    return super.createConnection({ ...options, lookup: this.guard.lookup }, callback);
+    return connectGuarded(this.guard, options, callback, (o, cb) => super.createConnection(o, cb));
   }
+}
+
+/**
+ * The connection both agents make: refused through the callback when the host is an IP
+ * literal the guard denies, else made by `connect` with the guarded lookup.
+ */
+function connectGuarded(
+  guard: AddressGuard,
+  options: ConnectArgs[0],
+  callback: ConnectArgs[1] | undefined,
+  connect: (options: ConnectArgs[0], callback?: ConnectArgs[1]) => Duplex | null | undefined,
+): Duplex | null | undefined {
+  const refused = refuse(guard, options.host);
+  if (refused) {
+    (callback as ConnectCallback | undefined)?.(refused);
+    return undefined;
+  }
+  return connect({ ...options, lookup: guard.lookup }, callback);
 }
 
 function refuse(guard: AddressGuard, host: string | null | undefined): Error | null {

@@ -1,5 +1,6 @@
 import { buildRuleset, defaultPushRules, type DefaultRuleChange } from './default-rules.js';
 import { PUSH_RULE_KINDS, type PushAction, type PushRule, type PushRuleset } from './types.js';
+import { isObject } from '../core/is-object.js';
 
 /**
  * How a user's push rules are kept: as the global account data `m.push_rules`, whose
@@ -29,13 +30,9 @@ export function emptyRuleState(): UserRuleState {
   return { rules: { override: [], content: [], room: [], sender: [], underride: [] }, changes: {} };
 }
 
-function isRecord(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** A stored rule as a PushRule, or null when it is not one (then it is dropped). */
 function asRule(value: unknown): PushRule | null {
-  if (!isRecord(value) || typeof value.rule_id !== 'string' || !Array.isArray(value.actions)) {
+  if (!isObject(value) || typeof value.rule_id !== 'string' || !Array.isArray(value.actions)) {
     return null;
   }
   return value as unknown as PushRule;
@@ -51,7 +48,7 @@ const sameActions = (a: readonly PushAction[], b: readonly PushAction[]) =>
  */
 export function readUserRuleState(content: unknown, userId: string): UserRuleState {
   const state = emptyRuleState();
-  const global = isRecord(content) && isRecord(content.global) ? content.global : {};
+  const global = isObject(content) && isObject(content.global) ? content.global : {};
   const defaults = defaultPushRules(userId);
   for (const kind of PUSH_RULE_KINDS) {
     const stored = Array.isArray(global[kind]) ? global[kind] : [];

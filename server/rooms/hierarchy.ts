@@ -6,6 +6,7 @@ import { roomVersion, type RoomVersion } from '../events/room-versions.js';
 import * as events from '../events/store.js';
 import { membershipOf } from './room-state.js';
 import { publicRoomChunk, type PublicRoomChunk } from './directory.js';
+import { allowListRoomIds, isRestrictedJoinRule } from './join-rules.js';
 
 /**
  * GET /rooms/{roomId}/hierarchy (spec "Spaces", space_hierarchy.yaml): the space tree
@@ -126,33 +127,15 @@ export function content(room: LoadedRoom, type: string, stateKey = ''): Record<s
   return room.state.get(`${type}|${stateKey}`)?.content ?? {};
 }
 
-/** The room ids of a restricted join rule's allow list (spec "Restricted rooms"). */
-export function allowedRoomIds(room: LoadedRoom): string[] {
-  const allow = content(room, 'm.room.join_rules').allow;
-  if (!Array.isArray(allow)) return [];
-  return allow.flatMap((e: unknown) => {
-    const entry = e as { type?: unknown; room_id?: unknown } | null;
-    return entry?.type === 'm.room_membership' && typeof entry.room_id === 'string'
-      ? [entry.room_id]
-      : [];
-  });
-}
-
-export function isRestricted(room: LoadedRoom, joinRule: unknown): boolean {
-  return (
-    (room.version.restrictedJoinRule && joinRule === 'restricted') ||
-    (room.version.knockRestrictedJoinRule && joinRule === 'knock_restricted')
-  );
-}
-
 /**
- * Whether the user may see a room's summary (space_hierarchy.yaml `rooms`): joined or
- * invited; a public or knockable room; a restricted one whose allow list names a room
- * the user is joined to; or a world_readable one.
+ * Whether a user (or a server) that is neither joined nor invited may see a room's summary
+ * (space_hierarchy.yaml `rooms`): a public or knockable room; a world_readable one; a
+ * restricted one whose allow list names a room `joinedTo` says they are in.
  */
-async function mayPreview(ctx: Ctx, userId: string, room: LoadedRoom): Promise<boolean> {
-  const membership = content(room, 'm.room.member', userId).membership;
-  if (membership === 'join' || membership === 'invite') return true;
+export async function previewableBy(
+  room: LoadedRoom,
+  joinedTo: (roomId: string) => Promise<boolean>,
+): Promise<boolean> {
   const joinRule = content(room, 'm.room.join_rules').join_rule;
   if (joinRule === 'public') return true;
   if (room.version.knockJoinRule && joinRule === 'knock') return true;
@@ -160,12 +143,19 @@ async function mayPreview(ctx: Ctx, userId: string, room: LoadedRoom): Promise<b
   if (content(room, 'm.room.history_visibility').history_visibility === 'world_readable') {
     return true;
   }
-  if (isRestricted(room, joinRule)) {
-    for (const allowed of allowedRoomIds(room)) {
-      if ((await membershipOf(ctx, allowed, userId)) === 'join') return true;
+  if (isRestrictedJoinRule(room.version, joinRule)) {
+    for (const allowed of allowListRoomIds(content(room, 'm.room.join_rules'))) {
+      if (await joinedTo(allowed)) return true;
     }
   }
   return false;
+}
+
+/** Whether the user may see a room's summary: joined, invited, or previewableBy. */
+async function mayPreview(ctx: Ctx, userId: string, room: LoadedRoom): Promise<boolean> {
+  const membership = content(room, 'm.room.member', userId).membership;
+  if (membership === 'join' || membership === 'invite') return true;
+  return previewableBy(room, async (id) => (await membershipOf(ctx, id, userId)) === 'join');
 }
 
 /**
@@ -206,8 +196,9 @@ export async function summarise(
   children: ChildStateEvent[],
 ): Promise<HierarchyRoom> {
   const algorithm = content(room, 'm.room.encryption').algorithm;
-  const allowed = isRestricted(room, content(room, 'm.room.join_rules').join_rule)
-    ? allowedRoomIds(room)
+  const joinRules = content(room, 'm.room.join_rules');
+  const allowed = isRestrictedJoinRule(room.version, joinRules.join_rule)
+    ? allowListRoomIds(joinRules)
     : [];
   return {
     ...(await publicRoomChunk(ctx, room.roomId)),

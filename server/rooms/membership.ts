@@ -17,10 +17,10 @@ import { currentRemoteMembership } from '../federation/membership/remote-members
 import { leaveRemoteRoom } from '../federation/membership/remote-leave.js';
 import { inviteRemoteUser } from '../federation/membership/send-invite.js';
 import * as events from '../events/store.js';
-import { userLevel } from '../events/auth/power-levels.js';
 import { roomVersion } from '../events/room-versions.js';
-import { parseRoomAlias, roomPowerLevels } from './directory.js';
+import { parseRoomAlias } from './directory.js';
 import { displayFields } from './create-room.js';
+import { localMemberWhoMayInvite, roomsAdmittingJoin } from './join-rules.js';
 import { assertJoined, membershipOf, readableStateAt, stateJsonOfGroup } from './room-state.js';
 import { parseToken } from './timeline.js';
 import * as timelineStore from './timeline-store.js';
@@ -121,30 +121,15 @@ async function restrictedJoinAuthoriser(
 ): Promise<string | undefined> {
   const room = await events.getRoom(ctx.db, roomId);
   const version = room && roomVersion(room.room_version);
-  const row = await events.getCurrentStateEventJson(ctx.db, roomId, 'm.room.join_rules', '');
-  if (!version || !row) return undefined;
-  const rules = (JSON.parse(row.json) as Pdu).content;
-  const restricted =
-    (version.restrictedJoinRule && rules.join_rule === 'restricted') ||
-    (version.knockRestrictedJoinRule && rules.join_rule === 'knock_restricted');
-  if (!restricted) return undefined;
-  const current = await membershipOf(ctx, roomId, userId);
-  if (current === 'join' || current === 'invite' || current === 'ban') return undefined;
+  const admitting = version && (await roomsAdmittingJoin(ctx, version, roomId, userId));
+  if (!admitting) return undefined;
   let allowed = false;
-  for (const entry of Array.isArray(rules.allow) ? (rules.allow as unknown[]) : []) {
-    const e = entry as { type?: unknown; room_id?: unknown } | null;
-    if (e?.type !== 'm.room_membership' || typeof e.room_id !== 'string') continue;
-    if ((await membershipOf(ctx, e.room_id, userId)) === 'join') allowed = true;
+  for (const allowedRoom of admitting) {
+    if ((await membershipOf(ctx, allowedRoom, userId)) === 'join') allowed = true;
   }
   if (!allowed) throw errors.forbidden('You are not in any of the rooms this room admits');
-  const pl = (await roomPowerLevels(ctx, roomId))!;
-  for (const r of await events.getCurrentStateJson(ctx.db, roomId)) {
-    const pdu = JSON.parse(r.json) as Pdu;
-    const who = pdu.state_key;
-    if (pdu.type !== 'm.room.member' || pdu.content.membership !== 'join' || !who) continue;
-    if (parseUserId(who)?.serverName !== ctx.config.serverName) continue;
-    if (userLevel(pl, who) >= pl.levels.invite) return who;
-  }
+  const authoriser = await localMemberWhoMayInvite(ctx, roomId);
+  if (authoriser) return authoriser;
   throw errors.forbidden('No member of this server in the room may authorise the join');
 }
 

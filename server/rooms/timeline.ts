@@ -3,6 +3,7 @@ import { errors, MatrixError } from '../core/errors.js';
 import type { Ctx } from '../context.js';
 import type { ClientEvent } from '../events/client-event.js';
 import type { Pdu } from '../events/event-format.js';
+import { backfillRoom } from '../federation/backfill/backfill.js';
 import { loadStateGroup } from '../events/state-groups.js';
 import { stateKeyId } from '../events/state-map.js';
 import { eventMatchesFilter, parseFilter, type RoomEventFilter } from '../sync/filter.js';
@@ -27,7 +28,29 @@ export const MAX_LIMIT = 1000;
 /** The most rows one request looks at, so a user who may see little cannot make us scan all. */
 const MAX_SCAN = 5000;
 
-const TOKEN = /^s(\d{1,15})(?:_\d{1,15})*$/;
+// Negative positions are history fetched from other servers (events/persist-historical.ts).
+const TOKEN = /^s(-?\d{1,15})(?:_\d{1,15})*$/;
+
+/** Below every position (history from other servers takes negative ones); fits a token. */
+const FIRST_POSITION = -999_999_999_999_999;
+
+/** How long a /messages request waits for other servers' history before answering. */
+const BACKFILL_WAIT_MS = 10_000;
+
+/**
+ * One bounded round of backfill (federation/backfill): true when events were added.
+ * Errors are logged, never the client's: it gets what this server has.
+ */
+async function backfillForClient(ctx: Ctx, roomId: string, limit: number): Promise<boolean> {
+  try {
+    const deadline = ctx.clock.now() + BACKFILL_WAIT_MS;
+    const { persisted } = await backfillRoom(ctx, roomId, Math.max(limit, 50), { deadline });
+    return persisted > 0;
+  } catch (err) {
+    ctx.log.warn({ err, roomId }, 'backfill for /messages failed');
+    return false;
+  }
+}
 
 /** The position of a pagination token. Throws 400 M_INVALID_PARAM when it is not one. */
 export function parseToken(raw: string, param: string): number {
@@ -38,7 +61,7 @@ export function parseToken(raw: string, param: string): number {
 
 /** The token of the point just after stream position `n`. */
 export function makeToken(n: number): string {
-  return `s${Math.max(0, n)}`;
+  return `s${n}`;
 }
 
 /** A `limit` query parameter: an integer in 0..1000, or `fallback` when absent. */
@@ -150,20 +173,31 @@ export async function getMessages(
   const to = a.to !== undefined ? parseToken(a.to, 'to') : undefined;
   const view = await openRoomView(ctx, requester.userId, a.roomId);
   const start =
-    from ?? (a.dir === 'b' ? await store.getRoomMaxStreamOrdering(ctx.db, a.roomId) : 0);
-  const page = await paginate(ctx, view, {
-    from: start,
-    to: to ?? (a.dir === 'b' ? 0 : Number.MAX_SAFE_INTEGER),
-    dir: a.dir,
-    limit: a.limit,
-    filter: a.filter,
-  });
+    from ??
+    (a.dir === 'b' ? await store.getRoomMaxStreamOrdering(ctx.db, a.roomId) : FIRST_POSITION);
+  const read = () =>
+    paginate(ctx, view, {
+      from: start,
+      to: to ?? (a.dir === 'b' ? FIRST_POSITION : Number.MAX_SAFE_INTEGER),
+      dir: a.dir,
+      limit: a.limit,
+      filter: a.filter,
+    });
+  let page = await read();
+  // A short page back to the start of what this server has: older history may be on the
+  // room's other servers (none for a room created here: no request is made then). When
+  // some came, more may follow: the answer keeps an `end` for the client to ask again.
+  let backfilled = false;
+  if (a.dir === 'b' && to === undefined && page.rows.length < a.limit && page.exhausted) {
+    backfilled = await backfillForClient(ctx, a.roomId, a.limit);
+    if (backfilled) page = await read();
+  }
   const chunk = await serveEvents(ctx, view.version, page.rows, viewer(requester, view));
   const out: { chunk: ClientEvent[]; start: string; end?: string; state?: ClientEvent[] } = {
     chunk,
     start: a.from ?? makeToken(start),
   };
-  if (!page.exhausted) out.end = makeToken(page.next);
+  if (!page.exhausted || backfilled) out.end = makeToken(page.next);
   if (a.filter?.lazyLoadMembers) {
     const first = page.rows[0];
     out.state = first
@@ -261,7 +295,7 @@ export async function getEventContext(
   const beforeLimit = Math.floor(a.limit / 2);
   const before = await paginate(ctx, view, {
     from: row.stream_ordering - 1,
-    to: 0,
+    to: FIRST_POSITION,
     dir: 'b',
     limit: beforeLimit,
     filter: a.filter,

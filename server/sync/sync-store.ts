@@ -37,7 +37,12 @@ export function getRoomPositionsBackwards(
   );
 }
 
-/** The position of a room's newest event (served or not) at or before `upTo`, if any. */
+/**
+ * The position of a room's newest event (served or not) at or before `upTo`, if any. Only
+ * positive positions: /sync never reads history fetched from other servers (negative
+ * positions, events/persist-historical.ts), so answers kept by sync-rooms.ts stay right
+ * when such history is added below them.
+ */
 export async function getRoomNewestPosition(
   q: Queryable,
   roomId: string,
@@ -46,7 +51,7 @@ export async function getRoomNewestPosition(
   return (
     (
       await q.get<{ pos: number | null }>(
-        'SELECT MAX(stream_ordering) AS pos FROM events WHERE room_id = ? AND stream_ordering <= ?',
+        'SELECT MAX(stream_ordering) AS pos FROM events WHERE room_id = ? AND stream_ordering > 0 AND stream_ordering <= ?',
         roomId,
         upTo,
       )
@@ -58,7 +63,8 @@ export async function getRoomNewestPosition(
  * The state group after the newest event of a room at or before `upTo`, if any. Before the
  * room's first served event: the group that event's group builds on, the state before it
  * (none for a create event; for a room joined through another server, the state the join
- * was made on: events/persist-join.ts).
+ * was made on: events/persist-join.ts). Positive positions only, as above: history fetched
+ * later from other servers must not change the answer for a position.
  */
 export async function getStateGroupAt(
   q: Queryable,
@@ -68,7 +74,8 @@ export async function getStateGroupAt(
   const at = (
     await q.get<{ state_group: number }>(
       `SELECT e.state_group FROM events e
-       WHERE e.room_id = ? AND e.stream_ordering <= ? AND e.state_group IS NOT NULL AND ${SERVED_EVENT}
+       WHERE e.room_id = ? AND e.stream_ordering > 0 AND e.stream_ordering <= ?
+         AND e.state_group IS NOT NULL AND ${SERVED_EVENT}
        ORDER BY e.stream_ordering DESC LIMIT 1`,
       roomId,
       upTo,
@@ -79,7 +86,8 @@ export async function getStateGroupAt(
     (
       await q.get<{ prev_group: number | null }>(
         `SELECT g.prev_group FROM events e JOIN state_groups g ON g.id = e.state_group
-         WHERE e.room_id = ? AND e.state_group IS NOT NULL AND ${SERVED_EVENT}
+         WHERE e.room_id = ? AND e.stream_ordering > 0 AND e.state_group IS NOT NULL
+           AND ${SERVED_EVENT}
          ORDER BY e.stream_ordering LIMIT 1`,
         roomId,
       )

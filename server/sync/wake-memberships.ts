@@ -66,7 +66,10 @@ export async function membershipEventsOfUser(
     cache.set(userId, { upTo, events });
     return events;
   }
-  const events = await readMemberships(ctx, userId, Number.MIN_SAFE_INTEGER, upTo);
+  // From position 0: history fetched from other servers (negative positions, events/
+  // persist-historical.ts) lands below what was read and is no news; a first read and a
+  // kept one must agree.
+  const events = await readMemberships(ctx, userId, 0, upTo);
   // An older position (a pass behind a newer one) is answered but does not replace it.
   if (!held) cache.set(userId, { upTo, events });
   return events;

@@ -1,8 +1,13 @@
 import { ALL_ROUTES } from '../../server/app.js';
 import type { Clock } from '../../server/core/clock.js';
+import type { Ctx } from '../../server/context.js';
 import { createHttpApp } from '../../server/http/http-app.js';
 import { startListeners } from '../../server/http/listeners.js';
 import type { Route } from '../../server/http/route.js';
+import {
+  startFederationSender,
+  type FederationSender,
+} from '../../server/federation/sender/sender.js';
 import { createRequestSigner } from '../../server/federation/x-matrix.js';
 import {
   FederationTransportError,
@@ -156,4 +161,32 @@ export async function startFederatedServer(
       await closeServer();
     },
   });
+}
+
+/**
+ * The outgoing queue of a test server over its own ctx.federation, retrying fast (50 ms,
+ * doubling up to `maxMs`) so that tests that cut and heal links do not wait long.
+ */
+export function startTestSender(ctx: Ctx, maxMs = 500): Promise<FederationSender> {
+  return startFederationSender(ctx, {
+    client: ctx.federation,
+    backoff: { minMs: 50, multiplier: 2, maxMs },
+  });
+}
+
+/**
+ * Polls `what` every 50 ms until it gives a value (anything but undefined or false), for
+ * what travels between servers in the background; throws after `ms`.
+ */
+export async function until<T>(
+  what: () => Promise<T | undefined | false>,
+  ms = 10_000,
+): Promise<T> {
+  const end = Date.now() + ms;
+  for (;;) {
+    const v = await what();
+    if (v !== undefined && v !== false) return v;
+    if (Date.now() > end) throw new Error('timed out');
+    await new Promise((r) => setTimeout(r, 50));
+  }
 }

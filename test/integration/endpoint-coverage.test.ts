@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { fillPath, loadEndpointRows } from '../helpers/endpoints.js';
 import { createTestServer, type TestServer } from '../helpers/server.js';
 
 // Every spec endpoint of the modules Hearth serves so far is routed: sent with plausible
@@ -60,23 +60,6 @@ const MODULES = new Set([
   'room_event_by_timestamp',
 ]);
 
-interface Row {
-  method: string;
-  path: string;
-  module: string;
-}
-
-function loadRows(): Row[] {
-  const url = new URL('../fixtures/endpoints.tsv', import.meta.url);
-  const [header, ...lines] = readFileSync(url, 'utf8').trimEnd().split('\n');
-  const cols = header!.split('\t');
-  return lines
-    .map((line) => Object.fromEntries(line.split('\t').map((v, i) => [cols[i], v])))
-    .filter((r) => r.api === 'client-server')
-    .map((r) => ({ method: r.method!, path: r.path!, module: r.module! }))
-    .filter((r) => MODULES.has(r.module));
-}
-
 /** Plausible values for the path parameters, given the user's own room and event. */
 function params(user: { userId: string; deviceId: string }, roomId: string, eventId: string) {
   return {
@@ -100,15 +83,7 @@ function params(user: { userId: string; deviceId: string }, roomId: string, even
   } as Record<string, string>;
 }
 
-function fillPath(path: string, values: Record<string, string>): string {
-  return path.replace(/\{(\w+)\}/g, (_m, name: string) => {
-    const value = values[name];
-    if (value === undefined) throw new Error(`no value for path parameter ${name} in ${path}`);
-    return encodeURIComponent(value);
-  });
-}
-
-const rows = loadRows();
+const rows = loadEndpointRows('client-server', MODULES);
 
 let s: TestServer;
 beforeAll(async () => {

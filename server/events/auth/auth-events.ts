@@ -1,6 +1,7 @@
 import type { RoomVersion } from '../room-versions.js';
 import { ruleNumbers } from './rule-numbers.js';
-import { ALLOW, deny, isObject, type AuthEvent, type AuthResult } from './types.js';
+import { ALLOW, deny, type AuthEvent, type AuthResult } from './types.js';
+import { isObject } from '../../core/is-object.js';
 
 /** A (type, state_key) pair of the room state. */
 export type StateKeyPair = readonly [type: string, stateKey: string];

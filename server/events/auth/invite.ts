@@ -5,12 +5,12 @@ import { ruleNumbers } from './rule-numbers.js';
 import {
   ALLOW,
   deny,
-  isObject,
   membershipOf,
   type AuthEvent,
   type AuthResult,
   type AuthState,
 } from './types.js';
+import { isObject } from '../../core/is-object.js';
 
 /**
  * An invite (spec rooms/vN "Authorization rules", m.room.member, `membership` is `invite`):

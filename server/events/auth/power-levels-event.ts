@@ -9,7 +9,8 @@ import {
   userLevel,
 } from './power-levels.js';
 import { ruleNumbers } from './rule-numbers.js';
-import { ALLOW, deny, isObject, type AuthEvent, type AuthResult, type AuthState } from './types.js';
+import { ALLOW, deny, type AuthEvent, type AuthResult, type AuthState } from './types.js';
+import { isObject } from '../../core/is-object.js';
 
 /**
  * The m.room.power_levels rule (spec rooms/vN "Authorization rules", rule 10 in v1-v5,

@@ -1,5 +1,6 @@
 import type { RoomVersion } from '../room-versions.js';
-import { isObject, type AuthEvent, type AuthState } from './types.js';
+import { type AuthEvent, type AuthState } from './types.js';
+import { isObject } from '../../core/is-object.js';
 
 /**
  * Power levels as the auth rules read them (spec client-server "m.room.power_levels",

@@ -46,11 +46,6 @@ export function domainOf(id: string): string | undefined {
   return colon < 0 ? undefined : id.slice(colon + 1);
 }
 
-/** A plain JSON object (not an array, not null). */
-export function isObject(value: unknown): value is Record<string, unknown> {
-  return typeof value === 'object' && value !== null && !Array.isArray(value);
-}
-
 /** A member's current membership (`leave` when there is no member event). */
 export function membershipOf(state: AuthState, userId: string): string {
   const m = state('m.room.member', userId)?.content.membership;

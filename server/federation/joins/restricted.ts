@@ -1,12 +1,9 @@
 import type { Ctx } from '../../context.js';
 import { errors, MatrixError } from '../../core/errors.js';
-import { userLevel } from '../../events/auth/power-levels.js';
-import type { Pdu } from '../../events/event-format.js';
 import type { RoomVersion } from '../../events/room-versions.js';
-import * as events from '../../events/store.js';
-import { roomPowerLevels } from '../../rooms/directory.js';
+import { localMemberWhoMayInvite, roomsAdmittingJoin } from '../../rooms/join-rules.js';
 import { membershipOf } from '../../rooms/room-state.js';
-import { hasLocalJoinedMember, localJoinedMembers } from './resident-room.js';
+import { hasLocalJoinedMember } from './resident-room.js';
 
 /**
  * Restricted rooms on the resident side of a remote join (spec server-server "Restricted
@@ -31,26 +28,15 @@ export async function remoteJoinAuthoriser(
   roomId: string,
   userId: string,
 ): Promise<string | undefined> {
-  const row = await events.getCurrentStateEventJson(ctx.db, roomId, 'm.room.join_rules', '');
-  if (!row) return undefined;
-  const rules = (JSON.parse(row.json) as Pdu).content;
-  const restricted =
-    (version.restrictedJoinRule && rules.join_rule === 'restricted') ||
-    (version.knockRestrictedJoinRule && rules.join_rule === 'knock_restricted');
-  if (!restricted) return undefined;
-  const current = await membershipOf(ctx, roomId, userId);
-  // Invited or joined users need no authoriser; a ban is refused by the auth rules.
-  if (current === 'join' || current === 'invite' || current === 'ban') return undefined;
-
+  const admitting = await roomsAdmittingJoin(ctx, version, roomId, userId);
+  if (!admitting) return undefined;
   let known = false;
   let allowed = false;
-  for (const entry of Array.isArray(rules.allow) ? (rules.allow as unknown[]) : []) {
-    const e = entry as { type?: unknown; room_id?: unknown } | null;
-    if (e?.type !== 'm.room_membership' || typeof e.room_id !== 'string') continue;
+  for (const allowedRoom of admitting) {
     // Only rooms this server is in tell whether the user is joined to them.
-    if (!(await hasLocalJoinedMember(ctx, e.room_id))) continue;
+    if (!(await hasLocalJoinedMember(ctx, allowedRoom))) continue;
     known = true;
-    if ((await membershipOf(ctx, e.room_id, userId)) === 'join') {
+    if ((await membershipOf(ctx, allowedRoom, userId)) === 'join') {
       allowed = true;
       break;
     }
@@ -63,12 +49,8 @@ export async function remoteJoinAuthoriser(
     );
   }
   if (!allowed) throw errors.forbidden('You are not in any of the rooms this room admits');
-  const pl = await roomPowerLevels(ctx, roomId);
-  if (pl) {
-    for (const member of await localJoinedMembers(ctx, roomId)) {
-      if (userLevel(pl, member) >= pl.levels.invite) return member;
-    }
-  }
+  const authoriser = await localMemberWhoMayInvite(ctx, roomId);
+  if (authoriser) return authoriser;
   throw new MatrixError(
     'M_UNABLE_TO_GRANT_JOIN',
     'No member of this server in the room may invite you; try another server',

@@ -1,22 +1,17 @@
 import type { Ctx } from '../../context.js';
 import { errors } from '../../core/errors.js';
 import { parseUserId } from '../../core/ids.js';
-import {
-  authEventsNeeded,
-  checkAuthEvents,
-  checkEventAuth,
-  type AuthEvent,
-} from '../../events/auth/check.js';
 import { referencedEventIds, validatePduShape, type Pdu } from '../../events/event-format.js';
 import { computeEventId } from '../../events/hashes.js';
-import { MissingEventsError, persistRemoteEvent } from '../../events/persist-remote.js';
 import type { RoomVersion } from '../../events/room-versions.js';
-import { checkContentHash, signEvent } from '../../events/sign-event.js';
+import { checkContentHash } from '../../events/sign-event.js';
 import { loadStateGroup } from '../../events/state-groups.js';
 import { stateKeyId, type StateMap } from '../../events/state-map.js';
 import { resolveStateGroups, storeFetch } from '../../events/state-res/index.js';
 import * as events from '../../events/store.js';
+import { countersignEvent } from '../countersign.js';
 import { checkPduSignaturesAndHashes } from '../event-signatures.js';
+import { assertAllowedNow, persistHandedOver } from '../membership/handed-over.js';
 import { residentRoom, serversInState } from './resident-room.js';
 
 /**
@@ -70,7 +65,7 @@ export async function acceptSendJoin(
     version.restrictedJoinRule &&
     typeof via === 'string' &&
     parseUserId(via)?.serverName === ctx.config.serverName;
-  if (weSign) pdu = signAsResident(ctx, version, pdu);
+  if (weSign) pdu = countersignEvent(ctx, version, pdu);
   const checked = await checkPduSignaturesAndHashes(
     ctx,
     version,
@@ -80,23 +75,13 @@ export async function acceptSendJoin(
 
   const stored = await events.getEventRow(ctx.db, a.eventId);
   if (!stored) {
-    await assertJoinAllowed(ctx, version, a.roomId, a.eventId, pdu);
-    let outcome;
-    try {
-      outcome = await persistRemoteEvent(ctx, {
-        version,
-        roomId: a.roomId,
-        eventId: a.eventId,
-        pdu,
-        relayedFrom: a.origin,
-      });
-    } catch (err) {
-      if (err instanceof MissingEventsError) {
-        throw errors.invalidParam(`The join refers to events this server does not have`);
-      }
-      throw err;
+    const handedOver = { version, roomId: a.roomId, eventId: a.eventId, pdu };
+    await assertAllowedNow(ctx, { ...handedOver, what: 'join' });
+    const persisted = await persistHandedOver(ctx, { ...handedOver, relayedFrom: a.origin });
+    if (persisted === 'missing') {
+      throw errors.invalidParam(`The join refers to events this server does not have`);
     }
-    if (outcome.outcome === 'rejected' || outcome.outcome === 'soft_failed') {
+    if (persisted === 'refused') {
       throw errors.forbidden('The join is not allowed by the current state of the room');
     }
   } else if (stored.room_id !== a.roomId || stored.rejected_reason !== null) {
@@ -120,86 +105,6 @@ function assertIsJoin(pdu: Pdu, a: { origin: string; roomId: string }): void {
     throw errors.invalidParam(`The sender is not a user of ${a.origin}`);
   }
   if (pdu.room_id !== a.roomId) throw errors.invalidParam(`The event is not in ${a.roomId}`);
-}
-
-/** The join with this server's signature added (spec "Restricted rooms"). */
-function signAsResident(ctx: Ctx, version: RoomVersion, pdu: Pdu): Pdu {
-  const key = ctx.config.signingKeys[0];
-  if (!key) throw new Error('no signing key loaded');
-  const { unsigned, ...rest } = pdu;
-  const signed = signEvent(
-    rest as unknown as Record<string, unknown>,
-    ctx.config.serverName,
-    key,
-    version,
-  );
-  return { ...(signed as unknown as Pdu), ...(unsigned ? { unsigned } : {}) };
-}
-
-/**
- * The auth rules against the join's auth events and against the current state (spec
- * "Checks performed on receipt of a PDU", steps 4 and 6), before anything is written: a
- * join that fails them is refused with 403 rather than stored as rejected.
- */
-async function assertJoinAllowed(
-  ctx: Ctx,
-  version: RoomVersion,
-  roomId: string,
-  eventId: string,
-  pdu: Pdu,
-): Promise<void> {
-  const event: AuthEvent = { ...(pdu as unknown as AuthEvent), event_id: eventId };
-  const fetch = storeFetch(ctx.db);
-  const authIds = referencedEventIds(pdu.auth_events);
-  const listed = await fetch.events(authIds);
-  if (listed.size !== new Set(authIds).size) {
-    throw errors.invalidParam('The join lists auth events this server does not have');
-  }
-  const authEvents = [...listed.values()];
-  let verdict = checkAuthEvents(
-    event,
-    authEvents,
-    version,
-    (e) => listed.get(e.event_id!)?.rejected === true,
-  );
-  if (verdict.ok)
-    verdict = checkEventAuth(
-      event,
-      lookup(authEvents, await createOf(ctx, fetch, roomId)),
-      version,
-    );
-  if (verdict.ok) {
-    const current = await ctx.roomQueue.run(roomId, async () => {
-      // Local events of the head may be in the writer still: their JSON is read below.
-      await ctx.writer.transaction('send_join_barrier', async () => undefined);
-      return ctx.roomHeads.get(ctx.db, roomId, (g) => loadStateGroup(ctx, g));
-    });
-    const keys = [['m.room.create', ''], ...authEventsNeeded(event, version)] as const;
-    const ids = keys
-      .map(([t, k]) => current.state.get(stateKeyId(t, k)))
-      .filter((id): id is string => id !== undefined);
-    verdict = checkEventAuth(event, lookup([...(await fetch.events(ids)).values()]), version);
-  }
-  if (!verdict.ok) throw errors.forbidden(`${verdict.reason} (authorization rule ${verdict.rule})`);
-}
-
-/** The create event (v12 joins do not list it among their auth events). */
-async function createOf(
-  ctx: Ctx,
-  fetch: ReturnType<typeof storeFetch>,
-  roomId: string,
-): Promise<AuthEvent | undefined> {
-  const row = await events.getCurrentStateEventJson(ctx.db, roomId, 'm.room.create', '');
-  return row ? (await fetch.events([row.event_id])).get(row.event_id) : undefined;
-}
-
-/** An AuthState over events (the create event first, so a listed one wins). */
-function lookup(list: readonly AuthEvent[], create?: AuthEvent) {
-  const byKey = new Map<string, AuthEvent>();
-  for (const e of create ? [create, ...list] : list) {
-    if (e.state_key !== undefined) byKey.set(stateKeyId(e.type, e.state_key), e);
-  }
-  return (type: string, key: string) => byKey.get(stateKeyId(type, key));
 }
 
 /**

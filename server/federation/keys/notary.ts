@@ -2,8 +2,8 @@ import type { Ctx } from '../../context.js';
 import { isValidServerName } from '../../core/ids.js';
 import { refreshServerKeysDirectly } from './fetch.js';
 import { coSign, ownKeyResponse } from './own-keys.js';
-import { isObject } from './response.js';
 import { getKeyResponse, type StoredKeyResponse } from './store.js';
+import { isObject } from '../../core/is-object.js';
 
 /**
  * The notary side of key exchange (keys_query.yaml): this server answers for other

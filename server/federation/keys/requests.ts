@@ -1,11 +1,11 @@
 import type { FederationClient } from '../types.js';
 import {
-  isObject,
   KeyResponseError,
   parseKeyResponse,
   verifiesSafely,
   type ParsedKeyResponse,
 } from './response.js';
+import { isObject } from '../../core/is-object.js';
 
 /**
  * The two ways of asking for a server's keys: the server itself, or a notary. Both check

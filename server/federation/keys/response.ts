@@ -1,6 +1,7 @@
 import { decodeBase64 } from '../../core/base64.js';
 import { CanonicalJsonError } from '../../core/canonical-json.js';
 import { verifyJsonSignature } from '../../core/signing.js';
+import { isObject } from '../../core/is-object.js';
 
 /**
  * Checks of a server's answer to GET /_matrix/key/v2/server, whoever relayed it
@@ -31,10 +32,6 @@ export class KeyResponseError extends Error {
     super(message);
     this.name = 'KeyResponseError';
   }
-}
-
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 export function isEd25519KeyId(keyId: string): boolean {

@@ -29,6 +29,15 @@ export function supportedRoomVersion(id: string): RoomVersion {
   return v;
 }
 
+/** An event `origin` hands over for `roomId` (of `version`), claimed to have id `eventId`. */
+export interface IncomingEvent {
+  origin: string;
+  roomId: string;
+  eventId: string;
+  version: RoomVersion;
+  event: unknown;
+}
+
 function serverOf(userId: unknown): string | undefined {
   return typeof userId === 'string' ? parseUserId(userId)?.serverName : undefined;
 }
@@ -43,14 +52,7 @@ function serverOf(userId: unknown): string | undefined {
  */
 export async function checkIncomingMemberEvent(
   ctx: Ctx,
-  a: {
-    origin: string;
-    roomId: string;
-    eventId: string;
-    version: RoomVersion;
-    event: unknown;
-    membership: 'invite' | 'leave' | 'knock' | 'join';
-  },
+  a: IncomingEvent & { membership: 'invite' | 'leave' | 'knock' | 'join' },
 ): Promise<Pdu> {
   const { version } = a;
   const problems = validatePduShape(a.event, version);

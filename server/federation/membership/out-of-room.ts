@@ -5,6 +5,7 @@ import { computeEventId } from '../../events/hashes.js';
 import { roomVersion } from '../../events/room-versions.js';
 import { checkPduSignaturesAndHashes } from '../event-signatures.js';
 import { currentRemoteMembership, recordRemoteMembership } from './remote-memberships.js';
+import { isObject } from '../../core/is-object.js';
 
 /**
  * A PDU, arriving by /send, of a room this server is not in, that ends a local user's
@@ -17,10 +18,6 @@ import { currentRemoteMembership, recordRemoteMembership } from './remote-member
 
 /** What the transaction answer says of the PDU; null when it is not such an event. */
 export type OutOfRoomResult = Record<string, never> | { error: string } | null;
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
-}
 
 /**
  * Handles `json` (sent by `origin`) when it ends a pending remote invite or knock of a

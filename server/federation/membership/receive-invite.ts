@@ -4,12 +4,12 @@ import { errors, MatrixError } from '../../core/errors.js';
 import type { EventJson, Pdu } from '../../events/event-format.js';
 import { computeRoomIdV12 } from '../../events/hashes.js';
 import type { RoomVersion } from '../../events/room-versions.js';
-import { signEvent } from '../../events/sign-event.js';
 import * as events from '../../events/store.js';
 import { assertServerAllowed } from '../acl.js';
+import { countersignEvent } from '../countersign.js';
 import { checkPduSignaturesAndHashes } from '../event-signatures.js';
 import { hasLocalJoinedMember } from '../joins/resident-room.js';
-import { checkIncomingMemberEvent } from './incoming-event.js';
+import { checkIncomingMemberEvent, type IncomingEvent } from './incoming-event.js';
 import { recordRemoteMembership, toStrippedState } from './remote-memberships.js';
 
 /**
@@ -59,14 +59,7 @@ async function checkInviteRoomState(
  */
 export async function receiveInvite(
   ctx: Ctx,
-  a: {
-    origin: string;
-    roomId: string;
-    eventId: string;
-    version: RoomVersion;
-    event: unknown;
-    inviteRoomState: unknown;
-  },
+  a: IncomingEvent & { inviteRoomState: unknown },
 ): Promise<Pdu> {
   const { version, roomId } = a;
   const pdu = await checkIncomingMemberEvent(ctx, { ...a, membership: 'invite' });
@@ -82,18 +75,7 @@ export async function receiveInvite(
   const state = Array.isArray(a.inviteRoomState) ? (a.inviteRoomState as unknown[]) : [];
   await checkInviteRoomState(ctx, version, roomId, state);
 
-  const key = ctx.config.signingKeys[0];
-  if (!key) throw new Error('no signing key loaded');
-  const { unsigned, ...rest } = pdu;
-  const signed = {
-    ...(signEvent(
-      rest as unknown as EventJson,
-      ctx.config.serverName,
-      key,
-      version,
-    ) as unknown as Pdu),
-    ...(unsigned ? { unsigned } : {}),
-  };
+  const signed = countersignEvent(ctx, version, pdu);
   const known = await events.getRoom(ctx.db, roomId);
   if (!(known && (await hasLocalJoinedMember(ctx, roomId)))) {
     const { unsigned: _u, ...stored } = signed;

@@ -4,12 +4,13 @@ import { verifyEventSignature } from '../../events/sign-event.js';
 import type { EventJson } from '../../events/event-format.js';
 import type { RoomVersion } from '../../events/room-versions.js';
 import { getServerVerifyKey, ServerKeyError } from '../keys/fetch.js';
-import { isEd25519KeyId, isObject } from '../keys/response.js';
+import { isEd25519KeyId } from '../keys/response.js';
 import {
   FederationTransportError,
   type FederationRequest,
   type FederationResponse,
 } from '../types.js';
+import { isObject } from '../../core/is-object.js';
 
 /**
  * Requests this server makes on behalf of a local user's invite, leave or knock, and how

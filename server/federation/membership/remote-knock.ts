@@ -2,10 +2,10 @@ import { getProfile } from '../../accounts/profile.js';
 import type { Ctx } from '../../context.js';
 import { errors, MatrixError } from '../../core/errors.js';
 import { allRoomVersions } from '../../events/room-versions.js';
-import { isObject } from '../keys/response.js';
 import { callRemote } from './remote-call.js';
 import { recordRemoteMembership, toStrippedState } from './remote-memberships.js';
 import { signMemberTemplate } from './remote-leave.js';
+import { isObject } from '../../core/is-object.js';
 
 /**
  * Knocking on a room of another server for a local user (server-server "Knocking upon a

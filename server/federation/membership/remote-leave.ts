@@ -4,13 +4,13 @@ import { buildLocalEvent, type BuiltEvent, type EventRef } from '../../events/bu
 import { roomVersion, type RoomVersion } from '../../events/room-versions.js';
 import * as events from '../../events/store.js';
 import { hasLocalJoinedMember } from '../joins/resident-room.js';
-import { isObject } from '../keys/response.js';
 import { callRemote, isUnsupportedEndpoint, RemoteRefusal } from './remote-call.js';
 import {
   currentRemoteMembership,
   recordRemoteMembership,
   type RemoteMembership,
 } from './remote-memberships.js';
+import { isObject } from '../../core/is-object.js';
 
 /**
  * Rejecting an invite to, or retracting a knock on, a room this server is not in

@@ -1,7 +1,9 @@
 import type { Ctx } from '../../context.js';
-import { referencedEventIds, type Pdu } from '../../events/event-format.js';
+import type { Pdu } from '../../events/event-format.js';
+import { insertOutlier } from '../../events/persist-join.js';
 import * as events from '../../events/store.js';
 import * as store from './store.js';
+import { isObject } from '../../core/is-object.js';
 
 /**
  * Local users' memberships in rooms this server is not in: an invite from another server,
@@ -30,10 +32,6 @@ export interface RemoteMembership {
   strippedState: StrippedStateEvent[];
   streamOrdering: number;
   pdu: Pdu;
-}
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
 /**
@@ -76,22 +74,9 @@ export async function recordRemoteMembership(
     if (!(await events.getEventRow(tx, a.eventId))) {
       // The event is kept without `unsigned` (the invite_room_state is in the row).
       const { unsigned: _u, ...pdu } = a.pdu;
-      await events.insertEvent(tx, {
-        eventId: a.eventId,
-        roomId: a.roomId,
-        type: pdu.type,
-        stateKey: pdu.state_key ?? null,
-        sender: pdu.sender,
-        depth: pdu.depth,
-        originServerTs: pdu.origin_server_ts,
-        outlier: true,
-        rejectedReason: null,
-        stateGroup: null,
-        json: JSON.stringify(pdu),
-      });
-      // Its auth events, so the auth chains of events that cite it later (a join made on
-      // the invite) include them once the room is joined.
-      await events.insertAuthChain(tx, a.eventId, referencedEventIds(pdu.auth_events), true);
+      // With its auth chain, so the auth chains of events that cite it later (a join made
+      // on the invite) include them once the room is joined.
+      await insertOutlier(tx, a.roomId, { eventId: a.eventId, pdu });
     }
     await store.insertRemoteMembership(tx, {
       eventId: a.eventId,

@@ -1,19 +1,9 @@
 import type { Ctx } from '../../context.js';
 import { errors } from '../../core/errors.js';
-import {
-  authEventsNeeded,
-  checkAuthEvents,
-  checkEventAuth,
-  type AuthEvent,
-} from '../../events/auth/check.js';
-import { referencedEventIds, type Pdu } from '../../events/event-format.js';
-import { MissingEventsError, persistRemoteEvent } from '../../events/persist-remote.js';
-import type { RoomVersion } from '../../events/room-versions.js';
-import { loadStateGroup } from '../../events/state-groups.js';
-import { stateKeyId } from '../../events/state-map.js';
-import { storeFetch } from '../../events/state-res/index.js';
+import type { Pdu } from '../../events/event-format.js';
 import * as events from '../../events/store.js';
 import { incompatibleVersion, residentRoom } from '../joins/resident-room.js';
+import { assertAllowedNow, persistHandedOver } from './handed-over.js';
 import { checkIncomingMemberEvent } from './incoming-event.js';
 import { roomPreviewState } from './room-preview.js';
 import { draftMemberEvent, templateJson } from './template.js';
@@ -94,76 +84,16 @@ export async function acceptMembershipEvent(
     throw errors.forbidden('This event was refused before');
   }
   if (!stored) {
-    await assertAllowedNow(ctx, version, a.roomId, a.eventId, pdu);
-    let outcome;
-    try {
-      outcome = await persistRemoteEvent(ctx, {
-        version,
-        roomId: a.roomId,
-        eventId: a.eventId,
-        pdu,
-        relayedFrom: a.origin,
-      });
-    } catch (err) {
-      if (err instanceof MissingEventsError) {
-        throw errors.invalidParam('The event refers to events this server does not have');
-      }
-      throw err;
+    const handedOver = { version, roomId: a.roomId, eventId: a.eventId, pdu };
+    await assertAllowedNow(ctx, { ...handedOver, what: 'event' });
+    const persisted = await persistHandedOver(ctx, { ...handedOver, relayedFrom: a.origin });
+    if (persisted === 'missing') {
+      throw errors.invalidParam('The event refers to events this server does not have');
     }
-    if (outcome.outcome === 'rejected' || outcome.outcome === 'soft_failed') {
+    if (persisted === 'refused') {
       throw errors.forbidden(`The ${a.membership} is not allowed by the room's state`);
     }
   }
   if (a.membership === 'knock') return { knockRoomState: await roomPreviewState(ctx, a.roomId) };
   return {};
-}
-
-/**
- * The auth rules against the event's own auth events and against the room's current
- * state, before anything is written: an event refused by them is answered 403 and not
- * stored (spec "Checks performed on receipt of a PDU", steps 4 and 6).
- */
-async function assertAllowedNow(
-  ctx: Ctx,
-  version: RoomVersion,
-  roomId: string,
-  eventId: string,
-  pdu: Pdu,
-): Promise<void> {
-  const event: AuthEvent = { ...(pdu as unknown as AuthEvent), event_id: eventId };
-  const fetch = storeFetch(ctx.db);
-  const authIds = referencedEventIds(pdu.auth_events);
-  const listed = await fetch.events(authIds);
-  if (listed.size !== new Set(authIds).size) {
-    throw errors.invalidParam('The event lists auth events this server does not have');
-  }
-  const head = await ctx.roomQueue.run(roomId, () =>
-    ctx.roomHeads.get(ctx.db, roomId, (g) => loadStateGroup(ctx, g)),
-  );
-  const createId = head.state.get(stateKeyId('m.room.create', ''));
-  const create = createId ? (await fetch.events([createId])).get(createId) : undefined;
-  const authEvents = [...listed.values()];
-  let verdict = checkAuthEvents(
-    event,
-    authEvents,
-    version,
-    (e) => listed.get(e.event_id!)?.rejected === true,
-  );
-  if (verdict.ok) verdict = checkEventAuth(event, lookup(authEvents, create), version);
-  if (verdict.ok) {
-    const ids = [['m.room.create', ''] as const, ...authEventsNeeded(event, version)]
-      .map(([t, k]) => head.state.get(stateKeyId(t, k)))
-      .filter((id): id is string => id !== undefined);
-    verdict = checkEventAuth(event, lookup([...(await fetch.events(ids)).values()]), version);
-  }
-  if (!verdict.ok) throw errors.forbidden(`${verdict.reason} (authorization rule ${verdict.rule})`);
-}
-
-/** An AuthState over events (the create event first, so a listed one wins). */
-function lookup(list: readonly AuthEvent[], create?: AuthEvent) {
-  const byKey = new Map<string, AuthEvent>();
-  for (const e of create ? [create, ...list] : list) {
-    if (e.state_key !== undefined) byKey.set(stateKeyId(e.type, e.state_key), e);
-  }
-  return (type: string, key: string) => byKey.get(stateKeyId(type, key));
 }

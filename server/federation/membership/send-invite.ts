@@ -4,11 +4,11 @@ import { parseUserId } from '../../core/ids.js';
 import { buildLocalEvent } from '../../events/build.js';
 import type { EventJson, Pdu } from '../../events/event-format.js';
 import { computeEventId } from '../../events/hashes.js';
-import { MissingEventsError, persistRemoteEvent } from '../../events/persist-remote.js';
-import { isObject } from '../keys/response.js';
+import { persistHandedOver } from './handed-over.js';
 import { callRemote, hasValidSignatureOf, isUnsupportedEndpoint } from './remote-call.js';
 import { roomPreviewState } from './room-preview.js';
 import { assertDraftAllowed, draftMemberEvent } from './template.js';
+import { isObject } from '../../core/is-object.js';
 
 /**
  * Inviting a user of another server from a local room (server-server "Inviting to a
@@ -63,21 +63,16 @@ export async function inviteRemoteUser(
     ours: built.pdu,
     returned,
   });
-  let outcome;
-  try {
-    outcome = await persistRemoteEvent(ctx, {
-      version,
-      roomId: a.roomId,
-      eventId: built.eventId,
-      pdu: signed,
-    });
-  } catch (err) {
-    if (err instanceof MissingEventsError) {
-      throw errors.unknown('The room changed while the invite was being sent; retry');
-    }
-    throw err;
+  const persisted = await persistHandedOver(ctx, {
+    version,
+    roomId: a.roomId,
+    eventId: built.eventId,
+    pdu: signed,
+  });
+  if (persisted === 'missing') {
+    throw errors.unknown('The room changed while the invite was being sent; retry');
   }
-  if (outcome.outcome === 'rejected' || outcome.outcome === 'soft_failed') {
+  if (persisted === 'refused') {
     throw errors.forbidden(
       'The room changed while the invite was being sent: it is not allowed now',
     );

@@ -1,11 +1,9 @@
 import type { Ctx } from '../../context.js';
 import { errors } from '../../core/errors.js';
 import {
-  allowedRoomIds,
   childEvents,
-  content,
-  isRestricted,
   loadRoom,
+  previewableBy,
   summarise,
   type HierarchyRoom,
   type LoadedRoom,
@@ -28,19 +26,7 @@ import { hasMemberOfServer } from './store.js';
  */
 async function accessibleTo(ctx: Ctx, origin: string, room: LoadedRoom): Promise<boolean> {
   if (await hasMemberOfServer(ctx.db, room.roomId, origin, ['join', 'invite'])) return true;
-  const joinRule = content(room, 'm.room.join_rules').join_rule;
-  if (joinRule === 'public') return true;
-  if (room.version.knockJoinRule && joinRule === 'knock') return true;
-  if (room.version.knockRestrictedJoinRule && joinRule === 'knock_restricted') return true;
-  if (content(room, 'm.room.history_visibility').history_visibility === 'world_readable') {
-    return true;
-  }
-  if (isRestricted(room, joinRule)) {
-    for (const allowed of allowedRoomIds(room)) {
-      if (await hasMemberOfServer(ctx.db, allowed, origin, ['join'])) return true;
-    }
-  }
-  return false;
+  return previewableBy(room, (id) => hasMemberOfServer(ctx.db, id, origin, ['join']));
 }
 
 /** 404 for a room not known here or not accessible to `origin`; 403 when its ACL denies it. */

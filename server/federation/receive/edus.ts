@@ -8,8 +8,8 @@ import { deliverRemoteToDevice, type ToDeviceMessages } from '../../to-device/se
 import { receiveRemoteReceipt } from '../../userdata/receipts.js';
 import { setRemoteTyping } from '../../userdata/typing.js';
 import { serverAllowedInRoom } from '../acl.js';
-import { isObject } from '../keys/response.js';
 import { insertInboundToDeviceId } from './store.js';
+import { isObject } from '../../core/is-object.js';
 
 /**
  * The EDUs of a received transaction (server-server "EDUs" and the sections of each type).

@@ -2,16 +2,18 @@ import type { Ctx } from '../../context.js';
 import type { EventJson } from '../../events/event-format.js';
 import { MissingEventsError, persistRemoteEvent } from '../../events/persist-remote.js';
 import { getForwardExtremities, getRoomMinDepth } from '../../events/store.js';
-import { isObject } from '../keys/response.js';
 import { FederationTransportError } from '../types.js';
 import { checkReceivedPdu, pduEventId, type CheckedPdu, type ReceivingRoom } from './pdu.js';
+import { isObject } from '../../core/is-object.js';
+import { persistOnFetchedState } from '../backfill/state-at-gap.js';
 
 /**
  * Closing a gap before a received event (server-server "Backfilling and retrieving missing
  * events"): its origin is asked for the events between our forward extremities and the
  * event with POST /get_missing_events, and what comes back is checked and persisted oldest
  * first, each through the same checks as a PDU of a transaction. A gap wider than one
- * answer is not closed here: that needs the state at the gap (/state_ids), a later step.
+ * answer is not closed: its oldest events are persisted on the state before them, fetched
+ * with /state_ids (../backfill/state-at-gap.ts).
  */
 
 /** How many events one request asks for (the spec's default; Synapse asks for 10 too). */
@@ -82,16 +84,20 @@ export async function fetchMissingPrevEvents(
       });
     } catch (err) {
       if (!(err instanceof MissingEventsError)) throw err;
+      // The oldest fetched events still miss theirs (the gap is wider than one answer):
+      // persisted on the state before them, as the origin gives it (/state_ids).
+      const gap = await persistOnFetchedState(ctx, origin, room, c);
+      if (gap === null) continue;
       const ids = err.eventIds.join(', ');
-      // The oldest fetched events still miss theirs (the gap is wider than one answer), or
-      // their auth events (outliers, not fetched yet).
       const what = {
         prev_events: 'prev events',
         auth_events: 'auth events',
         state: 'the state at prev events',
       }[err.kind];
-      return `Missing ${what} that could not be fetched from ${origin}: ${ids}`;
+      return `Missing ${what} that could not be fetched from ${origin}: ${ids} (${gap})`;
     }
   }
+  // Nothing usable came back: the event itself goes on the state before it.
+  if (!checked.length) return persistOnFetchedState(ctx, origin, room, event);
   return null;
 }

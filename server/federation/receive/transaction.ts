@@ -5,13 +5,13 @@ import { roomVersion } from '../../events/room-versions.js';
 import { getRoom } from '../../events/store.js';
 import { serverAllowedInRoom } from '../acl.js';
 import { receiveOutOfRoomMembership } from '../membership/out-of-room.js';
-import { isObject } from '../keys/response.js';
 import { serverInRoom } from '../server-visibility.js';
 import { MAX_EDUS_PER_TXN, MAX_PDUS_PER_TXN } from '../sender/transaction.js';
 import { receiveEdu } from './edus.js';
 import { checkReceivedPdu, pduEventId, type PduResult, type ReceivingRoom } from './pdu.js';
 import { persistReceivedPdu } from './persist-received.js';
 import * as store from './store.js';
+import { isObject } from '../../core/is-object.js';
 
 /**
  * PUT /_matrix/federation/v1/send/{txnId} from another server (server-server

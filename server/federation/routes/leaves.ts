@@ -26,43 +26,34 @@ export const getMakeLeave = route({
     }),
 });
 
+/** send_leave v1 and v2: the same acceptance, answered in each version's form. */
+function sendLeaveRoute(v: 'v1' | 'v2') {
+  return route({
+    method: 'PUT',
+    paths: [`/_matrix/federation/${v}/send_leave/{roomId}/{eventId}`],
+    auth: 'federation',
+    schema: { params: SendParams, body: EventObject },
+    handler: async (ctx, req) => {
+      await acceptMembershipEvent(ctx, {
+        origin: req.origin,
+        ...req.params,
+        body: req.body,
+        membership: 'leave',
+      });
+      return v === 'v2' ? {} : [200, {}];
+    },
+  });
+}
+
 /**
  * PUT /_matrix/federation/v2/send_leave/{roomId}/{eventId} — the signed leave (leaving-v2.yaml);
  * persisted and sent on to the room's other servers. 400 M_INVALID_PARAM for an event
  * that is not the origin's user's leave with the id in the path, or badly signed; 403 when
  * the auth rules or the ACL refuse it. Answered `{}`.
  */
-export const putSendLeaveV2 = route({
-  method: 'PUT',
-  paths: ['/_matrix/federation/v2/send_leave/{roomId}/{eventId}'],
-  auth: 'federation',
-  schema: { params: SendParams, body: EventObject },
-  handler: async (ctx, req) => {
-    await acceptMembershipEvent(ctx, {
-      origin: req.origin,
-      ...req.params,
-      body: req.body,
-      membership: 'leave',
-    });
-    return {};
-  },
-});
+export const putSendLeaveV2 = sendLeaveRoute('v2');
 
 /** PUT /_matrix/federation/v1/send_leave/{roomId}/{eventId} — as v2, answered `[200, {}]`. */
-export const putSendLeaveV1 = route({
-  method: 'PUT',
-  paths: ['/_matrix/federation/v1/send_leave/{roomId}/{eventId}'],
-  auth: 'federation',
-  schema: { params: SendParams, body: EventObject },
-  handler: async (ctx, req) => {
-    await acceptMembershipEvent(ctx, {
-      origin: req.origin,
-      ...req.params,
-      body: req.body,
-      membership: 'leave',
-    });
-    return [200, {}];
-  },
-});
+export const putSendLeaveV1 = sendLeaveRoute('v1');
 
 export const leaveRoutes = [getMakeLeave, putSendLeaveV2, putSendLeaveV1];

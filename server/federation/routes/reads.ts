@@ -1,5 +1,6 @@
 import { Type } from '@sinclair/typebox';
 import { route } from '../../http/route.js';
+import { PublicRoomsFilterBody } from '../../rooms/routes/directory.js';
 import { backfillForServer } from '../reads/backfill.js';
 import { getEventAuthForServer, getEventForServer, getStateForServer } from '../reads/events.js';
 import { hierarchyForServer } from '../reads/hierarchy.js';
@@ -30,33 +31,27 @@ export const getEvent = route({
   handler: (ctx, req) => getEventForServer(ctx, req.origin, req.params.eventId),
 });
 
+/** GET /state/{roomId} and /state_ids/{roomId}: the same read, as events or as ids. */
+function stateRoute(name: 'state' | 'state_ids') {
+  return route({
+    method: 'GET',
+    paths: [`${V1}/${name}/{roomId}`],
+    auth: 'federation',
+    schema: { params: RoomParams, query: StateQuery },
+    handler: (ctx, req) =>
+      getStateForServer(ctx, req.origin, {
+        roomId: req.params.roomId,
+        eventId: req.query.event_id,
+        idsOnly: name === 'state_ids',
+      }),
+  });
+}
+
 /** GET /_matrix/federation/v1/state/{roomId} — the state before an event, and its auth chain. */
-export const getState = route({
-  method: 'GET',
-  paths: [`${V1}/state/{roomId}`],
-  auth: 'federation',
-  schema: { params: RoomParams, query: StateQuery },
-  handler: (ctx, req) =>
-    getStateForServer(ctx, req.origin, {
-      roomId: req.params.roomId,
-      eventId: req.query.event_id,
-      idsOnly: false,
-    }),
-});
+export const getState = stateRoute('state');
 
 /** GET /_matrix/federation/v1/state_ids/{roomId} — the same, as event ids. */
-export const getStateIds = route({
-  method: 'GET',
-  paths: [`${V1}/state_ids/{roomId}`],
-  auth: 'federation',
-  schema: { params: RoomParams, query: StateQuery },
-  handler: (ctx, req) =>
-    getStateForServer(ctx, req.origin, {
-      roomId: req.params.roomId,
-      eventId: req.query.event_id,
-      idsOnly: true,
-    }),
-});
+export const getStateIds = stateRoute('state_ids');
 
 /**
  * GET /_matrix/federation/v1/backfill/{roomId} — events before (and including) `v`.
@@ -178,18 +173,7 @@ export const postPublicRooms = route({
   paths: [`${V1}/publicRooms`],
   auth: 'federation',
   schema: {
-    body: Type.Object({
-      limit: Type.Optional(Type.Integer({ minimum: 0 })),
-      since: Type.Optional(Type.String()),
-      filter: Type.Optional(
-        Type.Object({
-          generic_search_term: Type.Optional(Type.String()),
-          room_types: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Null()]))),
-        }),
-      ),
-      include_all_networks: Type.Optional(Type.Boolean()),
-      third_party_instance_id: Type.Optional(Type.String()),
-    }),
+    body: PublicRoomsFilterBody,
   },
   handler: (ctx, req) =>
     publicRoomsForServer(ctx, {

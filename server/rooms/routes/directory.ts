@@ -17,6 +17,20 @@ const RoomParams = Type.Object({ roomId: Type.String() });
 const ALIAS_PATH = '/_matrix/client/v3/directory/room/{roomAlias}';
 const VISIBILITY_PATH = '/_matrix/client/v3/directory/list/room/{roomId}';
 
+/** The body of POST publicRooms, the same for clients and for other servers. */
+export const PublicRoomsFilterBody = Type.Object({
+  limit: Type.Optional(Type.Integer({ minimum: 0 })),
+  since: Type.Optional(Type.String()),
+  filter: Type.Optional(
+    Type.Object({
+      generic_search_term: Type.Optional(Type.String()),
+      room_types: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Null()]))),
+    }),
+  ),
+  include_all_networks: Type.Optional(Type.Boolean()),
+  third_party_instance_id: Type.Optional(Type.String()),
+});
+
 /** PUT /_matrix/client/v3/directory/room/{roomAlias} — map a local alias to a room. */
 export const putAlias = route({
   method: 'PUT',
@@ -112,18 +126,7 @@ export const postPublicRooms = route({
   auth: 'required',
   schema: {
     query: Type.Object({ server: Type.Optional(Type.String()) }),
-    body: Type.Object({
-      limit: Type.Optional(Type.Integer({ minimum: 0 })),
-      since: Type.Optional(Type.String()),
-      filter: Type.Optional(
-        Type.Object({
-          generic_search_term: Type.Optional(Type.String()),
-          room_types: Type.Optional(Type.Array(Type.Union([Type.String(), Type.Null()]))),
-        }),
-      ),
-      include_all_networks: Type.Optional(Type.Boolean()),
-      third_party_instance_id: Type.Optional(Type.String()),
-    }),
+    body: PublicRoomsFilterBody,
   },
   handler: (ctx, req) =>
     listPublicRooms(ctx, {

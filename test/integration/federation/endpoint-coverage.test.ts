@@ -1,5 +1,5 @@
-import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { fillPath, loadEndpointRows } from '../../helpers/endpoints.js';
 import { createTestServer, type TestServer } from '../../helpers/server.js';
 
 // Every server-server endpoint of the modules issue 4 brings is routed: sent without an
@@ -30,24 +30,6 @@ const MODULES = new Set([
   'version',
 ]);
 
-interface Row {
-  method: string;
-  path: string;
-  module: string;
-  auth: string;
-}
-
-function loadRows(): Row[] {
-  const url = new URL('../../fixtures/endpoints.tsv', import.meta.url);
-  const [header, ...lines] = readFileSync(url, 'utf8').trimEnd().split('\n');
-  const cols = header!.split('\t');
-  return lines
-    .map((line) => Object.fromEntries(line.split('\t').map((v, i) => [cols[i], v])))
-    .filter((r) => r.api === 'server-server')
-    .map((r) => ({ method: r.method!, path: r.path!, module: r.module!, auth: r.auth! }))
-    .filter((r) => MODULES.has(r.module));
-}
-
 /** Plausible path parameters: names of this server, so nothing is asked of another. */
 const PARAMS: Record<string, string> = {
   roomId: '!coverage:test.local',
@@ -58,15 +40,7 @@ const PARAMS: Record<string, string> = {
   serverName: 'test.local',
 };
 
-function fillPath(path: string): string {
-  return path.replace(/\{(\w+)\}/g, (_m, name: string) => {
-    const value = PARAMS[name];
-    if (value === undefined) throw new Error(`no value for path parameter ${name} in ${path}`);
-    return encodeURIComponent(value);
-  });
-}
-
-const rows = loadRows();
+const rows = loadEndpointRows('server-server', MODULES);
 
 let s: TestServer;
 beforeAll(async () => {
@@ -82,7 +56,7 @@ test('the fixture lists the endpoints of these modules', () => {
 test.each(rows.map((r) => [r.method, r.path, r] as const))(
   '%s %s is routed',
   async (_m, _p, row) => {
-    const url = fillPath(row.path);
+    const url = fillPath(row.path, PARAMS);
     const body = row.method === 'PUT' || row.method === 'POST' ? '{}' : undefined;
     const r = await s.req(row.method, url, {
       ...(body !== undefined ? { body, headers: { 'content-type': 'application/json' } } : {}),

@@ -1,9 +1,7 @@
 import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import {
-  startFederationSender,
-  type FederationSender,
-} from '../../../server/federation/sender/sender.js';
+import type { FederationSender } from '../../../server/federation/sender/sender.js';
+import { startTestSender, until } from '../../helpers/federation-loopback.js';
 import {
   createTestPki,
   listenTlsTestServer,
@@ -50,14 +48,7 @@ beforeAll(async () => {
   pki = createTestPki();
   a = await start(await freePort());
   b = await start(await freePort());
-  for (const s of [a, b]) {
-    senders.push(
-      await startFederationSender(s.ctx, {
-        client: s.ctx.federation,
-        backoff: { minMs: 50, multiplier: 2, maxMs: 500 },
-      }),
-    );
-  }
+  for (const s of [a, b]) senders.push(await startTestSender(s.ctx));
 });
 
 afterAll(async () => {
@@ -66,16 +57,6 @@ afterAll(async () => {
   await a?.close();
   pki?.close();
 });
-
-async function until<T>(what: () => Promise<T | undefined>, ms = 15_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await what();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
-}
 
 test('a user of B joins #room:A by alias over TLS, and messages flow both ways', async () => {
   const nameA = `localhost:${a.port}`;
@@ -110,14 +91,17 @@ test('a user of B joins #room:A by alias over TLS, and messages flow both ways',
     token: bob.token,
     body: { msgtype: 'm.text', body: 'from B over TLS' },
   });
-  await until(async () =>
-    (await timelineOf(a, alice.token)).find((e) => e.content.body === 'from B over TLS'),
+  await until(
+    async () =>
+      (await timelineOf(a, alice.token)).find((e) => e.content.body === 'from B over TLS'),
+    15_000,
   );
   await a.req('PUT', `/_matrix/client/v3/rooms/${roomId}/send/m.room.message/1`, {
     token: alice.token,
     body: { msgtype: 'm.text', body: 'from A over TLS' },
   });
-  await until(async () =>
-    (await timelineOf(b, bob.token)).find((e) => e.content.body === 'from A over TLS'),
+  await until(
+    async () => (await timelineOf(b, bob.token)).find((e) => e.content.body === 'from A over TLS'),
+    15_000,
   );
 });

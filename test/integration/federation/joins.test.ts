@@ -7,14 +7,14 @@ import {
   BadJoinAnswerError,
   checkJoinAnswer,
 } from '../../../server/federation/joins/check-join-answer.js';
-import {
-  startFederationSender,
-  type FederationSender,
-} from '../../../server/federation/sender/sender.js';
+import type { FederationSender } from '../../../server/federation/sender/sender.js';
 import {
   startFederatedServer,
+  startTestSender,
+  until,
   type FederatedTestServer,
 } from '../../helpers/federation-loopback.js';
+import { restrictedTo } from './reads-helpers.js';
 
 /**
  * Joins over federation between two real Hearths on loopback (a.test and b.test): a user
@@ -41,14 +41,7 @@ beforeAll(async () => {
   };
   a = await startFederatedServer('a.test', ports, { config });
   b = await startFederatedServer('b.test', ports, { config });
-  for (const s of [a, b]) {
-    senders.push(
-      await startFederationSender(s.ctx, {
-        client: s.federation,
-        backoff: { minMs: 50, multiplier: 2, maxMs: 500 },
-      }),
-    );
-  }
+  for (const s of [a, b]) senders.push(await startTestSender(s.ctx));
   alice = await a.register('alice');
   bob = await b.register('bob');
 });
@@ -77,16 +70,6 @@ async function messages(s: FederatedTestServer, token: string, roomId: string) {
   });
   expect(res.statusCode).toBe(200);
   return res.json().chunk as { event_id: string; type: string; content: { body?: string } }[];
-}
-
-async function until<T>(what: () => Promise<T | undefined>, ms = 10_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await what();
-    if (v !== undefined) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 describe('a user of B joins a room of A', () => {
@@ -485,16 +468,7 @@ describe('restricted rooms', () => {
     const roomId = await createRoom({
       preset: 'public_chat',
       room_version: '10',
-      initial_state: [
-        {
-          type: 'm.room.join_rules',
-          state_key: '',
-          content: {
-            join_rule: 'restricted',
-            allow: [{ type: 'm.room_membership', room_id: space }],
-          },
-        },
-      ],
+      initial_state: restrictedTo(space),
     });
     const res = await b.req('POST', `/_matrix/client/v3/join/${roomId}?via=a.test`, {
       token: carol.token,
@@ -528,16 +502,7 @@ describe('restricted rooms', () => {
     const roomId = await createRoom({
       preset: 'public_chat',
       room_version: '10',
-      initial_state: [
-        {
-          type: 'm.room.join_rules',
-          state_key: '',
-          content: {
-            join_rule: 'restricted',
-            allow: [{ type: 'm.room_membership', room_id: '!elsewhere:c.test' }],
-          },
-        },
-      ],
+      initial_state: restrictedTo('!elsewhere:c.test'),
     });
     const res = await b.req('POST', `/_matrix/client/v3/join/${roomId}?via=a.test`, {
       token: bob.token,

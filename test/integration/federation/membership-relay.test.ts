@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import {
-  startFederationSender,
-  type FederationSender,
-} from '../../../server/federation/sender/sender.js';
+import type { FederationSender } from '../../../server/federation/sender/sender.js';
 import {
   startFederatedServer,
+  startTestSender,
   type FederatedTestServer,
 } from '../../helpers/federation-loopback.js';
 
@@ -39,14 +37,7 @@ beforeAll(async () => {
   A = await startFederatedServer('a.test', ports, { config });
   B = await startFederatedServer('b.test', ports, { config });
   C = await startFederatedServer('c.test', ports, { config });
-  for (const s of [A, B, C]) {
-    senders.push(
-      await startFederationSender(s.ctx, {
-        client: s.federation,
-        backoff: { minMs: 50, multiplier: 2, maxMs: 500 },
-      }),
-    );
-  }
+  for (const s of [A, B, C]) senders.push(await startTestSender(s.ctx));
   alice = await A.register('alice');
   bob = await B.register('bob');
   carol = await C.register('carol');

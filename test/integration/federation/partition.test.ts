@@ -1,11 +1,10 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import * as store from '../../../server/events/store.js';
-import {
-  startFederationSender,
-  type FederationSender,
-} from '../../../server/federation/sender/sender.js';
+import type { FederationSender } from '../../../server/federation/sender/sender.js';
 import {
   startFederatedServer,
+  startTestSender,
+  until,
   type FederatedTestServer,
 } from '../../helpers/federation-loopback.js';
 
@@ -27,14 +26,7 @@ let bob: { userId: string; token: string };
 beforeAll(async () => {
   a = await startFederatedServer('a.test', ports);
   b = await startFederatedServer('b.test', ports);
-  for (const s of [a, b]) {
-    senders.push(
-      await startFederationSender(s.ctx, {
-        client: s.federation,
-        backoff: { minMs: 50, multiplier: 2, maxMs: 400 },
-      }),
-    );
-  }
+  for (const s of [a, b]) senders.push(await startTestSender(s.ctx, 400));
   alice = await a.register('alice');
   bob = await b.register('bob');
 }, 30_000);
@@ -54,16 +46,6 @@ function partition(): Map<string, number> {
 async function heal(saved: Map<string, number>): Promise<void> {
   for (const [name, port] of saved) ports.set(name, port);
   await Promise.all(senders.map((s) => s.wake()));
-}
-
-async function until<T>(what: () => Promise<T | undefined | false>, ms = 20_000): Promise<T> {
-  const end = Date.now() + ms;
-  for (;;) {
-    const v = await what();
-    if (v !== undefined && v !== false) return v;
-    if (Date.now() > end) throw new Error('timed out');
-    await new Promise((r) => setTimeout(r, 50));
-  }
 }
 
 async function bodies(s: FederatedTestServer, token: string, roomId: string): Promise<string[]> {
@@ -158,7 +140,7 @@ test('both servers change the room while apart; both end with the same state, an
     await until(async () => {
       const seen = await bodies(s, u.token, roomId);
       return seen.includes('apart on a') && seen.includes('apart on b');
-    });
+    }, 20_000);
   }
   const [stateA, stateB] = [
     await stateIds(a, alice.token, roomId),
@@ -185,7 +167,7 @@ test('both servers change the room while apart; both end with the same state, an
     body: { msgtype: 'm.text', body: 'together again' },
   });
   const mergeId = merge.json().event_id as string;
-  await until(async () => (await bodies(b, bob.token, roomId)).includes('together again'));
+  await until(async () => (await bodies(b, bob.token, roomId)).includes('together again'), 20_000);
   for (const s of [a, b]) {
     expect(await store.getForwardExtremities(s.ctx.db, roomId)).toEqual([mergeId]);
   }

@@ -4,19 +4,19 @@ import { computeEventId } from '../../../server/events/hashes.js';
 import { roomVersion } from '../../../server/events/room-versions.js';
 import { checkPduSignaturesAndHashes } from '../../../server/federation/event-signatures.js';
 import * as store from '../../../server/events/store.js';
+import type { FederatedTestServer } from '../../helpers/federation-loopback.js';
 import {
-  startFederatedServer,
-  type FederatedTestServer,
-} from '../../helpers/federation-loopback.js';
-import {
+  BOB,
   createRoom,
   enc,
   FED,
   fedReq,
+  historyVisibility,
   joinFrom,
-  ROOMY,
+  type RoomWithBob,
   send,
   setState,
+  startRoomWithBob,
   type User,
 } from './reads-helpers.js';
 
@@ -27,11 +27,11 @@ import {
  */
 
 const ports = new Map<string, number>();
+let setUp: RoomWithBob | undefined;
 let a: FederatedTestServer;
 let b: FederatedTestServer;
 let c: FederatedTestServer;
 let alice: User;
-const BOB = '@bob:hs-b.test';
 const version = roomVersion('10')!;
 
 /** A public room (history shared) bob of B has joined, with 10 messages after the join. */
@@ -40,17 +40,11 @@ let messages: string[];
 let bobJoin: string;
 
 beforeAll(async () => {
-  a = await startFederatedServer('hs-a.test', ports, { config: ROOMY });
-  b = await startFederatedServer('hs-b.test', ports);
-  c = await startFederatedServer('hs-c.test', ports);
-  alice = await a.register('alice');
-  room = await createRoom(a, alice, { preset: 'public_chat', room_version: '10', name: 'Hall' });
-  bobJoin = await joinFrom(a, b, room, BOB);
-  messages = [];
-  for (let i = 0; i < 10; i++) messages.push(await send(a, alice, room, `m${i}`));
+  setUp = await startRoomWithBob(ports, { name: 'Hall' });
+  ({ a, b, c, alice, room, messages, bobJoin } = setUp);
 });
 afterAll(async () => {
-  await Promise.all([a, b, c].map((s) => s?.close()));
+  await setUp?.close();
 });
 
 const idOf = (pdu: EventJson) => computeEventId(pdu, version);
@@ -208,13 +202,7 @@ describe('what a server may not see', () => {
   it('a room with history joined and no member of C: 403 on every read', async () => {
     const priv = await createRoom(a, alice, {
       preset: 'private_chat',
-      initial_state: [
-        {
-          type: 'm.room.history_visibility',
-          state_key: '',
-          content: { history_visibility: 'joined' },
-        },
-      ],
+      initial_state: historyVisibility('joined'),
     });
     const ev = await send(a, alice, priv, 'secret');
     for (const path of [
@@ -261,13 +249,7 @@ describe('what a server may not see', () => {
     const late = await createRoom(a, alice, {
       preset: 'public_chat',
       room_version: '10',
-      initial_state: [
-        {
-          type: 'm.room.history_visibility',
-          state_key: '',
-          content: { history_visibility: 'joined' },
-        },
-      ],
+      initial_state: historyVisibility('joined'),
     });
     const before = await send(a, alice, late, 'before bob');
     await joinFrom(a, b, late, BOB);
@@ -292,13 +274,7 @@ describe('what a server may not see', () => {
   it('a world readable room can be read by a server without members', async () => {
     const open = await createRoom(a, alice, {
       preset: 'public_chat',
-      initial_state: [
-        {
-          type: 'm.room.history_visibility',
-          state_key: '',
-          content: { history_visibility: 'world_readable' },
-        },
-      ],
+      initial_state: historyVisibility('world_readable'),
     });
     const ev = await send(a, alice, open, 'for all');
     const r = await fedReq(c, a, `${FED}/event/${enc(ev)}`);

@@ -6,7 +6,10 @@ import { persistRemoteEvent } from '../../../server/events/persist-remote.js';
 import { roomVersion } from '../../../server/events/room-versions.js';
 import { stateKeyId } from '../../../server/events/state-map.js';
 import * as store from '../../../server/events/store.js';
-import type { FederatedTestServer } from '../../helpers/federation-loopback.js';
+import {
+  startFederatedServer,
+  type FederatedTestServer,
+} from '../../helpers/federation-loopback.js';
 
 /** Shared set-up of the reads*.test.ts files: two real Hearths and their users. */
 
@@ -17,6 +20,65 @@ export type User = { userId: string; token: string; deviceId: string };
 
 /** Config for servers that create many rooms quickly. */
 export const ROOMY = { rc_room_creation: { per_second: 1000, burst_count: 1000 } };
+
+/** Bob, the user of hs-b.test in A's room of startRoomWithBob. */
+export const BOB = '@bob:hs-b.test';
+
+/** What startRoomWithBob sets up; close() stops the three servers. */
+export interface RoomWithBob {
+  a: FederatedTestServer;
+  b: FederatedTestServer;
+  c: FederatedTestServer;
+  alice: User;
+  room: string;
+  bobJoin: string;
+  /** m0 .. m9, alice's messages after bob's join. */
+  messages: string[];
+  close(): Promise<void>;
+}
+
+/**
+ * Three Hearths on loopback: hs-a.test, where alice makes a public room of version 10
+ * (`createBody` adds to its createRoom body); hs-b.test, whose bob joins it (joinFrom);
+ * hs-c.test, with no member. Then alice sends m0 .. m9.
+ */
+export async function startRoomWithBob(
+  ports: Map<string, number>,
+  createBody: Record<string, unknown> = {},
+): Promise<RoomWithBob> {
+  const a = await startFederatedServer('hs-a.test', ports, { config: ROOMY });
+  const b = await startFederatedServer('hs-b.test', ports);
+  const c = await startFederatedServer('hs-c.test', ports);
+  const alice = await a.register('alice');
+  const body = { preset: 'public_chat', room_version: '10', ...createBody };
+  const room = await createRoom(a, alice, body);
+  const bobJoin = await joinFrom(a, b, room, BOB);
+  const messages: string[] = [];
+  for (let i = 0; i < 10; i++) messages.push(await send(a, alice, room, `m${i}`));
+  const close = async () => {
+    await Promise.all([a, b, c].map((s) => s.close()));
+  };
+  return { a, b, c, alice, room, bobJoin, messages, close };
+}
+
+/** The initial_state (createRoom) of a room whose history_visibility is `visibility`. */
+export function historyVisibility(visibility: string): Record<string, unknown>[] {
+  return [
+    {
+      type: 'm.room.history_visibility',
+      state_key: '',
+      content: { history_visibility: visibility },
+    },
+  ];
+}
+
+/** The initial_state (createRoom) of a room restricted to the members of `allowed`. */
+export function restrictedTo(...allowed: string[]): Record<string, unknown>[] {
+  const allow = allowed.map((roomId) => ({ type: 'm.room_membership', room_id: roomId }));
+  return [
+    { type: 'm.room.join_rules', state_key: '', content: { join_rule: 'restricted', allow } },
+  ];
+}
 
 /** A room made by `user` on `s` through the client API. */
 export async function createRoom(

@@ -12,10 +12,11 @@ import {
   FED,
   fedReq,
   joinFrom,
+  restrictedTo,
   ROOMY,
   setState,
-  V3,
   type User,
+  V3,
 } from './reads-helpers.js';
 
 /**
@@ -245,16 +246,7 @@ describe('GET /hierarchy/{roomId}', () => {
     const members = await createRoom(a, alice, {
       preset: 'private_chat',
       room_version: '10',
-      initial_state: [
-        {
-          type: 'm.room.join_rules',
-          state_key: '',
-          content: {
-            join_rule: 'restricted',
-            allow: [{ type: 'm.room_membership', room_id: club }],
-          },
-        },
-      ],
+      initial_state: restrictedTo(club),
     });
     expect((await fedReq(b, a, `${FED}/hierarchy/${enc(members)}`)).status).toBe(404);
     await joinFrom(a, b, club, '@erin:hs-b.test');

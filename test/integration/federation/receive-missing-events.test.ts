@@ -2,20 +2,19 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { EventJson } from '../../../server/events/event-format.js';
 import { computeEventId } from '../../../server/events/hashes.js';
 import { roomVersion } from '../../../server/events/room-versions.js';
-import {
-  startFederatedServer,
-  type FederatedTestServer,
-} from '../../helpers/federation-loopback.js';
+import type { FederatedTestServer } from '../../helpers/federation-loopback.js';
 import { eventOn, originOf, sendTxn, storedPdu } from './receive-helpers.js';
 import {
+  BOB,
   createRoom,
   enc,
   FED,
   fedReq,
   joinFrom,
-  ROOMY,
+  type RoomWithBob,
   send,
   setState,
+  startRoomWithBob,
   type User,
 } from './reads-helpers.js';
 
@@ -25,6 +24,7 @@ import {
  */
 
 const ports = new Map<string, number>();
+let setUp: RoomWithBob | undefined;
 let a: FederatedTestServer;
 let b: FederatedTestServer;
 let c: FederatedTestServer;
@@ -32,21 +32,14 @@ let alice: User;
 let room: string;
 /** m0 .. m9, alice's messages after bob's join. */
 let m: string[];
-const BOB = '@bob:hs-b.test';
 const version = roomVersion('10')!;
 
 beforeAll(async () => {
-  a = await startFederatedServer('hs-a.test', ports, { config: ROOMY });
-  b = await startFederatedServer('hs-b.test', ports);
-  c = await startFederatedServer('hs-c.test', ports);
-  alice = await a.register('alice');
-  room = await createRoom(a, alice, { preset: 'public_chat', room_version: '10' });
-  await joinFrom(a, b, room, BOB);
-  m = [];
-  for (let i = 0; i < 10; i++) m.push(await send(a, alice, room, `m${i}`));
+  setUp = await startRoomWithBob(ports);
+  ({ a, b, c, alice, room, messages: m } = setUp);
 });
 afterAll(async () => {
-  await Promise.all([a, b, c].map((s) => s?.close()));
+  await setUp?.close();
 });
 
 const path = (roomId: string) => `${FED}/get_missing_events/${enc(roomId)}`;
