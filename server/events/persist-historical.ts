@@ -195,25 +195,14 @@ async function persistInQueue(ctx: Ctx, a: HistoricalBatch): Promise<HistoricalO
     for (const [i, v] of verdicts.entries()) {
       const { e } = v;
       const streamOrdering = top - (verdicts.length - 1 - i);
-      const row = {
-        eventId: e.eventId,
-        roomId,
-        type: e.pdu.type,
-        stateKey: e.pdu.state_key ?? null,
-        sender: e.pdu.sender,
-        depth: e.pdu.depth,
-        originServerTs: e.pdu.origin_server_ts,
-        outlier: false,
-        json: JSON.stringify(e.pdu),
-        streamOrdering,
-      };
+      const row = { eventId: e.eventId, roomId, pdu: e.pdu, streamOrdering };
       const prevIds = referencedEventIds(e.pdu.prev_events);
       if (v.kind === 'rejected') {
         ctx.log.info(
           { eventId: e.eventId, roomId, reason: v.reason },
           'rejected a backfilled event',
         );
-        await store.insertEvent(tx, { ...row, rejectedReason: v.reason, stateGroup: null });
+        await store.insertPdu(tx, { ...row, rejectedReason: v.reason, stateGroup: null });
         await store.insertEdges(tx, e.eventId, prevIds);
         outcome.rejected.push(e.eventId);
         continue;
@@ -221,7 +210,7 @@ async function persistInQueue(ctx: Ctx, a: HistoricalBatch): Promise<HistoricalO
       const prev = v.prevGroup === null ? null : await groupOf(ctx, tx, v.prevGroup, groups);
       const group = await storeStateGroup(ctx, tx, { roomId, prev, state: v.stateAfter });
       groups.set(e.eventId, { groupId: group, state: v.stateAfter });
-      await store.insertEvent(tx, { ...row, rejectedReason: null, stateGroup: group });
+      await store.insertPdu(tx, { ...row, rejectedReason: null, stateGroup: group });
       await store.insertEdges(tx, e.eventId, prevIds);
       await store.insertAuthChain(
         tx,

@@ -84,18 +84,12 @@ async function writeJoin(ctx: Ctx, tx: Tx, a: RemoteJoin): Promise<{ streamOrder
     state: stateAfter,
   });
   const prevIds = referencedEventIds(join.pdu.prev_events);
-  const streamOrdering = await store.insertEvent(tx, {
+  const streamOrdering = await store.insertPdu(tx, {
     eventId: join.eventId,
     roomId,
-    type: join.pdu.type,
-    stateKey: join.pdu.state_key ?? null,
-    sender: join.pdu.sender,
-    depth: join.pdu.depth,
-    originServerTs: join.pdu.origin_server_ts,
-    outlier: false,
+    pdu: join.pdu,
     rejectedReason: null,
     stateGroup: group,
-    json: JSON.stringify(join.pdu),
   });
   await store.insertEdges(tx, join.eventId, prevIds);
   await store.insertAuthChain(tx, join.eventId, referencedEventIds(join.pdu.auth_events), true);
@@ -130,18 +124,13 @@ async function writeJoin(ctx: Ctx, tx: Tx, a: RemoteJoin): Promise<{ streamOrder
  * used for the state fetched at a gap (events/persist-historical.ts).
  */
 export async function insertOutlier(tx: Tx, roomId: string, e: StoredEvent): Promise<void> {
-  await store.insertEvent(tx, {
+  await store.insertPdu(tx, {
     eventId: e.eventId,
     roomId,
-    type: e.pdu.type,
-    stateKey: e.pdu.state_key ?? null,
-    sender: e.pdu.sender,
-    depth: e.pdu.depth,
-    originServerTs: e.pdu.origin_server_ts,
+    pdu: e.pdu,
     outlier: true,
     rejectedReason: null,
     stateGroup: null,
-    json: JSON.stringify(e.pdu),
   });
   await store.insertAuthChain(
     tx,

@@ -174,18 +174,12 @@ async function persistInQueue(ctx: Ctx, a: RemoteEvent): Promise<RemoteEventOutc
     // A delta over the first prev event's state (the resolved state, with several).
     const prev = groups.length ? { groupId: groups[0]!, state: states[0]! } : null;
     const group = await storeStateGroup(ctx, tx, { roomId, prev, state: stateAfter });
-    const streamOrdering = await store.insertEvent(tx, {
+    const streamOrdering = await store.insertPdu(tx, {
       eventId,
       roomId,
-      type: pdu.type,
-      stateKey: pdu.state_key ?? null,
-      sender: pdu.sender,
-      depth: pdu.depth,
-      originServerTs: pdu.origin_server_ts,
-      outlier: false,
+      pdu,
       rejectedReason: softFailed ? store.SOFT_FAILED : null,
       stateGroup: group,
-      json: JSON.stringify(pdu),
     });
     await store.insertEdges(tx, eventId, prevIds);
     await store.insertAuthChain(tx, eventId, authIds, isState);
@@ -225,18 +219,12 @@ async function writeRejected(
   const { eventId, roomId, pdu } = a;
   ctx.log.info({ eventId, roomId, reason }, 'rejected an event from another server');
   return ctx.writer.transaction('persist_rejected_event', async (tx) => {
-    const streamOrdering = await store.insertEvent(tx, {
+    const streamOrdering = await store.insertPdu(tx, {
       eventId,
       roomId,
-      type: pdu.type,
-      stateKey: pdu.state_key ?? null,
-      sender: pdu.sender,
-      depth: pdu.depth,
-      originServerTs: pdu.origin_server_ts,
-      outlier: false,
+      pdu,
       rejectedReason: reason,
       stateGroup: null,
-      json: JSON.stringify(pdu),
     });
     await store.insertEdges(tx, eventId, referencedEventIds(pdu.prev_events));
     return { eventId, outcome: 'rejected', reason, streamOrdering } as const;

@@ -307,18 +307,12 @@ async function writeEvent(
   stateGroup: number,
 ): Promise<number> {
   const prevIds = referencedEventIds(pdu.prev_events);
-  const streamOrdering = await store.insertEvent(tx, {
+  const streamOrdering = await store.insertPdu(tx, {
     eventId,
     roomId,
-    type: pdu.type,
-    stateKey: pdu.state_key ?? null,
-    sender: pdu.sender,
-    depth: pdu.depth,
-    originServerTs: pdu.origin_server_ts,
-    outlier: false,
+    pdu,
     rejectedReason: null,
     stateGroup,
-    json: JSON.stringify(pdu),
   });
   await store.insertEdges(tx, eventId, prevIds);
   await store.insertAuthChain(

@@ -1,3 +1,4 @@
+import type { Pdu } from './event-format.js';
 import type { Queryable } from '../db/sql.js';
 
 /** SQL for rooms, events, the DAG, auth chains, forward extremities and current state. */
@@ -79,6 +80,38 @@ export function getRoom(q: Queryable, roomId: string): Promise<RoomRow | undefin
 }
 
 // --- events
+
+/**
+ * Inserts a PDU's row and JSON (insertEvent with the columns the PDU itself gives); returns
+ * its stream ordering. `outlier` defaults to false.
+ */
+export function insertPdu(
+  q: Queryable,
+  e: {
+    eventId: string;
+    roomId: string;
+    pdu: Pdu;
+    outlier?: boolean;
+    rejectedReason: string | null;
+    stateGroup: number | null;
+    streamOrdering?: number;
+  },
+): Promise<number> {
+  return insertEvent(q, {
+    eventId: e.eventId,
+    roomId: e.roomId,
+    type: e.pdu.type,
+    stateKey: e.pdu.state_key ?? null,
+    sender: e.pdu.sender,
+    depth: e.pdu.depth,
+    originServerTs: e.pdu.origin_server_ts,
+    outlier: e.outlier ?? false,
+    rejectedReason: e.rejectedReason,
+    stateGroup: e.stateGroup,
+    json: JSON.stringify(e.pdu),
+    ...(e.streamOrdering !== undefined ? { streamOrdering: e.streamOrdering } : {}),
+  });
+}
 
 /** Inserts an event's row and JSON; returns its stream ordering (allocated here, late). */
 export async function insertEvent(
