@@ -632,14 +632,19 @@ async function membersOf(ctx: Ctx, state: StateMap): Promise<Members> {
   return members;
 }
 
-/** The state types an invitee or knocker sees before joining (spec "Stripped state"). */
-const STRIPPED_TYPES = [
+/**
+ * The state types an invitee or knocker sees before joining: the spec's list ("Stripped
+ * state"), create first. Also what this server sends other servers with an invite or a
+ * knock (federation/membership/room-preview.ts).
+ */
+export const STRIPPED_TYPES = [
   'm.room.create',
   'm.room.join_rules',
   'm.room.name',
   'm.room.avatar',
   'm.room.canonical_alias',
   'm.room.encryption',
+  'm.room.topic',
 ];
 
 /**
