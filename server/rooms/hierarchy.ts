@@ -7,13 +7,14 @@ import * as events from '../events/store.js';
 import { membershipOf } from './room-state.js';
 import { publicRoomChunk, type PublicRoomChunk } from './directory.js';
 import { allowListRoomIds, isRestrictedJoinRule } from './join-rules.js';
+import { fetchRemoteHierarchy } from '../federation/reads/remote.js';
 
 /**
  * GET /rooms/{roomId}/hierarchy (spec "Spaces", space_hierarchy.yaml): the space tree
  * under a room, depth first as the spec and Synapse walk it, following the valid
- * m.space.child events of space rooms in the spec's child order. Only rooms this server
- * knows are described; children on other servers are skipped until federation can fetch
- * their summaries (they still appear in their parent's children_state).
+ * m.space.child events of space rooms in the spec's child order. Rooms this server is not
+ * in are summarised by the servers their m.space.child names (GET /hierarchy over
+ * federation, federation/reads/remote.ts), which also summarise their children.
  */
 
 export interface ChildStateEvent {
@@ -68,33 +69,51 @@ export async function getHierarchy(
 
   const rooms: HierarchyRoom[] = [];
   const seen = new Set<string>();
-  const stack: { roomId: string; depth: number }[] = [{ roomId: a.roomId, depth: 0 }];
+  const stack: { roomId: string; depth: number; via: readonly string[] }[] = [
+    { roomId: a.roomId, depth: 0, via: [] },
+  ];
+  // Summaries of rooms on other servers that came with their parent's answer.
+  const prefetched = new Map<string, HierarchyRoom>();
   let passed = 0;
   let more = false;
   while (stack.length) {
-    const { roomId, depth } = stack.pop()!;
+    const { roomId, depth, via } = stack.pop()!;
     if (seen.has(roomId)) continue;
     seen.add(roomId);
     const room = await loadRoom(ctx, roomId);
-    if (!room || !(await mayPreview(ctx, requester.userId, room))) {
-      if (roomId === a.roomId) throw errors.forbidden(`You may not preview room ${roomId}`);
-      continue;
+    let summary: () => Promise<HierarchyRoom>;
+    let children: ChildStateEvent[];
+    if (room) {
+      if (!(await mayPreview(ctx, requester.userId, room))) {
+        if (roomId === a.roomId) throw errors.forbidden(`You may not preview room ${roomId}`);
+        continue;
+      }
+      children = room.isSpace ? childEvents(room.state) : [];
+      const kids = children;
+      summary = () => summarise(ctx, room, kids);
+    } else {
+      // A room this server is not in: its summary from the servers its parent names.
+      const remote =
+        prefetched.get(roomId) ??
+        (await remoteRoom(ctx, { roomId, via, suggestedOnly: walk.suggestedOnly }, prefetched));
+      if (!remote || !(await mayPreviewRemote(ctx, requester.userId, remote))) continue;
+      children = remote.room_type === 'm.space' ? remote.children_state : [];
+      summary = () => Promise.resolve(remote);
     }
-    const children = room.isSpace ? childEvents(room.state) : [];
     if (passed++ >= walk.skip) {
       // One visible room past the page says whether there is a next page.
       if (rooms.length === limit) {
         more = true;
         break;
       }
-      rooms.push(await summarise(ctx, room, children));
+      rooms.push(await summary());
     }
     if (walk.maxDepth !== null && depth >= walk.maxDepth) continue;
     const followed = walk.suggestedOnly
       ? children.filter((c) => c.content.suggested === true)
       : children;
     for (const child of [...followed].reverse()) {
-      stack.push({ roomId: child.state_key, depth: depth + 1 });
+      stack.push({ roomId: child.state_key, depth: depth + 1, via: viaOf(child) });
     }
   }
   return more
@@ -237,4 +256,58 @@ function decodeToken(token: string, expected: Walk): number {
     throw errors.invalidParam('max_depth and suggested_only cannot change between pages');
   }
   return skip as number;
+}
+
+/** The servers an m.space.child names (childEvents keeps only those with a valid `via`). */
+function viaOf(child: ChildStateEvent): string[] {
+  return (child.content.via as string[]).slice();
+}
+
+/**
+ * The summary of a room on other servers, as HierarchyRoom, with its children_state
+ * narrowed to valid m.space.child events; the summaries of its children that came along
+ * go into `prefetched`. Undefined when no server could tell.
+ */
+async function remoteRoom(
+  ctx: Ctx,
+  a: { roomId: string; via: readonly string[]; suggestedOnly: boolean },
+  prefetched: Map<string, HierarchyRoom>,
+): Promise<HierarchyRoom | undefined> {
+  const found = await fetchRemoteHierarchy(ctx, a);
+  if (!found) return undefined;
+  for (const child of found.children) {
+    if (!prefetched.has(child.room_id)) prefetched.set(child.room_id, asHierarchyRoom(child));
+  }
+  return asHierarchyRoom(found.room);
+}
+
+function asHierarchyRoom(summary: Record<string, unknown>): HierarchyRoom {
+  const children = Array.isArray(summary.children_state) ? summary.children_state : [];
+  return {
+    ...(summary as unknown as HierarchyRoom),
+    children_state: children.filter(
+      (c): c is ChildStateEvent =>
+        typeof c === 'object' &&
+        c !== null &&
+        (c as ChildStateEvent).type === 'm.space.child' &&
+        typeof (c as ChildStateEvent).state_key === 'string' &&
+        Array.isArray((c as ChildStateEvent).content?.via) &&
+        ((c as ChildStateEvent).content.via as unknown[]).length > 0 &&
+        ((c as ChildStateEvent).content.via as unknown[]).every((v) => typeof v === 'string'),
+    ),
+  };
+}
+
+/**
+ * Whether the user may see a summary another server gave (it already left out what this
+ * server may not see): a restricted room only when the user is joined to a room of its
+ * allow list (space_hierarchy.yaml: the requesting server filters by allowed_room_ids).
+ */
+async function mayPreviewRemote(ctx: Ctx, userId: string, room: HierarchyRoom): Promise<boolean> {
+  const rule = room.join_rule;
+  if (rule !== 'restricted' && rule !== 'knock_restricted') return true;
+  for (const allowed of room.allowed_room_ids ?? []) {
+    if ((await membershipOf(ctx, allowed, userId)) === 'join') return true;
+  }
+  return rule === 'knock_restricted';
 }

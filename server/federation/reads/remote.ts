@@ -210,3 +210,72 @@ export async function resolveRemoteAlias(
   if (!servers.includes(a.serverName)) servers.push(a.serverName);
   return { room_id: body.room_id, servers };
 }
+
+// --- space hierarchies
+
+/** A room summary of another server's /hierarchy answer, and its children's. */
+export interface RemoteHierarchy {
+  room: Record<string, unknown> & { room_id: string; children_state: unknown[] };
+  children: (Record<string, unknown> & { room_id: string; children_state: unknown[] })[];
+  inaccessibleChildren: string[];
+}
+
+const HIERARCHY_TTL_MS = 5 * 60_000;
+const hierarchyCaches = new WeakMap<Ctx, Cache<string, RemoteHierarchy>>();
+
+function isSummary(v: unknown): v is RemoteHierarchy['room'] {
+  return (
+    typeof v === 'object' &&
+    v !== null &&
+    typeof (v as { room_id?: unknown }).room_id === 'string' &&
+    Array.isArray((v as { children_state?: unknown }).children_state)
+  );
+}
+
+/**
+ * A room of a space that this server is not in, summarised by one of `via` (its
+ * m.space.child's servers, tried in turn) through GET /hierarchy, kept for a few minutes
+ * (the spec invites caching; pages of one walk ask again). Undefined when none can tell.
+ */
+export async function fetchRemoteHierarchy(
+  ctx: Ctx,
+  a: { roomId: string; via: readonly string[]; suggestedOnly: boolean },
+): Promise<RemoteHierarchy | undefined> {
+  let cache = hierarchyCaches.get(ctx);
+  if (!cache) {
+    cache = createCache(ctx.config.caches, 'remote_hierarchy', 1_000, HIERARCHY_TTL_MS);
+    hierarchyCaches.set(ctx, cache);
+  }
+  const key = `${a.roomId}\u0000${a.suggestedOnly}`;
+  const known = cache.get(key);
+  if (known) return known;
+  for (const server of a.via.slice(0, 5)) {
+    if (server === ctx.config.serverName) continue;
+    let body: Record<string, unknown>;
+    try {
+      body = await ask(
+        ctx,
+        server,
+        {
+          method: 'GET',
+          path: `/_matrix/federation/v1/hierarchy/${q(a.roomId)}?suggested_only=${a.suggestedOnly}`,
+        },
+        'space hierarchy',
+      );
+    } catch (err) {
+      if (err instanceof MatrixError) continue;
+      throw err;
+    }
+    if (!isSummary(body.room) || body.room.room_id !== a.roomId) continue;
+    const found: RemoteHierarchy = {
+      room: body.room,
+      children: Array.isArray(body.children) ? body.children.filter(isSummary) : [],
+      inaccessibleChildren: Array.isArray(body.inaccessible_children)
+        ? body.inaccessible_children.filter((id): id is string => typeof id === 'string')
+        : [],
+    };
+    cache.set(key, found);
+    return found;
+  }
+  return undefined;
+}
