@@ -1,3 +1,4 @@
+import { settleRoomWrites } from './room-heads.js';
 import type { Ctx } from '../context.js';
 import type { Tx } from '../db/sql.js';
 import { runEventHooks } from './event-hooks.js';
@@ -44,7 +45,7 @@ export interface RemoteJoin {
 export function persistRemoteJoin(ctx: Ctx, a: RemoteJoin): Promise<{ streamOrdering: number }> {
   return ctx.roomQueue.run(a.roomId, async () => {
     // Local events of the room (a rejoin) may be in the writer: let them commit first.
-    await ctx.writer.transaction('remote_join_barrier', async () => undefined);
+    await settleRoomWrites(ctx.roomHeads, ctx.writer, a.roomId);
     const known = await store.getEventRow(ctx.db, a.join.eventId);
     if (known) return { streamOrdering: known.stream_ordering };
     const out = await ctx.writer.transaction('persist_remote_join', (tx) => writeJoin(ctx, tx, a));

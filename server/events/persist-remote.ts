@@ -1,5 +1,7 @@
+import { settleRoomWrites } from './room-heads.js';
 import type { Ctx } from '../context.js';
 import { authEventsNeeded, checkAuthEvents, checkEventAuth, type AuthEvent } from './auth/check.js';
+import { pduOf } from './event-cache.js';
 import { runEventHooks } from './event-hooks.js';
 import { referencedEventIds, type Pdu } from './event-format.js';
 import type { RoomVersion } from './room-versions.js';
@@ -80,13 +82,13 @@ async function persistInQueue(ctx: Ctx, a: RemoteEvent): Promise<RemoteEventOutc
   // Local events of the room may be queued in the writer but not committed (room-heads.ts:
   // the queue is released before the commit): wait for them, so the reads below see the
   // room as it is. The queue is held, so no new ones start.
-  await ctx.writer.transaction('remote_event_barrier', async () => undefined);
+  await settleRoomWrites(ctx.roomHeads, ctx.writer, roomId);
   if (await store.getEventRow(ctx.db, eventId)) return { eventId, outcome: 'duplicate' };
 
   const event: AuthEvent = { ...(pdu as unknown as AuthEvent), event_id: eventId };
   const authIds = referencedEventIds(pdu.auth_events);
   const prevIds = referencedEventIds(pdu.prev_events);
-  const fetch = storeFetch(ctx.db);
+  const fetch = storeFetch(ctx.db, new Map(), (id, json) => pduOf(ctx, id, json));
   const authEvents = await fetch.events(authIds);
   const missingAuth = authIds.filter((id) => !authEvents.has(id));
   if (missingAuth.length) throw new MissingEventsError('auth_events', missingAuth);
@@ -165,12 +167,12 @@ async function persistInQueue(ctx: Ctx, a: RemoteEvent): Promise<RemoteEventOutc
     currentAfter = await resolveStateGroups(
       version,
       sets,
-      storeFetch(ctx.db, new Map([[eventId, self]])),
+      storeFetch(ctx.db, new Map([[eventId, self]]), (id, json) => pduOf(ctx, id, json)),
     );
   }
   const currentBefore = head.state;
 
-  const outcome = await ctx.writer.transaction('persist_remote_event', async (tx) => {
+  const { outcome, group } = await ctx.writer.transaction('persist_remote_event', async (tx) => {
     // A delta over the first prev event's state (the resolved state, with several).
     const prev = groups.length ? { groupId: groups[0]!, state: states[0]! } : null;
     const group = await storeStateGroup(ctx, tx, { roomId, prev, state: stateAfter });
@@ -203,10 +205,28 @@ async function persistInQueue(ctx: Ctx, a: RemoteEvent): Promise<RemoteEventOutc
         pdu.type === 'm.room.member' && pdu.state_key ? [roomId, pdu.state_key] : [roomId];
       tx.afterCommit(() => ctx.notifier.notify(woken));
     }
-    return { eventId, outcome: softFailed ? 'soft_failed' : 'accepted', streamOrdering } as const;
+    const outcome = softFailed ? ('soft_failed' as const) : ('accepted' as const);
+    return { outcome: { eventId, outcome, streamOrdering }, group };
   });
-  // The room's DAG moved without the head: the next local event reloads it.
-  ctx.roomHeads.forget(roomId);
+  if (currentAfter && remaining.length === 0) {
+    // The event is the room's one forward extremity now: the head moves onto it, so the
+    // room's next event (local, or the next of a transaction) need not reload it.
+    ctx.roomHeads.set({
+      roomId,
+      version,
+      prevEvents: [{ eventId, sha256: pdu.hashes.sha256 }],
+      depth: pdu.depth,
+      stateGroup: group,
+      state: currentAfter,
+      lineage: { lost: false },
+      parsed: head.parsed,
+      committed: true,
+    });
+  } else if (currentAfter) {
+    // A fork: the next local event reloads the head and merges the extremities.
+    ctx.roomHeads.forget(roomId);
+  }
+  // Soft-failed: neither the extremities nor the current state moved; the head holds.
   return outcome;
 }
 

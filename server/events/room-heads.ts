@@ -210,3 +210,20 @@ export function rememberParsed(head: RoomHead, id: string, parsed: ParsedStateEv
   }
   head.parsed.set(id, parsed);
 }
+
+/**
+ * Waits, inside the room's queue, until the room's local events queued in the writer are
+ * committed, so that reads of the database see the room as its head does (events persisted
+ * for other servers, and templates for them, read the room from the database). Nothing is
+ * pending when the room has no head or its head is committed (its unit came last): then no
+ * writer round trip is made.
+ */
+export async function settleRoomWrites(
+  heads: RoomHeads,
+  writer: { transaction(name: string, fn: () => Promise<undefined>): Promise<undefined> },
+  roomId: string,
+): Promise<void> {
+  const head = heads.peek(roomId);
+  if (!head || head.committed) return;
+  await writer.transaction('room_writes_barrier', async () => undefined);
+}

@@ -41,6 +41,12 @@ export function memoryFetch(events: ReadonlyMap<string, StateResEvent>): StateRe
 export function storeFetch(
   q: Queryable,
   extra: ReadonlyMap<string, StateResEvent> = new Map(),
+  /**
+   * How a stored event's JSON becomes its PDU: JSON.parse, or a shared cache of parsed
+   * PDUs (events/event-cache.ts pduOf: the auth events of a room are read for every event
+   * of it). The result is never changed here.
+   */
+  parse: (eventId: string, json: string) => unknown = (_id, json) => JSON.parse(json),
 ): StateResFetch {
   const events = async (ids: readonly string[]): Promise<Map<string, StateResEvent>> => {
     const out = new Map<string, StateResEvent>();
@@ -51,7 +57,7 @@ export function storeFetch(
       else stored.push(id);
     }
     for (const row of await store.getEventsWithRejection(q, stored)) {
-      const parsed = JSON.parse(row.json) as StateResEvent;
+      const parsed = parse(row.event_id, row.json) as StateResEvent;
       out.set(row.event_id, {
         ...parsed,
         event_id: row.event_id,

@@ -1,3 +1,4 @@
+import { settleRoomWrites } from '../../events/room-heads.js';
 import type { Ctx } from '../../context.js';
 import { errors } from '../../core/errors.js';
 import {
@@ -46,7 +47,7 @@ export async function assertAllowedNow(
   }
   const head = await ctx.roomQueue.run(roomId, async () => {
     // Local events of the head may be in the writer still: their JSON is read below.
-    await ctx.writer.transaction('handed_over_barrier', async () => undefined);
+    await settleRoomWrites(ctx.roomHeads, ctx.writer, roomId);
     return ctx.roomHeads.get(ctx.db, roomId, (g) => loadStateGroup(ctx, g));
   });
   // v12 events do not list the create event among their auth events.

@@ -1,3 +1,4 @@
+import { settleRoomWrites } from '../../events/room-heads.js';
 import type { Ctx } from '../../context.js';
 import { errors, MatrixError } from '../../core/errors.js';
 import { authEventsNeeded, checkEventAuth, type AuthEvent } from '../../events/auth/check.js';
@@ -32,7 +33,7 @@ export async function draftMemberEvent(
   a: { roomId: string; sender: string; target: string; content: Record<string, unknown> },
 ): Promise<HeadDraft> {
   return ctx.roomQueue.run(a.roomId, async () => {
-    await ctx.writer.transaction('member_template_barrier', async () => undefined);
+    await settleRoomWrites(ctx.roomHeads, ctx.writer, a.roomId);
     const head = await ctx.roomHeads.get(ctx.db, a.roomId, (g) => loadStateGroup(ctx, g));
     const { version, state } = head;
     const event: AuthEvent = {
