@@ -18,11 +18,13 @@
 //          (issue 3: rooms, sends and sync; --only sends,wakeup,initialsync,rss)
 //          --sends-rounds N --sends-duration S --sends-warmup S --sends-rooms N
 //            --sends-per-room N (default 4, 5, 1, 10 and 5)   --cpu-prof DIR (profile the
-//            sends and wakeup servers with node --cpu-prof, keep the profiles in DIR, print
-//            their top functions)
+//            sends, wakeup, fedtxn and fedjoin (the joining B) servers with node --cpu-prof,
+//            keep the profiles in DIR, print their top functions)
 //          --wakeup-clients N --wakeup-rounds N (default 500 and 7)
 //          --initialsync-rooms N --initialsync-runs N (default 100 and 9)
-//          (issue 4: --only stateres,sigverify) --stateres-runs N (default 9)
+//          (issue 4: --only stateres,sigverify,fedtxn,fedjoin) --stateres-runs N (default 9)
+//          --fedtxn-runs N (timed 50-PDU transactions, default 9)   --fedjoin-runs N (joins,
+//            each from a fresh second Hearth, default 3)   --fedjoin-members N (default 10000)
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
@@ -35,6 +37,8 @@ import { profileTable } from './lib/cpuprofile.js';
 import { benchInitialSync } from './lib/initialsync.js';
 import { benchStateRes } from './lib/stateres.js';
 import { benchSigVerify } from './lib/sigverify.js';
+import { benchFedTxn } from './lib/fedtxn.js';
+import { benchFedJoin } from './lib/fedjoin.js';
 import { benchSends } from './lib/sends.js';
 import { benchLogin, benchVersions } from './lib/throughput.js';
 import { MiB, loadAverage } from './lib/util.js';
@@ -50,6 +54,8 @@ const TARGETS = {
   wakeupP99Ms: 50,
   initialSyncMs: 80,
   stateResMs: 500,
+  fedTxnMs: 100,
+  fedJoinMs: 5000,
   rssAfterSendsBytes: 150 * MiB,
 };
 const BENCHMARKS = [
@@ -62,6 +68,8 @@ const BENCHMARKS = [
   'initialsync',
   'stateres',
   'sigverify',
+  'fedtxn',
+  'fedjoin',
   'rss',
 ];
 
@@ -102,6 +110,9 @@ try {
       'initialsync-rooms': { type: 'string' },
       'initialsync-runs': { type: 'string' },
       'stateres-runs': { type: 'string' },
+      'fedtxn-runs': { type: 'string' },
+      'fedjoin-runs': { type: 'string' },
+      'fedjoin-members': { type: 'string' },
       out: { type: 'string' },
     },
   }));
@@ -150,6 +161,9 @@ const opts = {
   initialSyncRooms: num('initialsync-rooms', 100, 20),
   initialSyncRuns: num('initialsync-runs', 9, 3),
   stateResRuns: num('stateres-runs', 9, 3),
+  fedTxnRuns: num('fedtxn-runs', 9, 3),
+  fedJoinRuns: num('fedjoin-runs', 3, 1),
+  fedJoinMembers: num('fedjoin-members', 10_000, 1000),
 };
 if (!['raw', 'http'].includes(opts.client)) usage('--client is raw or http');
 if (!opts.writesConcurrency.every((c) => Number.isInteger(c) && c > 0 && c <= 256))
@@ -174,7 +188,8 @@ async function main() {
   log(`temp dir ${tmp}`);
   // Only the server benchmarks need a generated config (the write benchmark opens SQLite).
   const needsServer = BENCHMARKS.some(
-    (name) => name !== 'writes' && name !== 'stateres' && name !== 'sigverify' && only.has(name),
+    (name) =>
+      !['writes', 'stateres', 'sigverify', 'fedtxn', 'fedjoin'].includes(name) && only.has(name),
   );
   const template = needsServer ? await generateTemplate(join(tmp, 'template')) : undefined;
   const results = {};
@@ -313,6 +328,33 @@ async function main() {
     results.sigVerify = await benchSigVerify({ runs: 9, sliceMs: 300, log });
   }
 
+  if (only.has('fedtxn')) {
+    log(
+      `\n[12] incoming federation transaction: 50 signed message PDUs from a second server into a real Hearth,` +
+        ` PUT /send to its 200; median of ${opts.fedTxnRuns}, ABBA against bare node:http parsing them and inserting 50 rows (with and without an fdatasync)`,
+    );
+    results.fedTxn = await benchFedTxn({
+      tmp,
+      runs: opts.fedTxnRuns,
+      cpuProfDir: opts.cpuProfDir,
+      log,
+    });
+  }
+
+  if (only.has('fedjoin')) {
+    log(
+      `\n[13] federated join: a user of a second Hearth joins a room of ${opts.fedJoinMembers} members on the first,` +
+        ` until its /sync shows the room; median of ${opts.fedJoinRuns} (a fresh second Hearth each), interleaved with bare node parsing the state and inserting it`,
+    );
+    results.fedJoin = await benchFedJoin({
+      tmp,
+      runs: opts.fedJoinRuns,
+      members: opts.fedJoinMembers,
+      cpuProfDir: opts.cpuProfDir,
+      log,
+    });
+  }
+
   const cpus = os.cpus();
   const report = {
     date: started.toISOString(),
@@ -347,6 +389,16 @@ async function main() {
     process.stdout.write(
       `CPU profile of Hearth during the sends benchmark (set-up included): ${profile.busyMs} ms busy,` +
         ` ${profile.idleMs} ms idle; self time by function (${profile.file}):\n\n${profileTable(profile)}\n\n`,
+    );
+  }
+  for (const [name, p] of [
+    ['fedtxn benchmark (set-up included)', results.fedTxn?.profile],
+    ['fedjoin benchmark (the joining server, first run)', results.fedJoin?.profile],
+  ]) {
+    if (!p?.top) continue;
+    process.stdout.write(
+      `CPU profile of Hearth during the ${name}: ${p.busyMs} ms busy, ${p.idleMs} ms idle;` +
+        ` self time by function (${p.file}):\n\n${profileTable(p)}\n\n`,
     );
   }
   process.stdout.write(
@@ -530,6 +582,28 @@ function summaryTable(r) {
       `${fmtPct(v.hearth.medianPerSec / v.crypto.medianPerSec)}`,
       '(comparison)',
       '',
+    ]);
+  }
+  if (r.fedTxn) {
+    const f = r.fedTxn;
+    rows.push([
+      `Incoming transaction of ${f.pdusPerTransaction} PDUs (v${f.roomVersion}), PUT /send to 200`,
+      `${fmtLatency(f.hearth.medianMs)} (CPU ${fmtLatency(f.hearth.medianCpuMs)})`,
+      `${fmtLatency(f.bare.medianMs)} (node:http, parse + ${f.pdusPerTransaction} INSERTs; ${fmtLatency(f.bareDurable.medianMs)} with an fdatasync)`,
+      `${(f.hearth.medianMs / f.bare.medianMs).toFixed(1)}x`,
+      `< ${TARGETS.fedTxnMs} ms`,
+      verdict(f.hearth.medianMs < TARGETS.fedTxnMs),
+    ]);
+  }
+  if (r.fedJoin) {
+    const f = r.fedJoin;
+    rows.push([
+      `Join of a ${f.members}-member room from a second Hearth, until its /sync shows it`,
+      `${fmtLatency(f.hearth.medianUsableMs)} (peak RSS ${fmtMiB(f.hearth.medianPeakRssBytes)}, after ${fmtMiB(f.hearth.medianRssAfterBytes)})`,
+      `${fmtLatency(f.bare.medianMs)} (node: parse the ${Math.round(f.stateAnswer.bytes / 1024)} KiB state, ${f.bare.rows} INSERTs)`,
+      `${(f.hearth.medianUsableMs / f.bare.medianMs).toFixed(1)}x`,
+      `< ${TARGETS.fedJoinMs} ms`,
+      verdict(f.hearth.medianUsableMs < TARGETS.fedJoinMs),
     ]);
   }
   return table(rows);

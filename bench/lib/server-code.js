@@ -10,8 +10,10 @@ import { ROOT } from './servers.js';
 /**
  * Bundles `exportLines` (ES `export ... from './server/...'` lines, relative to the
  * repository root) into one module and imports it; `name` names the temporary file.
+ * `externalPackages`: leave every npm package to be imported from node_modules at run time
+ * (needed when the code reaches native modules other than better-sqlite3, e.g. the CLI).
  */
-export async function importServerCode(name, exportLines) {
+export async function importServerCode(name, exportLines, { externalPackages = false } = {}) {
   const dir = join(ROOT, 'node_modules', '.cache', 'hearth-bench');
   mkdirSync(dir, { recursive: true });
   const outfile = join(dir, `${name}-${process.pid}.mjs`);
@@ -28,6 +30,7 @@ export async function importServerCode(name, exportLines) {
     target: 'node20',
     format: 'esm',
     external: ['better-sqlite3'],
+    ...(externalPackages ? { packages: 'external' } : {}),
     banner: {
       js: "import { createRequire as __hearthRequire } from 'node:module'; const require = __hearthRequire(import.meta.url);",
     },
