@@ -1,5 +1,6 @@
-// Builds the server into one ES module, dist/hearth.mjs, with esbuild. One file starts
-// much faster than hundreds of modules (start-up time is a target: docs/performance.md).
+// Builds the server into one ES module, dist/hearth.mjs, with esbuild (and a chunk for each
+// part loaded later with import(), under dist/chunks/). One file starts much faster than
+// hundreds of modules (start-up time is a target: docs/performance.md).
 // Native modules stay outside the bundle. Type checking is `npm run check` (tsc).
 // HEARTH_BUILD_MINIFY=0 keeps names as written, for CPU profiles (bench --cpu-prof).
 import { cpSync, rmSync } from 'node:fs';
@@ -14,6 +15,10 @@ await build({
   platform: 'node',
   target: 'node20',
   format: 'esm',
+  // Modules loaded with import() (the federation transport) go to chunks of their own, so
+  // their Node built-ins (https, tls, dns) load only when they do.
+  splitting: true,
+  chunkNames: 'chunks/[name]-[hash]',
   sourcemap: true,
   minify: process.env.HEARTH_BUILD_MINIFY !== '0',
   legalComments: 'linked',

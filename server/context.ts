@@ -16,7 +16,7 @@ import { Writer } from './db/writer.js';
 import type { Requester } from './accounts/requester.js';
 import type { EventHook } from './events/event-hooks.js';
 import { queueEventForFederation } from './federation/sender/destinations.js';
-import { createFederationTransport } from './federation/transport.js';
+import type { FederationTransport } from './federation/transport.js';
 import type { FederationClient } from './federation/types.js';
 import { createRequestSigner } from './federation/x-matrix.js';
 import { indexRelation } from './relations/index-hook.js';
@@ -129,18 +129,21 @@ export function createContext(opts: {
   const readDb = openSqlite(path, { readonly: true });
   const clock = opts.clock ?? systemClock;
   const writer = new Writer(writeDb, log.child({ component: 'writer' }), clock);
-  // Made on first use: its caches and agents cost memory a server that never federates
-  // (most of a fresh install's life, and every test) need not pay.
-  let transport: ReturnType<typeof createFederationTransport> | null = null;
+  // Made on first use, and loaded then (its own chunk of the bundle: discovery, TLS and DNS
+  // are several MiB a server that never federates — most of a fresh install's life, and
+  // every test — need not pay).
+  let transport: Promise<FederationTransport> | null = null;
   const federation: FederationClient = {
-    request(destination, req) {
-      transport ??= createFederationTransport({
-        config,
-        log: log.child({ component: 'federation-client' }),
-        signer: createRequestSigner(config),
-        clock,
-      });
-      return transport.request(destination, req);
+    async request(destination, req) {
+      transport ??= import('./federation/transport.js').then((m) =>
+        m.createFederationTransport({
+          config,
+          log: log.child({ component: 'federation-client' }),
+          signer: createRequestSigner(config),
+          clock,
+        }),
+      );
+      return (await transport).request(destination, req);
     },
   };
   const ctx: Ctx = {
@@ -177,7 +180,7 @@ export function createContext(opts: {
   return {
     ctx,
     async close() {
-      transport?.close();
+      if (transport) (await transport).close();
       await writer.close();
       readDb.close();
       writeDb.pragma('wal_checkpoint(TRUNCATE)');

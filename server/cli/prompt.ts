@@ -1,12 +1,14 @@
-import { createInterface } from 'node:readline';
+/** node:readline, loaded when a command first prompts (the server itself never does). */
+const readline = () => import('node:readline');
 
 /**
  * Reads one line from the terminal. With `hidden`, typed characters are not echoed (for
  * passwords). When stdin is not a terminal (a pipe), lines are read in order without echo.
  */
-export function prompt(question: string, opts: { hidden?: boolean } = {}): Promise<string> {
+export async function prompt(question: string, opts: { hidden?: boolean } = {}): Promise<string> {
   const stdin = process.stdin;
   if (!stdin.isTTY) return readPipedLine(question);
+  const { createInterface } = await readline();
   return new Promise((resolve, reject) => {
     process.stderr.write(question);
     if (!opts.hidden) {
@@ -48,7 +50,10 @@ let pipedLines: AsyncIterator<string> | null = null;
 
 async function readPipedLine(question: string): Promise<string> {
   process.stderr.write(question);
-  pipedLines ??= createInterface({ input: process.stdin, terminal: false })[Symbol.asyncIterator]();
+  if (!pipedLines) {
+    const { createInterface } = await readline();
+    pipedLines = createInterface({ input: process.stdin, terminal: false })[Symbol.asyncIterator]();
+  }
   const next = await pipedLines.next();
   process.stderr.write('\n');
   if (next.done) throw new Error('no more input on stdin');

@@ -1,7 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { promisify } from 'node:util';
-import { gzip } from 'node:zlib';
 import findMyWay from 'find-my-way';
 import type { Ctx } from '../context.js';
 import { MatrixError } from '../core/errors.js';
@@ -10,7 +9,12 @@ import { listenerOf } from './client-ip.js';
 import { toHttpError } from './errors.js';
 import { Reply, type Route } from './route.js';
 
-const gzipAsync = promisify(gzip);
+/** gzip, with node:zlib loaded on the first compressed answer (few listeners ask for it). */
+let gzipAsync: ((data: Buffer | string) => Promise<Buffer>) | null = null;
+async function gzipped(data: Buffer | string): Promise<Buffer> {
+  gzipAsync ??= promisify((await import('node:zlib')).gzip);
+  return gzipAsync(data);
+}
 
 /** The HTTP side of Hearth: one request handler that any server (or `inject`) can call. */
 export interface HttpApp {
@@ -155,7 +159,7 @@ function send(
     listenerOf(req)?.compress &&
     /\bgzip\b/.test(req.headers['accept-encoding'] ?? '')
   ) {
-    return gzipAsync(payload).then((zipped) => {
+    return gzipped(payload).then((zipped) => {
       out.push('Content-Encoding', 'gzip', 'Vary', 'Accept-Encoding');
       finish(req, res, status, out, zipped);
     });

@@ -5,7 +5,6 @@ import {
   type Server,
   type ServerResponse,
 } from 'node:http';
-import { createServer as createHttpsServer } from 'node:https';
 import type { AddressInfo } from 'node:net';
 import type { Config, ListenerConfig, ResourceName } from '../core/config/types.js';
 import type { Logger } from '../core/logger.js';
@@ -53,7 +52,7 @@ export async function startListeners(
       let port = listener.port;
       const bound: BoundAddress[] = [];
       for (const host of listener.bindAddresses) {
-        const server = makeServer(app, config, listener);
+        const server = await makeServer(app, config, listener);
         try {
           port = await listen(server, host, port);
         } catch (err) {
@@ -84,7 +83,7 @@ export async function startListeners(
   };
 }
 
-function makeServer(app: HttpApp, config: Config, listener: ListenerConfig): Server {
+async function makeServer(app: HttpApp, config: Config, listener: ListenerConfig): Promise<Server> {
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     tagListener(req, listener);
     const path = (req.url ?? '/').split('?')[0]!;
@@ -105,6 +104,9 @@ function makeServer(app: HttpApp, config: Config, listener: ListenerConfig): Ser
       `listener on port ${listener.port} has tls: true but tls_certificate_path or tls_private_key_path is not set`,
     );
   }
+  // node:https (with TLS) is loaded only for a TLS listener: it is a few MiB of a process
+  // that serves plain HTTP behind a reverse proxy, as most do.
+  const { createServer: createHttpsServer } = await import('node:https');
   return createHttpsServer(
     { cert: readFileSync(config.tlsCertificatePath), key: readFileSync(config.tlsPrivateKeyPath) },
     handler,

@@ -209,6 +209,8 @@ test('B leaves the hall and rejoins; A kicks C and bans B across servers', async
   expect(rejoin.status, JSON.stringify(rejoin.body)).toBe(200);
   await until(async () => (await members(A, alice, hall)).includes(bob.userId));
 
+  // Carol's /sync stream starts before the kick (an initial sync leaves out left rooms).
+  await inSync(C, carol, () => true);
   const kick = await A.call('POST', `/_matrix/client/v3/rooms/${encodeURIComponent(hall)}/kick`, {
     token: alice.token,
     body: { user_id: carol.userId, reason: 'testing kicks' },
