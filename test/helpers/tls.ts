@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:https';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import type { TLSSocket } from 'node:tls';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -161,4 +161,35 @@ export function json(
 ): void {
   res.writeHead(status, { 'Content-Type': 'application/json', ...headers });
   res.end(JSON.stringify(body));
+}
+
+/** A loopback port free now. */
+export async function freeLoopbackPort(): Promise<number> {
+  const s = createNetServer();
+  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
+  const port = (s.address() as AddressInfo).port;
+  await new Promise((r) => s.close(r));
+  return port;
+}
+
+/**
+ * A Hearth named localhost:`port` serving TLS on it with a certificate of `pki`, trusting
+ * `pki`'s CA for federation (a server named localhost reaches loopback by itself), as
+ * `hearth demo` sets its servers up; `config` adds homeserver.yaml keys.
+ */
+export function listenLocalhostTlsServer(
+  pki: TestPki,
+  port: number,
+  config: Record<string, unknown> = {},
+): Promise<TlsTestServer> {
+  return listenTlsTestServer(pki, {
+    host: '127.0.0.1',
+    port,
+    names: ['localhost', '127.0.0.1', '::1'],
+    config: {
+      server_name: `localhost:${port}`,
+      federation_custom_ca_list: [pki.caPath],
+      ...config,
+    },
+  });
 }

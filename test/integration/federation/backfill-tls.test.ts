@@ -1,8 +1,8 @@
-import { createServer as createNetServer, type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import {
   createTestPki,
-  listenTlsTestServer,
+  freeLoopbackPort,
+  listenLocalhostTlsServer,
   type TestPki,
   type TlsTestServer,
 } from '../../helpers/tls.js';
@@ -18,33 +18,16 @@ let pki: TestPki;
 let a: TlsTestServer;
 let b: TlsTestServer;
 
-async function freePort(): Promise<number> {
-  const s = createNetServer();
-  await new Promise<void>((r) => s.listen(0, '127.0.0.1', r));
-  const port = (s.address() as AddressInfo).port;
-  await new Promise((r) => s.close(r));
-  return port;
-}
-
-async function start(port: number): Promise<TlsTestServer> {
-  return listenTlsTestServer(pki, {
-    host: '127.0.0.1',
-    port,
-    names: ['localhost', '127.0.0.1', '::1'],
-    config: {
-      server_name: `localhost:${port}`,
-      federation_custom_ca_list: [pki.caPath],
-      ip_range_blacklist: [],
-      rc_joins: { local: NO_LIMIT, remote: NO_LIMIT },
-      rc_message: NO_LIMIT,
-    },
+const start = (port: number) =>
+  listenLocalhostTlsServer(pki, port, {
+    rc_joins: { local: NO_LIMIT, remote: NO_LIMIT },
+    rc_message: NO_LIMIT,
   });
-}
 
 beforeAll(async () => {
   pki = createTestPki();
-  a = await start(await freePort());
-  b = await start(await freePort());
+  a = await start(await freeLoopbackPort());
+  b = await start(await freeLoopbackPort());
 });
 
 afterAll(async () => {
