@@ -1,11 +1,16 @@
-import { settleRoomWrites } from './room-heads.js';
+import { MAX_PREV_EVENTS, settleRoomWrites } from './room-heads.js';
 import type { Ctx } from '../context.js';
 import { authEventsNeeded, checkAuthEvents, checkEventAuth, type AuthEvent } from './auth/check.js';
 import { pduOf } from './event-cache.js';
 import { runEventHooks } from './event-hooks.js';
 import { referencedEventIds, type Pdu } from './event-format.js';
 import type { RoomVersion } from './room-versions.js';
-import { resolveStateGroups, storeFetch, type StateResEvent } from './state-res/index.js';
+import {
+  resolveStateGroups,
+  storeFetch,
+  type StateResEvent,
+  type StateResFetch,
+} from './state-res/index.js';
 import { loadStateGroup, storeStateGroup } from './state-groups.js';
 import { splitStateKeyId, stateDelta, stateKeyId, type StateMap } from './state-map.js';
 import * as store from './store.js';
@@ -88,7 +93,7 @@ async function persistInQueue(ctx: Ctx, a: RemoteEvent): Promise<RemoteEventOutc
   const event: AuthEvent = { ...(pdu as unknown as AuthEvent), event_id: eventId };
   const authIds = referencedEventIds(pdu.auth_events);
   const prevIds = referencedEventIds(pdu.prev_events);
-  const fetch = storeFetch(ctx.db, new Map(), (id, json) => pduOf(ctx, id, json));
+  const fetch = memoisedEvents(storeFetch(ctx.db, new Map(), (id, json) => pduOf(ctx, id, json)));
   const authEvents = await fetch.events(authIds);
   const missingAuth = authIds.filter((id) => !authEvents.has(id));
   if (missingAuth.length) throw new MissingEventsError('auth_events', missingAuth);
@@ -145,7 +150,11 @@ async function persistInQueue(ctx: Ctx, a: RemoteEvent): Promise<RemoteEventOutc
   const softFailed = !checkEventAuth(event, lookup([...currentEvents.values()]), version).ok;
 
   // The forward extremities after the event, and the current state they make.
-  const extremities = await store.getForwardExtremities(ctx.db, roomId);
+  // The head holds every extremity when it holds fewer than a local event may cite.
+  const extremities =
+    head.prevEvents.length < MAX_PREV_EVENTS
+      ? head.prevEvents.map((p) => p.eventId)
+      : await store.getForwardExtremities(ctx.db, roomId);
   const remaining = extremities.filter((id) => !prevIds.includes(id));
   let currentAfter: StateMap | null = null;
   if (!softFailed) {
@@ -269,4 +278,25 @@ export function lookup(events: readonly AuthEvent[]) {
   for (const e of events)
     if (e.state_key !== undefined) byKey.set(stateKeyId(e.type, e.state_key), e);
   return (type: string, key: string) => byKey.get(stateKeyId(type, key));
+}
+
+/**
+ * A fetch whose events are read once per use: the auth events of an event, of the state
+ * before it and of the current state are mostly the same few, checked three times.
+ */
+function memoisedEvents(fetch: StateResFetch): StateResFetch {
+  const known = new Map<string, StateResEvent>();
+  return {
+    authChain: (ids) => fetch.authChain(ids),
+    async events(ids) {
+      const missing = ids.filter((id) => !known.has(id));
+      if (missing.length) for (const [id, e] of await fetch.events(missing)) known.set(id, e);
+      const out = new Map<string, StateResEvent>();
+      for (const id of ids) {
+        const e = known.get(id);
+        if (e) out.set(id, e);
+      }
+      return out;
+    },
+  };
 }

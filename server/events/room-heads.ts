@@ -58,7 +58,7 @@ export interface ParsedStateEvent {
 }
 
 /** The most prev events a local event has (spec: 20 at most; Synapse picks 10). */
-const MAX_PREV_EVENTS = 10;
+export const MAX_PREV_EVENTS = 10;
 /** The most heads kept for rooms with nothing pending; a room rebuilds its head on demand. */
 const MAX_IDLE_HEADS = 512;
 /** The most parsed state events one head keeps (big rooms re-read members beyond this). */
