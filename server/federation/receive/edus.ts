@@ -8,6 +8,7 @@ import { deliverRemoteToDevice, type ToDeviceMessages } from '../../to-device/se
 import { receiveRemoteReceipt } from '../../userdata/receipts.js';
 import { setRemoteTyping } from '../../userdata/typing.js';
 import { serverAllowedInRoom } from '../acl.js';
+import { receiveDeviceListUpdate, receiveSigningKeyUpdate } from './device-lists.js';
 import { insertInboundToDeviceId } from './store.js';
 import { isObject } from '../../core/is-object.js';
 
@@ -37,10 +38,9 @@ export async function receiveEdu(ctx: Ctx, origin: string, edu: unknown): Promis
       case 'm.direct_to_device':
         return await receiveToDevice(ctx, origin, content);
       case 'm.device_list_update':
+        return await receiveDeviceListUpdate(ctx, origin, content);
       case 'm.signing_key_update':
-        // Device lists and cross-signing keys come with end-to-end encryption support.
-        ctx.log.debug({ origin, type }, 'ignored an EDU this server does not handle yet');
-        return;
+        return await receiveSigningKeyUpdate(ctx, origin, content);
       default:
         ctx.log.debug({ origin, type }, 'ignored an EDU of unknown type');
     }

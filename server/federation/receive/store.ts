@@ -58,3 +58,95 @@ export async function insertInboundToDeviceId(
   );
   return r.changes > 0;
 }
+
+// --- device lists of users of other servers (migration 0017)
+
+export interface RemoteDeviceListRow {
+  stream_id: number;
+  stale: number;
+}
+
+export function getRemoteDeviceList(
+  q: Queryable,
+  userId: string,
+): Promise<RemoteDeviceListRow | undefined> {
+  return q.get<RemoteDeviceListRow>(
+    'SELECT stream_id, stale FROM remote_device_lists WHERE user_id = ?',
+    userId,
+  );
+}
+
+export async function setRemoteDeviceList(
+  q: Queryable,
+  a: { userId: string; streamId: number; stale: boolean; now: number },
+): Promise<void> {
+  await q.run(
+    `INSERT INTO remote_device_lists (user_id, stream_id, stale, updated_ts) VALUES (?, ?, ?, ?)
+     ON CONFLICT (user_id) DO UPDATE SET stream_id = excluded.stream_id,
+       stale = excluded.stale, updated_ts = excluded.updated_ts`,
+    a.userId,
+    a.streamId,
+    a.stale ? 1 : 0,
+    a.now,
+  );
+}
+
+export async function putRemoteDevice(
+  q: Queryable,
+  d: { userId: string; deviceId: string; displayName: string | null; keysJson: string | null },
+): Promise<void> {
+  await q.run(
+    `INSERT INTO remote_devices (user_id, device_id, display_name, keys_json) VALUES (?, ?, ?, ?)
+     ON CONFLICT (user_id, device_id) DO UPDATE SET display_name = excluded.display_name,
+       keys_json = excluded.keys_json`,
+    d.userId,
+    d.deviceId,
+    d.displayName,
+    d.keysJson,
+  );
+}
+
+export async function deleteRemoteDevices(
+  q: Queryable,
+  userId: string,
+  deviceId?: string,
+): Promise<void> {
+  if (deviceId === undefined) {
+    await q.run('DELETE FROM remote_devices WHERE user_id = ?', userId);
+  } else {
+    await q.run('DELETE FROM remote_devices WHERE user_id = ? AND device_id = ?', userId, deviceId);
+  }
+}
+
+export function listRemoteDevices(
+  q: Queryable,
+  userId: string,
+): Promise<{ device_id: string; display_name: string | null; keys_json: string | null }[]> {
+  return q.all(
+    'SELECT device_id, display_name, keys_json FROM remote_devices WHERE user_id = ? ORDER BY device_id',
+    userId,
+  );
+}
+
+export async function putRemoteCrossSigningKey(
+  q: Queryable,
+  a: { userId: string; keyType: 'master' | 'self_signing'; keyJson: string },
+): Promise<void> {
+  await q.run(
+    `INSERT INTO remote_cross_signing_keys (user_id, key_type, key_json) VALUES (?, ?, ?)
+     ON CONFLICT (user_id, key_type) DO UPDATE SET key_json = excluded.key_json`,
+    a.userId,
+    a.keyType,
+    a.keyJson,
+  );
+}
+
+export function getRemoteCrossSigningKeys(
+  q: Queryable,
+  userId: string,
+): Promise<{ key_type: string; key_json: string }[]> {
+  return q.all(
+    'SELECT key_type, key_json FROM remote_cross_signing_keys WHERE user_id = ? ORDER BY key_type',
+    userId,
+  );
+}
