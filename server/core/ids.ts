@@ -40,10 +40,24 @@ export function parseUserId(userId: string): UserId | null {
   return { localpart, serverName };
 }
 
-/** Whether `userId` names a user of the server `serverName` (its part after the first colon). */
+/** The server part of an id known to be valid (user, room alias, v1/v2 event id): after the first colon. */
+export function serverPartOf(id: string): string {
+  return id.slice(id.indexOf(':') + 1);
+}
+
+/** Whether `userId` (a valid user id) names a user of the server `serverName`. */
 export function isUserOf(userId: string, serverName: string): boolean {
-  const colon = userId.indexOf(':');
-  return colon >= 0 && userId.slice(colon + 1) === serverName;
+  return userId.includes(':') && serverPartOf(userId) === serverName;
+}
+
+/** The server of a user id from untrusted input, or undefined when it is not a valid one. */
+export function userServerOf(userId: unknown): string | undefined {
+  return typeof userId === 'string' ? parseUserId(userId)?.serverName : undefined;
+}
+
+/** Whether untrusted `userId` is a valid user id of the server `serverName`. */
+export function isValidUserOf(userId: unknown, serverName: string): userId is string {
+  return userServerOf(userId) === serverName;
 }
 
 export function makeUserId(localpart: string, serverName: string): string {

@@ -1,5 +1,5 @@
 import type { Ctx } from '../context.js';
-import { parseUserId } from '../core/ids.js';
+import { userServerOf } from '../core/ids.js';
 import type { EventJson } from '../events/event-format.js';
 import { redactEvent } from '../events/redaction.js';
 import type { RoomVersion } from '../events/room-versions.js';
@@ -24,10 +24,6 @@ export type PduCheckResult =
     }
   | { ok: false; reason: string };
 
-function serverOfUserId(userId: unknown): string | null {
-  return typeof userId === 'string' ? (parseUserId(userId)?.serverName ?? null) : null;
-}
-
 /** The server part of a v1/v2 event id (`$opaque:server`). */
 function serverOfEventId(eventId: unknown): string | null {
   if (typeof eventId !== 'string') return null;
@@ -47,7 +43,7 @@ function serverOfEventId(eventId: unknown): string | null {
 export function requiredSigners(version: RoomVersion, pdu: EventJson): Set<string> | string {
   const out = new Set<string>();
   const content = isObject(pdu.content) ? pdu.content : {};
-  const sender = serverOfUserId(pdu.sender);
+  const sender = userServerOf(pdu.sender) ?? null;
   if (!sender) return 'sender is not a user id';
   const isThirdPartyInvite =
     pdu.type === 'm.room.member' &&
@@ -65,7 +61,7 @@ export function requiredSigners(version: RoomVersion, pdu: EventJson): Set<strin
     content.membership === 'join' &&
     content.join_authorised_via_users_server !== undefined
   ) {
-    const authoriser = serverOfUserId(content.join_authorised_via_users_server);
+    const authoriser = userServerOf(content.join_authorised_via_users_server) ?? null;
     if (!authoriser) return 'join_authorised_via_users_server is not a user id';
     out.add(authoriser);
   }

@@ -1,5 +1,6 @@
 import type { Ctx } from '../context.js';
 import { randomString } from '../core/clock.js';
+import { serverPartOf } from '../core/ids.js';
 import type { Tx } from '../db/sql.js';
 import { destinationsForRoom, destinationsForUser } from './sender/destinations.js';
 import {
@@ -90,7 +91,7 @@ export async function queueToDeviceForServers(
 ): Promise<void> {
   const byServer = new Map<string, Record<string, Record<string, Record<string, unknown>>>>();
   for (const [userId, byDevice] of Object.entries(a.messages)) {
-    const server = userId.slice(userId.indexOf(':') + 1);
+    const server = serverPartOf(userId);
     const forServer = byServer.get(server) ?? {};
     forServer[userId] = byDevice;
     byServer.set(server, forServer);

@@ -1,6 +1,6 @@
 import type { Ctx } from '../../context.js';
 import { errors, MatrixError } from '../../core/errors.js';
-import { parseUserId } from '../../core/ids.js';
+import { userServerOf } from '../../core/ids.js';
 import { validatePduShape, type EventJson, type Pdu } from '../../events/event-format.js';
 import { computeEventId } from '../../events/hashes.js';
 import { roomVersion, type RoomVersion } from '../../events/room-versions.js';
@@ -38,10 +38,6 @@ export interface IncomingEvent {
   event: unknown;
 }
 
-function serverOf(userId: unknown): string | undefined {
-  return typeof userId === 'string' ? parseUserId(userId)?.serverName : undefined;
-}
-
 /**
  * Checks `event` as an m.room.member event of `membership` in `roomId` with id `eventId`,
  * sent by a user of `origin`, signed by the servers that must sign it, with its content
@@ -63,11 +59,11 @@ export async function checkIncomingMemberEvent(
     throw errors.invalidParam(`The event's membership is not ${a.membership}`);
   }
   if (pdu.state_key === undefined) throw errors.invalidParam('The event has no state_key');
-  if (serverOf(pdu.sender) !== a.origin) {
+  if (userServerOf(pdu.sender) !== a.origin) {
     throw errors.invalidParam(`The sender ${pdu.sender} is not a user of ${a.origin}`);
   }
   if (a.membership === 'invite') {
-    if (serverOf(pdu.state_key) !== ctx.config.serverName) {
+    if (userServerOf(pdu.state_key) !== ctx.config.serverName) {
       throw errors.invalidParam(`${pdu.state_key} is not a user of this server`);
     }
   } else if (pdu.state_key !== pdu.sender) {

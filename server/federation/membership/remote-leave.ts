@@ -11,6 +11,7 @@ import {
   type RemoteMembership,
 } from './remote-memberships.js';
 import { isObject } from '../../core/is-object.js';
+import { serverPartOf } from '../../core/ids.js';
 
 /**
  * Rejecting an invite to, or retracting a knock on, a room this server is not in
@@ -93,7 +94,7 @@ export function signMemberTemplate(
 
 /** The servers to ask: those recorded with the membership, then the inviter's. */
 function serversFor(ctx: Ctx, m: RemoteMembership): string[] {
-  const inviter = m.pdu.sender.slice(m.pdu.sender.indexOf(':') + 1);
+  const inviter = serverPartOf(m.pdu.sender);
   return [...new Set([...m.viaServers, inviter])].filter((s) => s !== ctx.config.serverName);
 }
 

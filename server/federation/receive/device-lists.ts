@@ -1,6 +1,6 @@
 import type { Ctx } from '../../context.js';
 import { isObject } from '../../core/is-object.js';
-import { parseUserId } from '../../core/ids.js';
+import { isValidUserOf } from '../../core/ids.js';
 import { getRoomsWithMembership } from '../../events/store.js';
 import * as store from './store.js';
 
@@ -13,11 +13,6 @@ import * as store from './store.js';
  * (GET /user/devices); when that fails, the list is marked stale, to be read again before
  * it is used. Updates of one user are applied one at a time, in the order they came.
  */
-
-/** A user of `server`, by id. */
-function isUserOf(userId: unknown, server: string): userId is string {
-  return typeof userId === 'string' && parseUserId(userId)?.serverName === server;
-}
 
 /** Whether the user is joined to a room this server holds (only those are kept). */
 async function sharesRoom(ctx: Ctx, userId: string): Promise<boolean> {
@@ -38,7 +33,7 @@ export async function receiveDeviceListUpdate(
   const { user_id: userId, device_id: deviceId, stream_id: streamId } = c;
   const prevIds = c.prev_id ?? [];
   if (
-    !isUserOf(userId, origin) ||
+    !isValidUserOf(userId, origin) ||
     typeof deviceId !== 'string' ||
     deviceId === '' ||
     !Number.isSafeInteger(streamId) ||
@@ -152,7 +147,7 @@ export async function receiveSigningKeyUpdate(
     const key = c[`${keyType}_key`];
     return isObject(key) && key.user_id === userId && isObject(key.keys) ? [{ keyType, key }] : [];
   });
-  if (!isUserOf(userId, origin) || !keys.length) {
+  if (!isValidUserOf(userId, origin) || !keys.length) {
     ctx.log.info({ origin }, 'ignored a malformed m.signing_key_update');
     return;
   }

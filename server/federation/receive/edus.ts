@@ -1,5 +1,5 @@
 import type { Ctx } from '../../context.js';
-import { parseUserId } from '../../core/ids.js';
+import { isValidUserOf } from '../../core/ids.js';
 import { getRoomsWithMembership } from '../../events/store.js';
 import { setRemotePresence } from '../../presence/presence.js';
 import type { PresenceState } from '../../presence/state.js';
@@ -50,10 +50,6 @@ export async function receiveEdu(ctx: Ctx, origin: string, edu: unknown): Promis
 }
 
 /** Whether `userId` is a user id of `server`. */
-function isUserOf(userId: unknown, server: string): userId is string {
-  return typeof userId === 'string' && parseUserId(userId)?.serverName === server;
-}
-
 async function isJoined(ctx: Ctx, roomId: string, userId: string): Promise<boolean> {
   return (await membershipOf(ctx, roomId, userId)) === 'join';
 }
@@ -61,7 +57,7 @@ async function isJoined(ctx: Ctx, roomId: string, userId: string): Promise<boole
 /** m.typing: "verify that the user is in the room, and is a user belonging to the sending server". */
 async function receiveTyping(ctx: Ctx, origin: string, c: Record<string, unknown>): Promise<void> {
   const { room_id: roomId, user_id: userId, typing } = c;
-  if (typeof roomId !== 'string' || typeof typing !== 'boolean' || !isUserOf(userId, origin)) {
+  if (typeof roomId !== 'string' || typeof typing !== 'boolean' || !isValidUserOf(userId, origin)) {
     ctx.log.info({ origin }, 'ignored an m.typing EDU: malformed, or not for a user of its origin');
     return;
   }
@@ -84,7 +80,7 @@ async function receiveReceipts(
     if (!isObject(byType) || !isObject(byType['m.read'])) continue;
     if (!(await serverAllowedInRoom(ctx, roomId, origin))) continue;
     for (const [userId, receipt] of Object.entries(byType['m.read'])) {
-      if (!isUserOf(userId, origin) || !isObject(receipt)) continue;
+      if (!isValidUserOf(userId, origin) || !isObject(receipt)) continue;
       const ids = Array.isArray(receipt.event_ids) ? receipt.event_ids : [];
       const data = isObject(receipt.data) ? receipt.data : {};
       const eventId = ids.find((id): id is string => typeof id === 'string');
@@ -113,7 +109,7 @@ async function receivePresence(
 ): Promise<void> {
   if (!ctx.config.presence.enabled || !Array.isArray(c.push)) return;
   for (const p of c.push as unknown[]) {
-    if (!isObject(p) || !isUserOf(p.user_id, origin) || !PRESENCE_STATES.has(p.presence)) {
+    if (!isObject(p) || !isValidUserOf(p.user_id, origin) || !PRESENCE_STATES.has(p.presence)) {
       continue;
     }
     // Only users someone here can see (sharing a room); others would only fill the table.
@@ -140,7 +136,7 @@ async function receiveToDevice(
 ): Promise<void> {
   const { sender, type, message_id: messageId, messages } = c;
   if (
-    !isUserOf(sender, origin) ||
+    !isValidUserOf(sender, origin) ||
     typeof type !== 'string' ||
     typeof messageId !== 'string' ||
     !isObject(messages)

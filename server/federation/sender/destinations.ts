@@ -1,4 +1,5 @@
 import type { Ctx } from '../../context.js';
+import { serverPartOf } from '../../core/ids.js';
 import type { Queryable } from '../../db/sql.js';
 import type { EventHook } from '../../events/event-hooks.js';
 import type { StateMap } from '../../events/state-map.js';
@@ -23,7 +24,7 @@ function mayHaveRemoteMembers(ctx: Ctx, state: StateMap): boolean {
     for (const k of state.keys()) {
       if (
         k.startsWith(MEMBER_PREFIX) &&
-        serverOf(k.slice(MEMBER_PREFIX.length)) !== ctx.config.serverName
+        serverPartOf(k.slice(MEMBER_PREFIX.length)) !== ctx.config.serverName
       ) {
         known = true;
         break;
@@ -35,10 +36,6 @@ function mayHaveRemoteMembers(ctx: Ctx, state: StateMap): boolean {
 }
 
 const remoteMemberStates = new WeakMap<StateMap, boolean>();
-
-function serverOf(userId: string): string {
-  return userId.slice(userId.indexOf(':') + 1);
-}
 
 /**
  * The servers, other than this one, with a joined member in the room's current state
@@ -85,7 +82,7 @@ export async function destinationsForUser(ctx: Ctx, userId: string): Promise<str
  */
 export const queueEventForFederation: EventHook = async (ctx, tx, ev) => {
   // Other servers' events are theirs to send, but those handed to this one to pass on.
-  const local = serverOf(ev.pdu.sender) === ctx.config.serverName;
+  const local = serverPartOf(ev.pdu.sender) === ctx.config.serverName;
   if (!local && ev.relayedFrom === undefined) return;
   // Most rooms have only local members: their events skip the query below.
   if (!mayHaveRemoteMembers(ctx, ev.stateAfter)) return;
@@ -93,7 +90,7 @@ export const queueEventForFederation: EventHook = async (ctx, tx, ev) => {
   if (ev.pdu.type === 'm.room.member' && typeof ev.pdu.state_key === 'string') {
     const membership = ev.pdu.content.membership;
     if (membership === 'leave' || membership === 'ban') {
-      destinations.push(serverOf(ev.pdu.state_key));
+      destinations.push(serverPartOf(ev.pdu.state_key));
     }
   }
   await queuePduForDestinations(
