@@ -25,6 +25,9 @@ const MAX_OUTLIER_STEPS = 200;
 export async function backwardExtremities(ctx: Ctx, roomId: string): Promise<string[]> {
   const oldest = await getRoomOldestEvents(ctx.db, roomId, OLDEST_EVENTS);
   if (!oldest.length) return [];
+  // The timeline starts at the room's create event (every room created here, and one
+  // whose history was fetched to its start): nothing is missing before it.
+  if ((JSON.parse(oldest[0]!.json) as Pdu).type === 'm.room.create') return [];
   const minDepth = Math.min(...oldest.map((e) => e.depth));
   let frontier = oldest
     .filter((e) => e.depth <= minDepth + DEPTH_SLACK)
