@@ -13,6 +13,20 @@ interface Unit {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
   queuedAt: number;
+  /** False: answered once its commit is visible, without waiting for the fsync. */
+  durable: boolean;
+}
+
+export interface UnitOptions {
+  /**
+   * False answers the unit (and runs its afterCommit callbacks) as soon as its commit is
+   * visible to readers, before the WAL is fsynced. Only for a caller that makes its own
+   * outcome durable before it tells anyone outside the process, by awaiting a durable unit
+   * (an fsync covers every commit before it): e.g. the PDUs of an incoming federation
+   * transaction, each of which must see the last one committed, and whose answer to the
+   * sending server waits for the transaction's durable record. Default true.
+   */
+  durable?: boolean;
 }
 
 /** How a unit of a batch ended, and what to run once the batch is durable. */
@@ -93,8 +107,8 @@ export class Writer {
     };
   }
 
-  /** Queues `fn` as a named unit; resolves with its result after its commit. */
-  transaction<T>(name: string, fn: (tx: Tx) => Promise<T>): Promise<T> {
+  /** Queues `fn` as a named unit; resolves with its result after its commit is durable. */
+  transaction<T>(name: string, fn: (tx: Tx) => Promise<T>, opts?: UnitOptions): Promise<T> {
     const outer = this.inUnit?.getStore();
     if (outer !== undefined) {
       return Promise.reject(new Error(`writer unit "${name}" started inside unit "${outer}"`));
@@ -108,6 +122,7 @@ export class Writer {
         resolve: resolve as (v: unknown) => void,
         reject,
         queuedAt: this.clock.now(),
+        durable: opts?.durable ?? true,
       });
       this.schedule();
     });
@@ -191,9 +206,18 @@ export class Writer {
     const ms = this.clock.now() - started;
     this.stats.commits++;
     this.log.debug({ units: batch.map((u) => u.name), ms }, 'commit');
+    const durable = batch.filter((u) => u.durable);
+    if (durable.length < batch.length) {
+      this.settle(
+        batch.filter((u) => !u.durable),
+        outcomes.filter((_, i) => !batch[i]!.durable),
+      );
+    }
+    if (!durable.length) return;
+    const durableOutcomes = outcomes.filter((_, i) => batch[i]!.durable);
     this.whenDurable((err) => {
-      if (err) for (const u of batch) u.reject(err);
-      else this.settle(batch, outcomes);
+      if (err) for (const u of durable) u.reject(err);
+      else this.settle(durable, durableOutcomes);
     });
   }
 

@@ -1,4 +1,5 @@
 import { MAX_PREV_EVENTS, settleRoomWrites } from './room-heads.js';
+import type { UnitOptions } from '../db/writer.js';
 import type { Ctx } from '../context.js';
 import { authEventsNeeded, checkAuthEvents, checkEventAuth, type AuthEvent } from './auth/check.js';
 import { pduOf } from './event-cache.js';
@@ -76,6 +77,12 @@ export interface RemoteEvent {
    * events are stored). The event is then checked and persisted on that state.
    */
   stateBefore?: StateMap;
+  /**
+   * False: resolve once the event's commit is visible, before it is fsynced (writer.ts,
+   * UnitOptions.durable). For a caller that awaits a durable unit before answering anyone
+   * outside the process: the incoming transaction (federation/receive/transaction.ts).
+   */
+  durable?: boolean;
 }
 
 export function persistRemoteEvent(ctx: Ctx, a: RemoteEvent): Promise<RemoteEventOutcome> {
@@ -181,42 +188,46 @@ async function persistInQueue(ctx: Ctx, a: RemoteEvent): Promise<RemoteEventOutc
   }
   const currentBefore = head.state;
 
-  const { outcome, group } = await ctx.writer.transaction('persist_remote_event', async (tx) => {
-    // A delta over the first prev event's state (the resolved state, with several).
-    const prev = groups.length ? { groupId: groups[0]!, state: states[0]! } : null;
-    const group = await storeStateGroup(ctx, tx, { roomId, prev, state: stateAfter });
-    const streamOrdering = await store.insertPdu(tx, {
-      eventId,
-      roomId,
-      pdu,
-      rejectedReason: softFailed ? store.SOFT_FAILED : null,
-      stateGroup: group,
-    });
-    await store.insertEdges(tx, eventId, prevIds);
-    await store.insertAuthChain(tx, eventId, authIds, isState);
-    if (currentAfter) {
-      await store.advanceForwardExtremities(tx, roomId, eventId, prevIds);
-      for (const [k, id] of stateDelta(currentBefore, currentAfter)) {
-        const [type, stateKey] = splitStateKeyId(k);
-        await store.setCurrentStateEntry(tx, roomId, type, stateKey, id);
-      }
-      await runEventHooks(ctx, tx, {
+  const { outcome, group } = await ctx.writer.transaction(
+    'persist_remote_event',
+    async (tx) => {
+      // A delta over the first prev event's state (the resolved state, with several).
+      const prev = groups.length ? { groupId: groups[0]!, state: states[0]! } : null;
+      const group = await storeStateGroup(ctx, tx, { roomId, prev, state: stateAfter });
+      const streamOrdering = await store.insertPdu(tx, {
         eventId,
         roomId,
-        streamOrdering,
         pdu,
-        version,
-        stateAfter,
-        ...(a.relayedFrom !== undefined ? { relayedFrom: a.relayedFrom } : {}),
+        rejectedReason: softFailed ? store.SOFT_FAILED : null,
+        stateGroup: group,
       });
-      // A membership change also wakes its target (an invitee is not yet listening).
-      const woken =
-        pdu.type === 'm.room.member' && pdu.state_key ? [roomId, pdu.state_key] : [roomId];
-      tx.afterCommit(() => ctx.notifier.notify(woken));
-    }
-    const outcome = softFailed ? ('soft_failed' as const) : ('accepted' as const);
-    return { outcome: { eventId, outcome, streamOrdering }, group };
-  });
+      await store.insertEdges(tx, eventId, prevIds);
+      await store.insertAuthChain(tx, eventId, authIds, isState);
+      if (currentAfter) {
+        await store.advanceForwardExtremities(tx, roomId, eventId, prevIds);
+        for (const [k, id] of stateDelta(currentBefore, currentAfter)) {
+          const [type, stateKey] = splitStateKeyId(k);
+          await store.setCurrentStateEntry(tx, roomId, type, stateKey, id);
+        }
+        await runEventHooks(ctx, tx, {
+          eventId,
+          roomId,
+          streamOrdering,
+          pdu,
+          version,
+          stateAfter,
+          ...(a.relayedFrom !== undefined ? { relayedFrom: a.relayedFrom } : {}),
+        });
+        // A membership change also wakes its target (an invitee is not yet listening).
+        const woken =
+          pdu.type === 'm.room.member' && pdu.state_key ? [roomId, pdu.state_key] : [roomId];
+        tx.afterCommit(() => ctx.notifier.notify(woken));
+      }
+      const outcome = softFailed ? ('soft_failed' as const) : ('accepted' as const);
+      return { outcome: { eventId, outcome, streamOrdering }, group };
+    },
+    unitOptions(a),
+  );
   if (currentAfter && remaining.length === 0) {
     // The event is the room's one forward extremity now: the head moves onto it, so the
     // room's next event (local, or the next of a transaction) need not reload it.
@@ -247,17 +258,25 @@ async function writeRejected(
 ): Promise<RemoteEventOutcome> {
   const { eventId, roomId, pdu } = a;
   ctx.log.info({ eventId, roomId, reason }, 'rejected an event from another server');
-  return ctx.writer.transaction('persist_rejected_event', async (tx) => {
-    const streamOrdering = await store.insertPdu(tx, {
-      eventId,
-      roomId,
-      pdu,
-      rejectedReason: reason,
-      stateGroup: null,
-    });
-    await store.insertEdges(tx, eventId, referencedEventIds(pdu.prev_events));
-    return { eventId, outcome: 'rejected', reason, streamOrdering } as const;
-  });
+  return ctx.writer.transaction(
+    'persist_rejected_event',
+    async (tx) => {
+      const streamOrdering = await store.insertPdu(tx, {
+        eventId,
+        roomId,
+        pdu,
+        rejectedReason: reason,
+        stateGroup: null,
+      });
+      await store.insertEdges(tx, eventId, referencedEventIds(pdu.prev_events));
+      return { eventId, outcome: 'rejected', reason, streamOrdering } as const;
+    },
+    unitOptions(a),
+  );
+}
+
+function unitOptions(a: RemoteEvent): UnitOptions {
+  return { durable: a.durable ?? true };
 }
 
 /** The ids of the state events of `state` the auth rules read for `event`. */

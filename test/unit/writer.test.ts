@@ -236,6 +236,36 @@ describe('Writer', () => {
       await w.close();
     });
 
+    it('answers a durable: false unit at its commit, and a later durable unit after the fsync', async () => {
+      const { w, pending } = heldSyncWriter();
+      const calls: string[] = [];
+      const visible = await w.transaction(
+        'a',
+        async (tx) => {
+          await tx.run('INSERT INTO items (name) VALUES (?)', 'a');
+          tx.afterCommit(() => calls.push('a committed'));
+          return 'a';
+        },
+        { durable: false },
+      );
+      expect(visible).toBe('a');
+      expect(calls).toEqual(['a committed']);
+      expect(names()).toEqual(['a']);
+      // Its commit's fsync runs all the same; a durable unit after it waits for its own.
+      let answered = false;
+      const durable = w
+        .transaction('b', (tx) => tx.run('INSERT INTO items (name) VALUES (?)', 'b'))
+        .then(() => (answered = true));
+      await vi.waitFor(() => expect(names()).toEqual(['a', 'b']));
+      expect(answered).toBe(false);
+      while (!answered) {
+        pending.shift()?.(null);
+        await new Promise((r) => setTimeout(r, 1));
+      }
+      await durable;
+      await w.close();
+    });
+
     it('fails the waiting units, and refuses later ones, when an fsync fails', async () => {
       const { w, pending } = heldSyncWriter();
       const unit = w.transaction('a', (tx) => tx.run('INSERT INTO items (name) VALUES (?)', 'a'));

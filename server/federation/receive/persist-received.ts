@@ -46,6 +46,9 @@ async function persistChecked(
     roomId: room.roomId,
     eventId: checked.eventId,
     pdu: checked.pdu,
+    // Seen by the next PDU and by clients once committed; the answer to the sender waits
+    // for the transaction's durable record (transaction.ts), whose fsync covers them all.
+    durable: false,
   });
   // Rejected events are stored (never served); the sender is told, as Synapse does.
   return out.outcome === 'rejected' ? { error: `Event rejected: ${out.reason}` } : {};
