@@ -20,6 +20,7 @@ import { resultContext, type ResultContext } from './result-context.js';
 import type { RoomEventsCriteria } from './schema.js';
 import { searchableText, typesForKeys } from './searchable.js';
 import * as store from './store.js';
+import { flushSearchIndex } from './index-queue.js';
 
 /**
  * Server-side search, category `room_events` (client-server API "Server Side Search").
@@ -73,6 +74,9 @@ export async function searchRoomEvents(
   const query = parseSearchTerm(criteria.search_term);
   const limit = eventLimit(filter, DEFAULT_LIMIT, MAX_LIMIT);
   if (query.match === null) return { results: [], count: 0, highlights: [] };
+  // Text queued for the index (index-queue.ts) goes in first: a search sees every event
+  // committed before it.
+  await flushSearchIndex(ctx);
   const scope: store.SearchScope = {
     match: query.match,
     ...(await roomsAndSenders(ctx, requester.userId, filter, token)),

@@ -27,13 +27,42 @@ export interface SearchHit extends ServedEventRow {
   relevance: number;
 }
 
-/** Adds an event's searchable text to the index. */
-export async function insertSearchText(
+/** Queues an event's searchable text for the index (migration 0023). */
+export async function insertPendingSearchText(
   q: Queryable,
   streamOrdering: number,
   text: string,
 ): Promise<void> {
-  await q.run('INSERT INTO event_search (rowid, value) VALUES (?, ?)', streamOrdering, text);
+  await q.run(
+    'INSERT INTO event_search_pending (stream_ordering, value) VALUES (?, ?)',
+    streamOrdering,
+    text,
+  );
+}
+
+/**
+ * Moves up to `limit` queued rows into the index, oldest first. Returns how many moved
+ * (fewer than `limit`: none are left).
+ */
+export async function movePendingSearchText(q: Queryable, limit: number): Promise<number> {
+  const rows = await q.all<{ stream_ordering: number; value: string }>(
+    'SELECT stream_ordering, value FROM event_search_pending ORDER BY stream_ordering LIMIT ?',
+    limit,
+  );
+  for (const r of rows) {
+    await q.run(
+      'INSERT INTO event_search (rowid, value) VALUES (?, ?)',
+      r.stream_ordering,
+      r.value,
+    );
+  }
+  if (rows.length) {
+    await q.run(
+      'DELETE FROM event_search_pending WHERE stream_ordering <= ?',
+      rows.at(-1)!.stream_ordering,
+    );
+  }
+  return rows.length;
 }
 
 /** The newest index position (0 for an empty index): where a first page starts. */
