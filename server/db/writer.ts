@@ -6,6 +6,7 @@ import type { Statement } from 'better-sqlite3';
 import type { SqliteDb } from './sqlite.js';
 import { sqliteQueryable } from './sqlite.js';
 import type { Tx } from './sql.js';
+import { Checkpointer, THRESHOLD_BYTES as CHECKPOINT_THRESHOLD_BYTES } from './checkpointer.js';
 
 interface Unit {
   name: string;
@@ -83,6 +84,7 @@ export class Writer {
   private syncing = false;
   private awaitingSync: ((err?: Error) => void)[] = [];
   private syncFailure: Error | null = null;
+  private readonly checkpointer: Checkpointer | null = null;
 
   constructor(
     private readonly db: SqliteDb,
@@ -96,7 +98,19 @@ export class Writer {
     this.q = sqliteQueryable(db);
     const wal = !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal';
     this.walPath = wal ? `${db.name}-wal` : null;
-    if (wal) db.pragma('synchronous = NORMAL');
+    if (wal) {
+      db.pragma('synchronous = NORMAL');
+      // Checkpoints run in a worker thread, not inside this connection's commits.
+      db.pragma('wal_autocheckpoint = 0');
+      db.pragma(`journal_size_limit = ${CHECKPOINT_THRESHOLD_BYTES}`);
+      this.checkpointer = new Checkpointer(
+        db.name,
+        this.walPath!,
+        log,
+        () => db.pragma('wal_autocheckpoint = 1000'),
+        () => db.pragma('wal_checkpoint(PASSIVE)'),
+      );
+    }
     this.control = {
       begin: db.prepare('BEGIN IMMEDIATE'),
       savepoint: db.prepare('SAVEPOINT unit'),
@@ -134,6 +148,7 @@ export class Writer {
       await new Promise((r) => setTimeout(r, 5));
     }
     this.closed = true;
+    await this.checkpointer?.close();
     if (this.walFd !== null) closeSync(this.walFd);
     this.walFd = null;
   }
@@ -205,6 +220,7 @@ export class Writer {
     }
     const ms = this.clock.now() - started;
     this.stats.commits++;
+    this.checkpointer?.afterCommit();
     this.log.debug({ units: batch.map((u) => u.name), ms }, 'commit');
     const durable = batch.filter((u) => u.durable);
     if (durable.length < batch.length) {
