@@ -117,11 +117,20 @@ export function verifyJsonSignature(
   signatureBase64: string,
   publicKeyBase64: string,
 ): boolean {
+  return verifyPayload(signingPayload(obj), signatureBase64, publicKeyBase64);
+}
+
+/** Checks one ed25519 signature over a signing payload (see signingPayload). */
+export function verifyPayload(
+  payload: string,
+  signatureBase64: string,
+  publicKeyBase64: string,
+): boolean {
   const publicKey = publicKeyObject(publicKeyBase64);
   if (!publicKey) return false;
   const sig = decodeBase64(signatureBase64);
   if (sig.length !== 64) return false;
-  return verify(null, Buffer.from(signingPayload(obj)), publicKey, sig);
+  return verify(null, Buffer.from(payload), publicKey, sig);
 }
 
 /**

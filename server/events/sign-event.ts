@@ -5,7 +5,7 @@ import {
   addSignature,
   signingPayload,
   signPayload,
-  verifyJsonSignature,
+  verifyPayload,
   type SigningKey,
 } from '../core/signing.js';
 import type { EventHashes, EventJson, EventSignatures } from './event-format.js';
@@ -98,10 +98,19 @@ export function verifyEventSignature(
   const byServer = signatures[serverName];
   const signature = isObject(byServer) ? byServer[keyId] : undefined;
   if (typeof signature !== 'string') return false;
+  const payload = eventSigningPayload(event, version);
+  return payload !== null && verifyPayload(payload, signature, publicKeyBase64);
+}
+
+/**
+ * What a server's signature on `event` covers: the signing payload of its redacted copy.
+ * Null when canonical JSON cannot encode it (no signature can then be valid).
+ */
+export function eventSigningPayload(event: EventJson, version: RoomVersion): string | null {
   try {
-    return verifyJsonSignature(redactEvent(event, version), signature, publicKeyBase64);
+    return signingPayload(redactEvent(event, version));
   } catch (err) {
-    if (err instanceof CanonicalJsonError) return false;
+    if (err instanceof CanonicalJsonError) return null;
     throw err;
   }
 }

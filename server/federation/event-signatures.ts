@@ -3,8 +3,9 @@ import { userServerOf } from '../core/ids.js';
 import type { EventJson } from '../events/event-format.js';
 import { redactEvent } from '../events/redaction.js';
 import type { RoomVersion } from '../events/room-versions.js';
-import { checkContentHash, verifyEventSignature } from '../events/sign-event.js';
-import { getServerVerifyKey, ServerKeyError } from './keys/fetch.js';
+import { checkContentHash, eventSigningPayload } from '../events/sign-event.js';
+import { verifyPayloads, type VerifyJob } from '../core/parallel-verify.js';
+import { getServerVerifyKey, ServerKeyError, type ServerVerifyKey } from './keys/fetch.js';
 import { isEd25519KeyId } from './keys/response.js';
 import { isObject } from '../core/is-object.js';
 
@@ -85,56 +86,120 @@ export async function checkPduSignaturesAndHashes(
   version: RoomVersion,
   pdu: EventJson,
 ): Promise<PduCheckResult> {
-  if (!isObject(pdu.signatures)) return { ok: false, reason: 'the event has no signatures' };
-  const ts = pdu.origin_server_ts;
-  if (typeof ts !== 'number' || !Number.isSafeInteger(ts)) {
-    return { ok: false, reason: 'origin_server_ts is not an integer' };
-  }
-  const signers = requiredSigners(version, pdu);
-  if (typeof signers === 'string') return { ok: false, reason: signers };
-  const minimumValidUntilTs = version.enforceKeyValidity ? ts : 0;
-  for (const server of signers) {
-    const failure = await checkServerSignature(ctx, version, pdu, server, minimumValidUntilTs);
-    if (failure) return { ok: false, reason: failure };
-  }
-  if (checkContentHash(pdu)) return { ok: true, event: pdu, redacted: false };
-  ctx.log.info(
-    { event_id: pdu.event_id, sender: pdu.sender },
-    'content hash mismatch: processing the redacted event',
-  );
-  return { ok: true, event: redactEvent(pdu, version), redacted: true };
+  return (await checkPdusSignaturesAndHashes(ctx, version, [pdu]))[0]!;
+}
+
+/** One signature to verify, and whose it is. */
+interface Pending {
+  index: number;
+  server: string;
+  keyId: string;
 }
 
 /**
- * Null when `server` signed `pdu` with at least one usable key and every signature with
- * a usable key verifies (appendices "Checking for a signature"); else why not.
+ * checkPduSignaturesAndHashes for many PDUs of one room version at once (the state of a
+ * join, a page of history): the keys are looked up once each, and the signatures are
+ * verified together, on two cores when there are many (core/parallel-verify.ts).
  */
-async function checkServerSignature(
+export async function checkPdusSignaturesAndHashes(
   ctx: Ctx,
   version: RoomVersion,
-  pdu: EventJson,
-  server: string,
-  minimumValidUntilTs: number,
-): Promise<string | null> {
-  const sigs = (pdu.signatures as Record<string, unknown>)[server];
-  const keyIds = isObject(sigs) ? Object.keys(sigs).filter(isEd25519KeyId) : [];
-  if (!keyIds.length) return `the event is not signed by ${server}`;
-  const skipped: string[] = [];
-  let verified = false;
-  for (const keyId of keyIds) {
-    let key;
-    try {
-      key = await getServerVerifyKey(ctx, server, keyId, { minimumValidUntilTs });
-    } catch (err) {
-      if (!(err instanceof ServerKeyError)) throw err;
-      skipped.push(err.message);
+  pdus: readonly EventJson[],
+): Promise<PduCheckResult[]> {
+  const failures: (string | null)[] = pdus.map(() => null);
+  const jobs: VerifyJob[] = [];
+  const pending: Pending[] = [];
+  const keys = keyLookup(ctx);
+  for (const [index, pdu] of pdus.entries()) {
+    const sigs = pdu.signatures;
+    if (!isObject(sigs)) {
+      failures[index] = 'the event has no signatures';
       continue;
     }
-    if (!verifyEventSignature(pdu, server, keyId, key.key, version)) {
-      return `the signature of ${server} with ${keyId} is not valid`;
+    const ts = pdu.origin_server_ts;
+    if (typeof ts !== 'number' || !Number.isSafeInteger(ts)) {
+      failures[index] = 'origin_server_ts is not an integer';
+      continue;
     }
-    verified = true;
+    const signers = requiredSigners(version, pdu);
+    if (typeof signers === 'string') {
+      failures[index] = signers;
+      continue;
+    }
+    const minimumValidUntilTs = version.enforceKeyValidity ? ts : 0;
+    let payload: string | null | undefined;
+    for (const server of signers) {
+      const byServer = sigs[server];
+      const keyIds = isObject(byServer) ? Object.keys(byServer).filter(isEd25519KeyId) : [];
+      if (!keyIds.length) {
+        failures[index] = `the event is not signed by ${server}`;
+        break;
+      }
+      const skipped: string[] = [];
+      let usable = 0;
+      for (const keyId of keyIds) {
+        const key = await keys(server, keyId, minimumValidUntilTs);
+        if (typeof key === 'string') {
+          skipped.push(key);
+          continue;
+        }
+        usable++;
+        const signature = (byServer as Record<string, unknown>)[keyId];
+        payload ??= eventSigningPayload(pdu, version);
+        if (typeof signature !== 'string' || payload === null) {
+          failures[index] = `the signature of ${server} with ${keyId} is not valid`;
+          break;
+        }
+        jobs.push({ payload, signatureBase64: signature, publicKeyBase64: key.key });
+        pending.push({ index, server, keyId });
+      }
+      if (failures[index] !== null) break;
+      if (!usable) {
+        failures[index] = `no usable key of ${server} signed the event (${skipped.join('; ')})`;
+        break;
+      }
+    }
   }
-  if (verified) return null;
-  return `no usable key of ${server} signed the event (${skipped.join('; ')})`;
+  const verified = await verifyPayloads(jobs);
+  verified.forEach((ok, i) => {
+    const p = pending[i]!;
+    if (!ok && failures[p.index] === null) {
+      failures[p.index] = `the signature of ${p.server} with ${p.keyId} is not valid`;
+    }
+  });
+  return pdus.map((pdu, index): PduCheckResult => {
+    const failure = failures[index];
+    if (failure !== null && failure !== undefined) return { ok: false, reason: failure };
+    if (checkContentHash(pdu)) return { ok: true, event: pdu, redacted: false };
+    ctx.log.info(
+      { event_id: pdu.event_id, sender: pdu.sender },
+      'content hash mismatch: processing the redacted event',
+    );
+    return { ok: true, event: redactEvent(pdu, version), redacted: true };
+  });
+}
+
+/**
+ * Server keys by (server, key id) for one batch: the same few keys sign every event, and a
+ * key found valid until a time serves every event from before it.
+ */
+function keyLookup(ctx: Ctx) {
+  const found = new Map<string, ServerVerifyKey>();
+  return async (
+    server: string,
+    keyId: string,
+    minimumValidUntilTs: number,
+  ): Promise<ServerVerifyKey | string> => {
+    const id = `${server}\0${keyId}`;
+    const known = found.get(id);
+    if (known !== undefined && known.validUntilTs >= minimumValidUntilTs) return known;
+    try {
+      const key = await getServerVerifyKey(ctx, server, keyId, { minimumValidUntilTs });
+      found.set(id, key);
+      return key;
+    } catch (err) {
+      if (!(err instanceof ServerKeyError)) throw err;
+      return err.message;
+    }
+  };
 }

@@ -10,7 +10,7 @@ import { computeEventId, computeRoomIdV12 } from '../../events/hashes.js';
 import { authOrder, type StoredEvent } from '../../events/persist-join.js';
 import type { RoomVersion } from '../../events/room-versions.js';
 import { stateKeyId } from '../../events/state-map.js';
-import { checkPduSignaturesAndHashes } from '../event-signatures.js';
+import { checkPduSignaturesAndHashes, checkPdusSignaturesAndHashes } from '../event-signatures.js';
 
 /**
  * The joining side's checks on a send_join answer (spec server-server "Joining Rooms": the
@@ -103,7 +103,7 @@ async function checkedEvents(
   roomId: string,
   list: unknown[],
 ): Promise<StoredEvent[]> {
-  const out: StoredEvent[] = [];
+  const pdus: Pdu[] = [];
   for (const json of list) {
     if (validatePduShape(json, version).length) continue;
     const { unsigned: _u, ...pdu } = json as Pdu;
@@ -111,21 +111,26 @@ async function checkedEvents(
     if (!isV12Create && pdu.room_id !== roomId) {
       throw new BadJoinAnswerError(`an event of the answer is in ${String(pdu.room_id)}`);
     }
-    const checked = await checkPduSignaturesAndHashes(
-      ctx,
-      version,
-      pdu as unknown as Record<string, unknown>,
-    );
+    pdus.push(pdu as Pdu);
+  }
+  // All at once: a big room's state is tens of thousands of signatures (two cores).
+  const checks = await checkPdusSignaturesAndHashes(
+    ctx,
+    version,
+    pdus as unknown as Record<string, unknown>[],
+  );
+  const out: StoredEvent[] = [];
+  checks.forEach((checked) => {
     if (!checked.ok) {
       ctx.log.info({ roomId, reason: checked.reason }, 'send_join answer: event dropped');
-      continue;
+      return;
     }
     const event = checked.event as unknown as Pdu;
     out.push({
       eventId: computeEventId(event as unknown as Record<string, unknown>, version),
       pdu: event,
     });
-  }
+  });
   return out;
 }
 

@@ -4,7 +4,7 @@ import { MatrixError } from '../../core/errors.js';
 import { validatePduShape, type EventJson, type Pdu } from '../../events/event-format.js';
 import { computeEventId } from '../../events/hashes.js';
 import type { RoomVersion } from '../../events/room-versions.js';
-import { checkPduSignaturesAndHashes } from '../event-signatures.js';
+import { checkPdusSignaturesAndHashes } from '../event-signatures.js';
 
 /**
  * One PDU received from another server, through the first of the spec's checks on receipt
@@ -52,13 +52,33 @@ export async function checkReceivedPdu(
   json: EventJson,
   eventId: string,
 ): Promise<CheckedPdu | { error: string }> {
-  const problems = validatePduShape(json, room.version);
-  if (problems.length) return { error: `Invalid event: ${problems.join('; ')}` };
-  if (json.room_id !== room.roomId) {
-    return { error: `The event is not in room ${room.roomId}` };
-  }
-  const checked = await checkPduSignaturesAndHashes(ctx, room.version, json);
-  if (!checked.ok) return { error: `Signature check failed: ${checked.reason}` };
-  const { unsigned: _unsigned, ...event } = checked.event;
-  return { eventId, pdu: event as unknown as Pdu };
+  return (await checkReceivedPdus(ctx, room, [{ json, eventId }]))[0]!;
+}
+
+/** checkReceivedPdu for many PDUs of a room, their signatures checked together. */
+export async function checkReceivedPdus(
+  ctx: Ctx,
+  room: ReceivingRoom,
+  list: readonly { json: EventJson; eventId: string }[],
+): Promise<(CheckedPdu | { error: string })[]> {
+  const out: (CheckedPdu | { error: string } | null)[] = list.map(({ json }) => {
+    const problems = validatePduShape(json, room.version);
+    if (problems.length) return { error: `Invalid event: ${problems.join('; ')}` };
+    if (json.room_id !== room.roomId) return { error: `The event is not in room ${room.roomId}` };
+    return null;
+  });
+  const toCheck = list.filter((_, i) => out[i] === null);
+  const checks = await checkPdusSignaturesAndHashes(
+    ctx,
+    room.version,
+    toCheck.map((p) => p.json),
+  );
+  let k = 0;
+  return out.map((early, i) => {
+    if (early) return early;
+    const checked = checks[k++]!;
+    if (!checked.ok) return { error: `Signature check failed: ${checked.reason}` };
+    const { unsigned: _unsigned, ...event } = checked.event;
+    return { eventId: list[i]!.eventId, pdu: event as unknown as Pdu };
+  });
 }

@@ -8,7 +8,7 @@ import { receiveOutOfRoomMembership } from '../membership/out-of-room.js';
 import { serverInRoom } from '../server-visibility.js';
 import { MAX_EDUS_PER_TXN, MAX_PDUS_PER_TXN } from '../sender/transaction.js';
 import { receiveEdu } from './edus.js';
-import { checkReceivedPdu, pduEventId, type PduResult, type ReceivingRoom } from './pdu.js';
+import { checkReceivedPdus, pduEventId, type PduResult, type ReceivingRoom } from './pdu.js';
 import { persistReceivedPdu } from './persist-received.js';
 import * as store from './store.js';
 import { isObject } from '../../core/is-object.js';
@@ -176,29 +176,43 @@ async function receivePdus(
         }
         return;
       }
-      for (const p of list) results[p.eventId] = await receiveOnePdu(ctx, origin, room, p);
+      // Steps 1-3 for the room's PDUs together (their signatures verified at once), then
+      // each persisted in the order given.
+      let checks: Awaited<ReturnType<typeof checkReceivedPdus>>;
+      try {
+        checks = await checkReceivedPdus(ctx, room, list);
+      } catch (err) {
+        ctx.log.error({ err, origin, roomId }, 'could not check the PDUs of a room');
+        for (const p of list) results[p.eventId] = { error: INTERNAL_ERROR };
+        return;
+      }
+      for (const [i, p] of list.entries()) {
+        results[p.eventId] = await receiveOnePdu(ctx, origin, room, p, checks[i]!);
+      }
     }),
   );
   return results;
 }
+
+const INTERNAL_ERROR = 'Internal error while processing the event';
 
 async function receiveOnePdu(
   ctx: Ctx,
   origin: string,
   room: ReceivingRoom,
   p: Incoming,
+  checked: Awaited<ReturnType<typeof checkReceivedPdus>>[number],
 ): Promise<PduResult> {
+  if ('error' in checked) {
+    ctx.log.info({ origin, eventId: p.eventId, error: checked.error }, 'dropped a PDU');
+    return checked;
+  }
   try {
-    const checked = await checkReceivedPdu(ctx, room, p.json, p.eventId);
-    if ('error' in checked) {
-      ctx.log.info({ origin, eventId: p.eventId, error: checked.error }, 'dropped a PDU');
-      return checked;
-    }
     return await persistReceivedPdu(ctx, origin, room, checked);
   } catch (err) {
     // One PDU failing this server must not lose the others' results.
     ctx.log.error({ err, origin, eventId: p.eventId }, 'could not process a PDU');
-    return { error: 'Internal error while processing the event' };
+    return { error: INTERNAL_ERROR };
   }
 }
 
