@@ -13,6 +13,7 @@ import { joinRoutes } from './federation/routes/joins.js';
 import { queryDirectoryRoutes } from './federation/routes/query-directory.js';
 import { transactionRoutes } from './federation/routes/transactions.js';
 import { missingEventsRoutes } from './federation/routes/missing-events.js';
+import { userKeysRoutes } from './federation/routes/user-keys.js';
 import { createHttpApp, type HttpApp } from './http/http-app.js';
 import type { Route } from './http/route.js';
 import { directoryRoutes } from './rooms/routes/directory.js';
@@ -28,6 +29,10 @@ import { membershipRoutes } from './rooms/routes/membership.js';
 import { timelineRoutes } from './rooms/routes/timeline.js';
 import { syncRoutes } from './sync/routes.js';
 import { toDeviceRoutes } from './to-device/routes.js';
+import { e2eeKeysRoutes } from './e2ee/keys/routes.js';
+import { keyBackupRoutes } from './e2ee/backup/routes.js';
+import { dehydratedDeviceRoutes } from './e2ee/dehydrated/routes.js';
+import { crossSigningRoutes } from './e2ee/cross-signing/routes.js';
 import { userDirectoryRoutes } from './user-directory/routes.js';
 import { userdataRoutes } from './userdata/routes.js';
 import { webuiRoutes } from './webui/routes.js';
@@ -51,6 +56,10 @@ export const ALL_ROUTES: Route[] = [
   ...searchRoutes,
   ...userDirectoryRoutes,
   ...toDeviceRoutes,
+  ...e2eeKeysRoutes,
+  ...keyBackupRoutes,
+  ...dehydratedDeviceRoutes,
+  ...crossSigningRoutes,
   ...presenceRoutes,
   ...pushRoutes,
   ...keyRoutes,
@@ -63,6 +72,7 @@ export const ALL_ROUTES: Route[] = [
   ...transactionRoutes,
   ...missingEventsRoutes,
   ...readRoutes,
+  ...userKeysRoutes,
   ...webuiRoutes,
 ];
 

@@ -24,6 +24,8 @@ import { applyRedactionHook } from './rooms/redact.js';
 import { indexEventForSearch } from './search/index-hook.js';
 import { recordPushActions } from './push/push-actions.js';
 import { dropTypingOnLeave } from './userdata/typing.js';
+import { announceDevicesOnJoin } from './e2ee/federation/join-hook.js';
+import { untrackDeviceListOnLeave } from './e2ee/federation/membership-hook.js';
 
 /**
  * What other domains write beside each persisted event, in the event's own transaction
@@ -36,6 +38,8 @@ const EVENT_HOOKS: EventHook[] = [
   indexEventForSearch,
   recordPushActions,
   dropTypingOnLeave,
+  untrackDeviceListOnLeave,
+  announceDevicesOnJoin,
   // Last: what it queues for other servers is the event as the other hooks left it.
   queueEventForFederation,
 ];

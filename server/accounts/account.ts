@@ -1,6 +1,7 @@
 import type { Ctx } from '../context.js';
 import type { Tx } from '../db/sql.js';
 import { errors } from '../core/errors.js';
+import { deleteBackupsOfUser } from '../e2ee/backup/deactivation.js';
 import { assertPasswordPolicy, hashPassword } from './password.js';
 import { deleteProfile } from './profile-store.js';
 import type { Requester } from './requester.js';
@@ -83,6 +84,7 @@ export async function deactivateUser(
   await ctx.writer.transaction('deactivate_account', async (tx) => {
     await removeOtherDevices(ctx, tx, userId, null);
     await store.markDeactivated(tx, userId);
+    await deleteBackupsOfUser(tx, userId);
     if (erase) await deleteProfile(tx, userId);
     await also?.(tx);
   });

@@ -2,6 +2,7 @@ import { errors, MatrixError } from '../core/errors.js';
 import type { Ctx } from '../context.js';
 import { requireOwnAccountUia } from './account.js';
 import type { Requester } from './requester.js';
+import { markDeviceListChanged } from '../e2ee/device-lists.js';
 import { removeDevices } from './sessions.js';
 import * as store from './store.js';
 import { finishUia } from './uia.js';
@@ -75,8 +76,13 @@ export async function renameDevice(
     );
   }
   const found = await ctx.writer.transaction('rename_device', async (tx) => {
-    if (!(await store.getDevice(tx, requester.userId, deviceId))) return false;
-    if (name !== undefined) await store.setDeviceDisplayName(tx, requester.userId, deviceId, name);
+    const device = await store.getDevice(tx, requester.userId, deviceId);
+    if (!device) return false;
+    if (name !== undefined && name !== device.display_name) {
+      await store.setDeviceDisplayName(tx, requester.userId, deviceId, name);
+      // Others see the name in /keys/query (unsigned.device_display_name).
+      await markDeviceListChanged(ctx, tx, requester.userId, [deviceId]);
+    }
     return true;
   });
   if (!found) throw errors.notFound('No device with that id');

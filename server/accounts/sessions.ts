@@ -1,6 +1,7 @@
 import { randomString } from '../core/clock.js';
 import type { Ctx } from '../context.js';
 import type { Tx } from '../db/sql.js';
+import { removeDeviceKeys } from '../e2ee/keys/device-removal.js';
 import { deleteInboxesExcept, deleteInboxesOf } from '../to-device/device-removal.js';
 import * as store from './store.js';
 import { forgetTokens, issueTokens, type IssuedTokens } from './tokens.js';
@@ -51,7 +52,10 @@ export function sessionResponse(ctx: Ctx, s: Session): Record<string, unknown> {
   };
 }
 
-/** Deletes devices (their tokens, to-device inboxes) inside `tx`; caches drop them after commit. */
+/**
+ * Deletes devices (their tokens, to-device inboxes, e2ee keys) inside `tx`; caches drop them
+ * after commit. The device list changes for those that existed.
+ */
 export async function removeDevices(
   ctx: Ctx,
   tx: Tx,
@@ -59,8 +63,15 @@ export async function removeDevices(
   deviceIds: string[],
 ): Promise<void> {
   const hashes = await store.listAccessTokenHashesOfDevices(tx, userId, deviceIds);
+  const existing = new Set((await store.listDevices(tx, userId)).map((d) => d.device_id));
   await store.deleteDevices(tx, userId, deviceIds);
   await deleteInboxesOf(tx, userId, deviceIds);
+  await removeDeviceKeys(
+    ctx,
+    tx,
+    userId,
+    deviceIds.filter((id) => existing.has(id)),
+  );
   tx.afterCommit(() => forgetTokens(ctx, hashes));
 }
 
@@ -72,8 +83,12 @@ export async function removeOtherDevices(
   keep: string | null,
 ): Promise<void> {
   const hashes = await store.listAccessTokenHashes(tx, userId);
+  const removed = (await store.listDevices(tx, userId))
+    .map((d) => d.device_id)
+    .filter((id) => id !== keep);
   await store.deleteAllDevicesExcept(tx, userId, keep);
   await deleteInboxesExcept(tx, userId, keep);
+  await removeDeviceKeys(ctx, tx, userId, removed);
   const kept = keep
     ? new Set(await store.listAccessTokenHashesOfDevices(tx, userId, [keep]))
     : new Set();

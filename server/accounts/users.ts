@@ -34,6 +34,11 @@ export async function createUser(
   if (u.displayName) await setProfileField(tx, u.userId, 'displayname', u.displayName);
 }
 
+/** Whether a local account of that id exists (deactivated ones too: their ids stay taken). */
+export async function userExists(ctx: Ctx, userId: string): Promise<boolean> {
+  return (await store.getUser(ctx.db, userId)) !== undefined;
+}
+
 /** Whether a local user is a server admin; 404 for unknown users. */
 export async function isServerAdmin(ctx: Ctx, userId: string): Promise<boolean> {
   const user = await store.getUser(ctx.db, userId);

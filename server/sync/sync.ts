@@ -6,6 +6,11 @@ import type { PresenceState } from '../presence/state.js';
 import { isForgotten } from '../rooms/store.js';
 import { getUnreadCountsInRooms, type UnreadCounts } from '../push/unread-counts.js';
 import { takeToDeviceMessages } from '../to-device/inbox.js';
+import {
+  deviceListPosition,
+  e2eeSyncFields,
+  type E2eeSyncFields,
+} from '../e2ee/keys/sync-fields.js';
 import { getAccountDataSince, type AccountDataEvent } from '../userdata/account-data.js';
 import {
   currentReceiptStreamId,
@@ -58,7 +63,7 @@ export interface SyncRequest {
   setPresence?: PresenceState | undefined;
 }
 
-export interface SyncResponse {
+export interface SyncResponse extends Partial<E2eeSyncFields> {
   next_batch: string;
   rooms: {
     join: Record<string, unknown>;
@@ -143,7 +148,7 @@ async function syncUntilChange(
       filter,
       useStateAfter: req.useStateAfter,
     };
-    const { response, watchRooms } = await syncOnce(ctx, scope, {
+    const { response, watchRooms, deviceListsAt } = await syncOnce(ctx, scope, {
       since,
       fullState: req.fullState,
       to,
@@ -151,7 +156,13 @@ async function syncUntilChange(
     const remaining = deadline - performance.now();
     if (!since || req.fullState || hasData(response) || remaining <= 0) return response;
     if (req.signal?.aborted) return response;
-    await waitForChange(ctx, [requester.userId, ...watchRooms], to, remaining, req.signal);
+    await waitForChange(
+      ctx,
+      [requester.userId, ...watchRooms],
+      { to, deviceListsAt },
+      remaining,
+      req.signal,
+    );
     if (req.signal?.aborted) return response;
   }
 }
@@ -165,7 +176,7 @@ async function syncUntilChange(
 async function waitForChange(
   ctx: Ctx,
   keys: string[],
-  seen: number,
+  seen: { to: number; deviceListsAt: number },
   remaining: number,
   signal: AbortSignal | undefined,
 ): Promise<void> {
@@ -181,7 +192,8 @@ async function waitForChange(
       // Shared within the turn (stream-positions.ts): a commit notified since the pass
       // read `seen` has moved the notifier's generation, so this reads the database again.
       const now = await positionThisTurn(ctx, 'events', () => store.getMaxStreamOrdering(ctx.db));
-      if (now > seen) stop.abort(MOVED);
+      // The device-list stream too: a key change notifies rooms, and may have come between.
+      if (now > seen.to || (await deviceListPosition(ctx)) > seen.deviceListsAt) stop.abort(MOVED);
       if ((await woken) || stop.signal.aborted) return;
     }
   } finally {
@@ -200,6 +212,8 @@ function hasData(r: SyncResponse): boolean {
     r.account_data.events.length > 0 ||
     r.to_device.events.length > 0 ||
     r.presence.events.length > 0 ||
+    (r.device_lists !== undefined &&
+      r.device_lists.changed.length + r.device_lists.left.length > 0) ||
     Object.values(r.rooms).some((section) => Object.keys(section).length > 0)
   );
 }
@@ -301,7 +315,7 @@ async function syncOnce(
   ctx: Ctx,
   scope: SyncScope,
   a: { since: StreamToken | null; fullState: boolean; to: number },
-): Promise<{ response: SyncResponse; watchRooms: string[] }> {
+): Promise<{ response: SyncResponse; watchRooms: string[]; deviceListsAt: number }> {
   const since = a.since?.events ?? null;
   const filter: Filter = scope.filter;
   const { now, atSince, lastJoin } = await membershipsOf(ctx, scope.userId, since, a.to);
@@ -322,17 +336,28 @@ async function syncOnce(
     joined: new Set([...joined.ongoing, ...joined.fresh]),
     fresh: joined.fresh,
   });
+  // Device lists follow rooms shared, whatever the filter shows of them: from `now`.
+  const e2ee = await e2eeSyncFields(ctx, {
+    userId: scope.userId,
+    deviceId: scope.deviceId,
+    since: a.since && { events: a.since.events, deviceLists: a.since.device_lists },
+    eventsUpTo: a.to,
+    joinedNow: new Set([...now].filter(([, m]) => m.membership === 'join').map(([r]) => r)),
+    joinedAtSince: new Set([...atSince].filter(([, m]) => m.membership === 'join').map(([r]) => r)),
+  });
   const response: SyncResponse = {
     next_batch: formatStreamToken({
       events: a.to,
       ...userData.streams,
       to_device: toDevice.streamId,
       presence: presence.streamId,
+      device_lists: e2ee.streamId,
     }),
     rooms: { join: {}, invite: {}, leave: {}, knock: {} },
     account_data: { events: filterEvents(userData.global, filter.accountData) },
     presence: { events: filterEvents(presence.events, filter.presence) },
     to_device: { events: toDevice.events },
+    ...e2ee.fields,
   };
   /** The room's account data in the window, through the filter (joined and left rooms). */
   const roomAccountData = (roomId: string) =>
@@ -436,5 +461,5 @@ async function syncOnce(
     for (const [roomId, part] of joinedParts)
       response.rooms.join[roomId] = part(counts.get(roomId)!);
   }
-  return { response, watchRooms };
+  return { response, watchRooms, deviceListsAt: e2ee.streamId };
 }

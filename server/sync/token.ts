@@ -2,11 +2,13 @@ import { errors } from '../core/errors.js';
 
 /**
  * Sync tokens (client-server API, "Syncing": `since` / `next_batch`): an opaque string of
- * stream positions: `s<events>_<account_data>_<receipts>_<typing>_<to_device>_<presence>`, growing one
- * `_<position>` per stream as streams arrive (docs/events-design.md). A token that lacks the
- * later streams reads them as 0, so tokens issued before a stream existed (`s<events>`) stay
- * valid; trailing zero positions are left off when formatting. The typing position is held in
- * memory only and restarts at 0 with the server (server/userdata/typing.ts).
+ * stream positions:
+ * `s<events>_<account_data>_<receipts>_<typing>_<to_device>_<presence>_<device_lists>`,
+ * growing one `_<position>` per stream as streams arrive (docs/events-design.md). A token
+ * that lacks the later streams reads them as 0, so tokens issued before a stream existed
+ * (`s<events>`) stay valid; trailing zero positions are left off when formatting. The
+ * typing position is held in memory only and restarts at 0 with the server
+ * (server/userdata/typing.ts).
  *
  * The same `s<position>` form is a pagination token for /messages: "between the event at
  * `position` and the next one".
@@ -20,6 +22,8 @@ export const STREAMS = [
   'typing',
   'to_device',
   'presence',
+  // The device-list stream of end-to-end encryption (server/e2ee/device-lists.ts).
+  'device_lists',
 ] as const;
 
 export type StreamName = (typeof STREAMS)[number];

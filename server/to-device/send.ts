@@ -4,6 +4,7 @@ import type { Ctx } from '../context.js';
 import { errors } from '../core/errors.js';
 import { parseUserId } from '../core/ids.js';
 import type { Tx } from '../db/sql.js';
+import { splitToDeviceForEdus } from '../e2ee/federation/to-device-split.js';
 import { queueToDeviceForServers } from '../federation/outgoing-edus.js';
 import * as store from './store.js';
 
@@ -31,7 +32,10 @@ interface Delivery {
  * Unknown local users and devices get nothing, as in Synapse; messages to users of other
  * servers are queued for those servers (m.direct_to_device EDUs). A retried transaction
  * (same device, event type and txn id) is answered again and delivers nothing.
- * @throws MatrixError 400 M_INVALID_PARAM for a malformed user id (nothing is sent).
+ * Messages to other servers go in m.direct_to_device EDUs of at most 64 KiB, as many as
+ * they need.
+ * @throws MatrixError 400 M_INVALID_PARAM for a malformed user id, 413 M_TOO_LARGE when the
+ *   message to one device of another server cannot fit in an EDU (nothing is sent).
  */
 export async function sendToDevice(
   ctx: Ctx,
@@ -50,8 +54,8 @@ export async function sendToDevice(
     }
     deliveries.push(...(await localDeliveries(ctx, userId, byDevice)));
   }
-  const hasRemote = Object.keys(remote).length > 0;
   const userId = requester.userId;
+  const forServers = splitToDeviceForEdus(userId, a.eventType, remote);
   const deviceId = requester.deviceId;
   await ctx.writer.transaction('send_to_device', async (tx) => {
     const now = ctx.clock.now();
@@ -59,12 +63,8 @@ export async function sendToDevice(
     const txn = { userId, deviceId, eventType: a.eventType, txnId: a.txnId, createdTs: now };
     if (!(await store.insertTxn(tx, txn))) return;
     // Users of other servers: queued for their servers in this same unit.
-    if (hasRemote) {
-      await queueToDeviceForServers(ctx, tx, {
-        sender: userId,
-        type: a.eventType,
-        messages: remote,
-      });
+    for (const messages of forServers) {
+      await queueToDeviceForServers(ctx, tx, { sender: userId, type: a.eventType, messages });
     }
     if (!deliveries.length) return;
     let streamId = await store.allocateToDeviceStreamIds(tx, deliveries.length);

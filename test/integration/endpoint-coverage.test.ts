@@ -58,6 +58,10 @@ const MODULES = new Set([
   'space_hierarchy',
   'pushrules',
   'room_event_by_timestamp',
+  // issue 5: end-to-end encryption
+  'keys',
+  'cross_signing',
+  'key_backup',
 ]);
 
 /** Plausible values for the path parameters, given the user's own room and event. */
@@ -80,6 +84,8 @@ function params(user: { userId: string; deviceId: string }, roomId: string, even
     relType: 'm.thread',
     receiptType: 'm.read',
     tag: 'u.coverage',
+    version: '1',
+    sessionId: 'coverage-session',
   } as Record<string, string>;
 }
 

@@ -195,6 +195,7 @@ export function resolveConfig(
       verifyKeys: s.verify_keys ?? {},
     })),
     suppressKeyServerWarning: c.suppress_key_server_warning ?? false,
+    allowDeviceNameLookupOverFederation: c.allow_device_name_lookup_over_federation ?? false,
     federationVerifyCertificates: c.federation_verify_certificates ?? true,
     federationCustomCaList: (c.federation_custom_ca_list ?? []).map((p, i) => {
       if (!existsSync(path(p)))

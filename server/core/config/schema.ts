@@ -147,6 +147,7 @@ export const ConfigSchema = Type.Object({
   ),
   trusted_key_servers: Type.Optional(Type.Array(TrustedKeyServer)),
   suppress_key_server_warning: Type.Optional(Type.Boolean()),
+  allow_device_name_lookup_over_federation: Type.Optional(Type.Boolean()),
   federation_verify_certificates: Type.Optional(Type.Boolean()),
   federation_custom_ca_list: Type.Optional(Type.Array(Type.String())),
   federation_domain_whitelist: Type.Optional(Type.Union([Type.Array(Type.String()), Type.Null()])),

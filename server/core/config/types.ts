@@ -91,6 +91,11 @@ export interface Config {
   rateLimits: RateLimits;
   trustedKeyServers: { serverName: string; verifyKeys: Record<string, string> }[];
   suppressKeyServerWarning: boolean;
+  /**
+   * Synapse's `allow_device_name_lookup_over_federation` (default false): other servers see
+   * the names of this server's users' devices. Off, device names stay with their owner.
+   */
+  allowDeviceNameLookupOverFederation: boolean;
   /** Synapse's `federation_verify_certificates`: off, other servers' TLS certificates are not checked. */
   federationVerifyCertificates: boolean;
   /** Synapse's `federation_custom_ca_list`: PEM files (absolute paths) trusted besides the system CAs. */

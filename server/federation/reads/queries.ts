@@ -3,6 +3,7 @@ import { listDevicesForFederation } from '../../accounts/devices.js';
 import type { Ctx } from '../../context.js';
 import { errors } from '../../core/errors.js';
 import { parseUserId } from '../../core/ids.js';
+import { deviceListKeys, deviceListStreamId } from '../../e2ee/federation/serve-keys.js';
 
 /**
  * What other servers ask about this server's users: profiles (spec "Querying for
@@ -35,27 +36,41 @@ export async function queryProfile(
 
 export interface FederationDevice {
   device_id: string;
+  keys?: Record<string, unknown>;
   device_display_name?: string;
 }
 
 /**
- * GET /user/devices/{userId}: a local user's devices. `keys` is left out until devices
- * have E2EE keys (Synapse leaves it out for a device without keys), and `stream_id` is 0
- * until device list updates are sent (m.device_list_update counts from it).
+ * GET /user/devices/{userId}: a local user's devices with their keys (`keys` is left out for
+ * a device without any, as Synapse does), the user's master and self-signing keys, and the
+ * stream id of the user's newest m.device_list_update (server/e2ee/federation/), from which
+ * the asking server applies the next updates.
  */
 export async function queryUserDevices(
   ctx: Ctx,
   userId: string,
-): Promise<{ user_id: string; stream_id: number; devices: FederationDevice[] }> {
+): Promise<{
+  user_id: string;
+  stream_id: number;
+  devices: FederationDevice[];
+  master_key?: Record<string, unknown>;
+  self_signing_key?: Record<string, unknown>;
+}> {
   assertLocalUserId(ctx, userId);
+  const streamId = await deviceListStreamId(ctx, userId); // first: see deviceListStreamId
   const devices = await listDevicesForFederation(ctx, userId);
   if (!devices) throw errors.notFound(`Unknown user ${userId}`);
+  const { keys, ...crossSigning } = await deviceListKeys(ctx, userId);
   return {
     user_id: userId,
-    stream_id: 0,
+    stream_id: streamId,
     devices: devices.map((d) => ({
       device_id: d.deviceId,
-      ...(d.displayName !== null ? { device_display_name: d.displayName } : {}),
+      ...(keys[d.deviceId] ? { keys: keys[d.deviceId] } : {}),
+      ...(d.displayName !== null && ctx.config.allowDeviceNameLookupOverFederation
+        ? { device_display_name: d.displayName }
+        : {}),
     })),
+    ...crossSigning,
   };
 }

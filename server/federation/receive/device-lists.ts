@@ -1,22 +1,25 @@
 import type { Ctx } from '../../context.js';
 import { isObject } from '../../core/is-object.js';
 import { isValidUserOf } from '../../core/ids.js';
-import { getRoomsWithMembership } from '../../events/store.js';
+import { markRemoteDeviceListChanged } from '../../e2ee/device-lists.js';
+import { sharesRoomWithLocalUser } from '../../e2ee/federation/sharing.js';
+import type { Tx } from '../../db/sql.js';
 import * as store from './store.js';
 
 /**
  * Device lists and cross-signing keys of users of other servers (server-server "Device
  * Management": m.device_list_update, GET /user/devices; "End-to-End Encryption":
- * m.signing_key_update), kept for users who share a room with this server (migration 0017).
+ * m.signing_key_update), kept for users who share a room with a user of this server
+ * (migration 0017; e2ee/federation/sharing.ts).
  * An update whose prev_id names updates this server never saw — or the first update of a
  * user it holds nothing for — makes it read the whole list again from the user's server
  * (GET /user/devices); when that fails, the list is marked stale, to be read again before
  * it is used. Updates of one user are applied one at a time, in the order they came.
  */
 
-/** Whether the user is joined to a room this server holds (only those are kept). */
-async function sharesRoom(ctx: Ctx, userId: string): Promise<boolean> {
-  return (await getRoomsWithMembership(ctx.db, userId, 'join')).length > 0;
+/** Whether the user shares a room with a user of this server (only those lists are kept). */
+function sharesRoom(ctx: Ctx, userId: string): Promise<boolean> {
+  return sharesRoomWithLocalUser(ctx, ctx.db, userId);
 }
 
 /** Runs `fn` after every earlier call for the same user (the room queue, keyed apart). */
@@ -73,6 +76,7 @@ export async function receiveDeviceListUpdate(
         stale: false,
         now: ctx.clock.now(),
       });
+      await markRemoteDeviceListChanged(ctx, tx, userId);
     });
   });
 }
@@ -103,9 +107,12 @@ async function resyncDeviceList(
     isObject(body) && Number.isSafeInteger(body.stream_id) ? (body.stream_id as number) : null;
   const now = ctx.clock.now();
   if (!isObject(body) || body.user_id !== userId || !devices || streamId === null) {
-    await ctx.writer.transaction('remote_device_list_stale', (tx) =>
-      store.setRemoteDeviceList(tx, { userId, streamId: atLeast, stale: true, now }),
-    );
+    // The list changed in ways not known here: local users are told, and their clients'
+    // next /keys/query asks the user's server (a stale list is never answered from here).
+    await ctx.writer.transaction('remote_device_list_stale', async (tx) => {
+      await store.setRemoteDeviceList(tx, { userId, streamId: atLeast, stale: true, now });
+      await markRemoteDeviceListChanged(ctx, tx, userId);
+    });
     return;
   }
   await ctx.writer.transaction('remote_device_list_resync', async (tx) => {
@@ -133,6 +140,7 @@ async function resyncDeviceList(
       stale: false,
       now,
     });
+    await markRemoteDeviceListChanged(ctx, tx, userId);
   });
 }
 
@@ -157,6 +165,111 @@ export async function receiveSigningKeyUpdate(
       for (const { keyType, key } of keys) {
         await store.putRemoteCrossSigningKey(tx, { userId, keyType, keyJson: JSON.stringify(key) });
       }
+      await markRemoteDeviceListChanged(ctx, tx, userId);
     }),
   );
+}
+
+/** A remote user's device list as held here (devices with their keys as their server sent them). */
+export interface HeldDeviceList {
+  devices: { deviceId: string; displayName: string | null; keys: unknown }[];
+  masterKey: unknown;
+  selfSigningKey: unknown;
+}
+
+/**
+ * The device list held for a user of another server, when it is kept up to date: the user
+ * shares a room here (their server sends updates) and no gap is waiting for a resync. Null
+ * otherwise: the user's server is to be asked (end-to-end encryption's remote key queries).
+ */
+export async function heldDeviceList(ctx: Ctx, userId: string): Promise<HeldDeviceList | null> {
+  const held = await store.getRemoteDeviceList(ctx.db, userId);
+  if (!held || held.stale || !(await sharesRoom(ctx, userId))) return null;
+  const devices = await store.listRemoteDevices(ctx.db, userId);
+  const crossSigning = new Map(
+    (await store.getRemoteCrossSigningKeys(ctx.db, userId)).map((k) => [
+      k.key_type,
+      JSON.parse(k.key_json) as unknown,
+    ]),
+  );
+  return {
+    devices: devices.map((d) => ({
+      deviceId: d.device_id,
+      displayName: d.display_name,
+      keys: d.keys_json !== null ? (JSON.parse(d.keys_json) as unknown) : null,
+    })),
+    masterKey: crossSigning.get('master'),
+    selfSigningKey: crossSigning.get('self_signing'),
+  };
+}
+
+/**
+ * Keeps whole device lists read with /user/keys/query (which has no stream id) for users who
+ * share a room here and whose list is not held, or held stale. A list held up to date is
+ * left alone (the updates keep it). A new one starts at stream id 0, so the user's next
+ * update, which names an earlier one, makes this server read the list again with its
+ * stream id (GET /user/devices); a stale one keeps its id and is fresh again.
+ */
+export async function keepQueriedDeviceLists(
+  ctx: Ctx,
+  lists: readonly ({ userId: string } & HeldDeviceList)[],
+): Promise<void> {
+  const sharing: ({ userId: string } & HeldDeviceList)[] = [];
+  for (const l of lists) if (await sharesRoom(ctx, l.userId)) sharing.push(l);
+  if (!sharing.length) return;
+  await ctx.writer.transaction('remote_device_list_queried', async (tx) => {
+    for (const l of sharing) {
+      const held = await store.getRemoteDeviceList(tx, l.userId);
+      if (held && !held.stale) continue;
+      await store.deleteRemoteDevices(tx, l.userId);
+      for (const d of l.devices) {
+        await store.putRemoteDevice(tx, {
+          userId: l.userId,
+          deviceId: d.deviceId,
+          displayName: d.displayName,
+          keysJson: d.keys !== null ? JSON.stringify(d.keys) : null,
+        });
+      }
+      for (const [keyType, key] of [
+        ['master', l.masterKey],
+        ['self_signing', l.selfSigningKey],
+      ] as const) {
+        if (isObject(key)) {
+          await store.putRemoteCrossSigningKey(tx, {
+            userId: l.userId,
+            keyType,
+            keyJson: JSON.stringify(key),
+          });
+        }
+      }
+      await store.setRemoteDeviceList(tx, {
+        userId: l.userId,
+        streamId: held?.stream_id ?? 0,
+        stale: false,
+        now: ctx.clock.now(),
+      });
+    }
+  });
+}
+
+/**
+ * Marks the list held for a user of another server stale once they share no room here (their
+ * server then stops sending updates, so the list would silently grow old): if they share one
+ * again, the list is read afresh before it answers a query. Runs in the writer unit `tx` of
+ * the membership event that ended the last shared room.
+ */
+export async function untrackDeviceListWithoutSharedRoom(
+  ctx: Ctx,
+  tx: Tx,
+  userId: string,
+): Promise<void> {
+  if (await sharesRoomWithLocalUser(ctx, tx, userId)) return;
+  const held = await store.getRemoteDeviceList(tx, userId);
+  if (!held || held.stale) return;
+  await store.setRemoteDeviceList(tx, {
+    userId,
+    streamId: held.stream_id,
+    stale: true,
+    now: ctx.clock.now(),
+  });
 }

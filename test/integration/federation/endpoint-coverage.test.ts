@@ -27,6 +27,7 @@ const MODULES = new Set([
   'space_hierarchy',
   'transactions',
   'user_devices',
+  'user_keys',
   'version',
 ]);
 

@@ -15,18 +15,34 @@ describe('sync tokens', () => {
       typing: 0,
       to_device: 0,
       presence: 0,
+      device_lists: 0,
     });
     expect(formatStreamToken(parseStreamToken(raw))).toBe(raw);
   });
 
   it('reads and formats every stream position', () => {
-    const token = { events: 5, account_data: 2, receipts: 0, typing: 7, to_device: 0, presence: 0 };
+    const token = {
+      events: 5,
+      account_data: 2,
+      receipts: 0,
+      typing: 7,
+      to_device: 0,
+      presence: 0,
+      device_lists: 0,
+    };
     expect(parseStreamToken('s5_2_0_7')).toEqual(token);
     expect(formatStreamToken(token)).toBe('s5_2_0_7');
     expect(parseStreamToken('s5_2_0_7_3_9')).toEqual({ ...token, to_device: 3, presence: 9 });
     expect(formatStreamToken({ ...token, presence: 9 })).toBe('s5_2_0_7_0_9');
     expect(parseStreamToken('s5_2')).toEqual({ ...token, typing: 0 });
     expect(formatStreamToken({ events: 5, account_data: 2 })).toBe('s5_2');
+    expect(parseStreamToken('s5_2_0_7_3_9_4')).toEqual({
+      ...token,
+      to_device: 3,
+      presence: 9,
+      device_lists: 4,
+    });
+    expect(formatStreamToken({ ...token, device_lists: 4 })).toBe('s5_2_0_7_0_0_4');
   });
 
   it.each([
@@ -37,7 +53,7 @@ describe('sync tokens', () => {
     's-1',
     's01',
     's1.5',
-    's1_2_3_4_5_6_7',
+    's1_2_3_4_5_6_7_8',
     's1_02',
     's1_',
     't1-2',

@@ -1,0 +1,68 @@
+import type { Ctx } from '../../context.js';
+import { positionThisTurn } from '../../sync/stream-positions.js';
+import { deviceListDelta, type DeviceListDelta } from './device-list-delta.js';
+import * as store from './store.js';
+
+/**
+ * What end-to-end encryption adds to a /sync response (client-server API, "End-to-End
+ * Encryption", "Extensions to /sync"):
+ * - device_lists (incremental syncs only, as the spec says): device-list-delta.ts;
+ * - device_one_time_keys_count: the syncing device's unclaimed one-time keys by algorithm,
+ *   with signed_curve25519 always listed (0 when none), as Synapse does (clients read
+ *   that count to decide how many keys to upload, and "absent" is not "none left");
+ * - device_unused_fallback_key_types: always present (the spec marks it required; its
+ *   presence tells clients the server supports fallback keys).
+ * Two indexed reads per pass (the device's key counts and, shared by the passes of a turn,
+ * the stream position); the window's reads only when something moved (see the delta).
+ */
+
+export interface E2eeSyncFields {
+  device_lists?: DeviceListDelta;
+  device_one_time_keys_count: Record<string, number>;
+  device_unused_fallback_key_types: string[];
+}
+
+/** The newest position of the device-list stream, shared by the /sync passes of a turn. */
+export function deviceListPosition(ctx: Ctx): Promise<number> {
+  return positionThisTurn(ctx, 'device_lists', () => store.getDeviceListStreamId(ctx.db));
+}
+
+/**
+ * The e2ee fields of a /sync pass for `deviceId` of `userId`, and the device-list position
+ * the pass's token takes. `since` is null on an initial sync.
+ */
+export async function e2eeSyncFields(
+  ctx: Ctx,
+  a: {
+    userId: string;
+    deviceId: string;
+    since: { events: number; deviceLists: number } | null;
+    eventsUpTo: number;
+    joinedNow: ReadonlySet<string>;
+    joinedAtSince: ReadonlySet<string>;
+  },
+): Promise<{ streamId: number; fields: E2eeSyncFields }> {
+  const upTo = await deviceListPosition(ctx);
+  const counts: Record<string, number> = { signed_curve25519: 0 };
+  const fallback: string[] = [];
+  for (const r of await store.getKeyCountsForSync(ctx.db, a.userId, a.deviceId)) {
+    if (r.fallback) fallback.push(r.algorithm);
+    else counts[r.algorithm] = r.n;
+  }
+  const fields: E2eeSyncFields = {
+    device_one_time_keys_count: counts,
+    device_unused_fallback_key_types: fallback.sort(),
+  };
+  if (a.since) {
+    fields.device_lists = await deviceListDelta(ctx, {
+      userId: a.userId,
+      joinedNow: a.joinedNow,
+      joinedAtSince: a.joinedAtSince,
+      events: { after: a.since.events, upTo: a.eventsUpTo },
+      // A token from before a restore may be past the stream's end: nothing is new to it.
+      deviceLists: { after: a.since.deviceLists, upTo: Math.max(upTo, a.since.deviceLists) },
+    });
+  }
+  // The token never goes backwards, even for a token past the stream's end.
+  return { streamId: Math.max(upTo, a.since?.deviceLists ?? 0), fields };
+}
