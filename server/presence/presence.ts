@@ -19,6 +19,7 @@ import {
   type PresenceState,
 } from './state.js';
 import * as store from './store.js';
+import { getUsersJoinedToAny } from '../rooms/store.js';
 import { sendPresenceToServers } from '../federation/outgoing-edus.js';
 
 /**
@@ -395,7 +396,7 @@ export async function getPresenceSince(
   for (const [among, users] of sharing) {
     const others = candidates.filter((c) => c.among === among && c.row.userId !== userId);
     const ids = [...new Set(others.map((c) => c.row.userId))];
-    for (const u of await store.getUsersJoinedToAny(ctx.db, ids, [...among])) users.add(u);
+    for (const u of await getUsersJoinedToAny(ctx.db, ids, [...among])) users.add(u);
   }
   for (const { row, among, self } of candidates) {
     if (picked.has(row.userId)) continue;

@@ -92,3 +92,27 @@ export async function moveAliases(
 ): Promise<void> {
   await q.run('UPDATE room_aliases SET room_id = ? WHERE room_id = ?', toRoomId, fromRoomId);
 }
+
+/**
+ * Those of `userIds` joined (in current state) to at least one of `roomIds`: one query for
+ * a whole /sync's candidates (presence, device lists) instead of one lookup per user. The
+ * arrays go in as JSON (one parameter each, whatever their length); the lookup runs on
+ * current_state_members_by_user (migration 0012).
+ */
+export async function getUsersJoinedToAny(
+  q: Queryable,
+  userIds: readonly string[],
+  roomIds: readonly string[],
+): Promise<Set<string>> {
+  if (!userIds.length || !roomIds.length) return new Set();
+  const rows = await q.all<{ user_id: string }>(
+    `SELECT DISTINCT c.state_key AS user_id FROM current_state c
+     JOIN event_json j ON j.event_id = c.event_id
+     WHERE c.type = 'm.room.member' AND c.state_key IN (SELECT value FROM json_each(?))
+       AND c.room_id IN (SELECT value FROM json_each(?))
+       AND json_extract(j.json, '$.content.membership') = 'join'`,
+    JSON.stringify(userIds),
+    JSON.stringify(roomIds),
+  );
+  return new Set(rows.map((r) => r.user_id));
+}

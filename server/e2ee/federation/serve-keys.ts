@@ -1,9 +1,8 @@
 import type { Ctx } from '../../context.js';
-import { errors } from '../../core/errors.js';
-import { parseUserId } from '../../core/ids.js';
 import { crossSigningKeysForQuery } from '../cross-signing/for-query.js';
 import { claimLocalKeys, queryLocalDeviceKeys, type ClaimedKeys } from '../keys/local-keys.js';
 import { getDeviceListStreamId } from './store.js';
+import { assertLocalUserId } from '../../federation/local-users.js';
 
 /**
  * What other servers ask of this server's users' keys (server-server "End-to-End
@@ -17,13 +16,7 @@ import { getDeviceListStreamId } from './store.js';
  * homeserver"; Synapse answers 400 too).
  */
 function assertLocalUsers(ctx: Ctx, userIds: Iterable<string>): void {
-  for (const userId of userIds) {
-    const parsed = parseUserId(userId);
-    if (!parsed) throw errors.invalidParam(`Invalid user id: ${userId}`);
-    if (parsed.serverName !== ctx.config.serverName) {
-      throw errors.invalidParam(`User ${userId} is not hosted on this server`);
-    }
-  }
+  for (const userId of userIds) assertLocalUserId(ctx, userId);
 }
 
 /**

@@ -1,6 +1,7 @@
 import type { Ctx } from '../../context.js';
 import { eventsWindow } from '../../sync/wake-rooms.js';
 import * as store from './store.js';
+import { getUsersJoinedToAny } from '../../rooms/store.js';
 
 /**
  * Which users' device lists a user must look at again, and which they may stop tracking,
@@ -53,7 +54,7 @@ export async function deviceListDelta(ctx: Ctx, w: DeviceListWindow): Promise<De
     );
     const others = users.filter((u) => u !== userId);
     selfChanged = others.length !== users.length;
-    for (const u of await store.getUsersJoinedToAny(ctx.db, others, nowRooms)) changed.add(u);
+    for (const u of await getUsersJoinedToAny(ctx.db, others, nowRooms)) changed.add(u);
   }
 
   const newlyJoined = nowRooms.filter((r) => !w.joinedAtSince.has(r));
@@ -90,7 +91,7 @@ export async function deviceListDelta(ctx: Ctx, w: DeviceListWindow): Promise<De
   if (selfChanged) changed.add(userId);
   leftCandidates.delete(userId);
   const candidates = [...leftCandidates].filter((u) => !changed.has(u));
-  const stillShared = await store.getUsersJoinedToAny(ctx.db, candidates, nowRooms);
+  const stillShared = await getUsersJoinedToAny(ctx.db, candidates, nowRooms);
   return {
     changed: [...changed].sort(),
     left: candidates.filter((u) => !stillShared.has(u)).sort(),

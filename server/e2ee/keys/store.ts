@@ -278,28 +278,6 @@ export async function getDeviceListChangesBetween(
 
 // --- who shares a room (read from the rooms' current state and events)
 
-/**
- * Those of `userIds` joined (current state) to at least one of `roomIds`, in one query on
- * current_state_members_by_user (migration 0012).
- */
-export async function getUsersJoinedToAny(
-  q: Queryable,
-  userIds: readonly string[],
-  roomIds: readonly string[],
-): Promise<Set<string>> {
-  if (!userIds.length || !roomIds.length) return new Set();
-  const rows = await q.all<{ user_id: string }>(
-    `SELECT DISTINCT c.state_key AS user_id FROM current_state c
-     JOIN event_json j ON j.event_id = c.event_id
-     WHERE c.type = 'm.room.member' AND c.state_key IN (SELECT value FROM json_each(?))
-       AND c.room_id IN (SELECT value FROM json_each(?))
-       AND json_extract(j.json, '$.content.membership') = 'join'`,
-    JSON.stringify(userIds),
-    JSON.stringify(roomIds),
-  );
-  return new Set(rows.map((r) => r.user_id));
-}
-
 /** The users joined (current state) to any of `roomIds`, on current_state's primary key. */
 export async function getJoinedMembersOfRooms(
   q: Queryable,

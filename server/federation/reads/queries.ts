@@ -1,23 +1,14 @@
 import { getProfile } from '../../accounts/profile.js';
 import { listDevicesForFederation } from '../../accounts/devices.js';
 import type { Ctx } from '../../context.js';
+import { assertLocalUserId } from '../local-users.js';
 import { errors } from '../../core/errors.js';
-import { parseUserId } from '../../core/ids.js';
 import { deviceListKeys, deviceListStreamId } from '../../e2ee/federation/serve-keys.js';
 
 /**
  * What other servers ask about this server's users: profiles (spec "Querying for
  * information", query.yaml) and device lists (spec "Device Management", user_devices.yaml).
  */
-
-/** 400 for a malformed user id or one of another server; the spec asks for local users only. */
-function assertLocalUserId(ctx: Ctx, userId: string): void {
-  const parsed = parseUserId(userId);
-  if (!parsed) throw errors.invalidParam(`Invalid user id: ${userId}`);
-  if (parsed.serverName !== ctx.config.serverName) {
-    throw errors.invalidParam(`User ${userId} is not hosted on this server`);
-  }
-}
 
 /**
  * GET /query/profile?user_id=&field=: a local user's public profile, or one field of it
