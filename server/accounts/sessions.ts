@@ -1,6 +1,7 @@
 import { randomString } from '../core/clock.js';
 import type { Ctx } from '../context.js';
 import type { Tx } from '../db/sql.js';
+import { markDeviceListChanged } from '../e2ee/device-lists.js';
 import { removeDeviceKeys } from '../e2ee/keys/device-removal.js';
 import { deleteInboxesExcept, deleteInboxesOf } from '../to-device/device-removal.js';
 import * as store from './store.js';
@@ -26,12 +27,18 @@ export async function startSession(
   },
 ): Promise<Session> {
   const deviceId = args.deviceId ?? randomString(ctx.random, 10, 'ABCDEFGHIJKLMNOPQRSTUVWXYZ');
+  const before =
+    args.deviceId !== undefined ? await store.getDevice(tx, args.userId, deviceId) : undefined;
   await store.upsertDevice(tx, {
     userId: args.userId,
     deviceId,
     displayName: args.displayName ?? null,
     createdTs: ctx.clock.now(),
   });
+  // A new device, or a new name for one, is a device-list change: users sharing a room and
+  // other servers hear of it at once (as from Synapse), not only once it uploads keys.
+  const renamed = args.displayName !== undefined && before?.display_name !== args.displayName;
+  if (!before || renamed) await markDeviceListChanged(ctx, tx, args.userId, [deviceId]);
   const tokens = await issueTokens(ctx, tx, {
     userId: args.userId,
     deviceId,

@@ -199,6 +199,26 @@ describe('device_lists in /sync and /keys/changes', () => {
     expect((await query(s, bob, { [alice.userId]: [] })).device_keys[alice.userId]).toEqual({});
   });
 
+  it('a new login is a change at once, before it uploads keys; logging in again on it is not', async () => {
+    const alice = await user();
+    const bob = await user();
+    await sharedRoom(s, alice, bob);
+    const b0 = (await sync(s, bob)).next_batch;
+    const phone = await login(s, alice);
+    const b1 = await sync(s, bob, b0);
+    expect(b1.device_lists?.changed).toEqual([alice.userId]);
+    const again = await s.req('POST', `${V3}/login`, {
+      body: {
+        type: 'm.login.password',
+        identifier: { type: 'm.id.user', user: alice.userId },
+        password: PW,
+        device_id: phone.deviceId,
+      },
+    });
+    expect(again.statusCode).toBe(200);
+    expect((await sync(s, bob, b1.next_batch)).device_lists?.changed ?? []).toEqual([]);
+  });
+
   it('logout/all removes the keys of every device', async () => {
     const alice = await user();
     const phone = await login(s, alice);
