@@ -18,13 +18,19 @@
 //          (issue 3: rooms, sends and sync; --only sends,wakeup,initialsync,rss)
 //          --sends-rounds N --sends-duration S --sends-warmup S --sends-rooms N
 //            --sends-per-room N (default 4, 5, 1, 10 and 5)   --cpu-prof DIR (profile the
-//            sends, wakeup, fedtxn and fedjoin (the joining B) servers with node --cpu-prof,
-//            keep the profiles in DIR, print their top functions)
+//            sends, wakeup, fedtxn, fedjoin (the joining B), keysclaim, otkupload and
+//            todevice servers with node --cpu-prof, keep the profiles in DIR, print their top
+//            functions)
 //          --wakeup-clients N --wakeup-rounds N (default 500 and 7)
 //          --initialsync-rooms N --initialsync-runs N (default 100 and 9)
 //          (issue 4: --only stateres,sigverify,fedtxn,fedjoin) --stateres-runs N (default 9)
 //          --fedtxn-runs N (timed 50-PDU transactions, default 9)   --fedjoin-runs N (joins,
 //            each from a fresh second Hearth, default 3)   --fedjoin-members N (default 10000)
+//          (issue 5: --only keysclaim,otkupload,todevice) --keysclaim-runs N (claims of one
+//            key of each of 100 devices, default 15)   --otkupload-runs N (uploads of 100
+//            one-time keys, default 15)   --todevice-rounds N (sends to 500 long-polling
+//            devices, default 6)   --todevice-users N --todevice-devices N (users, devices
+//            each: default 100 and 5)
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
@@ -44,6 +50,8 @@ import { benchLogin, benchVersions } from './lib/throughput.js';
 import { MiB, loadAverage } from './lib/util.js';
 import { benchWakeup } from './lib/wakeup.js';
 import { benchWrites } from './lib/writer-bench.js';
+import { benchKeysClaim, benchOtkUpload } from './lib/e2ee-keys.js';
+import { benchToDevice } from './lib/e2ee-todevice.js';
 
 const TARGETS = {
   coldStartMs: 500,
@@ -57,6 +65,8 @@ const TARGETS = {
   fedTxnMs: 100,
   fedJoinMs: 5000,
   rssAfterSendsBytes: 150 * MiB,
+  keysClaimMs: 50,
+  otkUploadMs: 20,
 };
 const BENCHMARKS = [
   'start',
@@ -71,6 +81,9 @@ const BENCHMARKS = [
   'fedtxn',
   'fedjoin',
   'rss',
+  'keysclaim',
+  'otkupload',
+  'todevice',
 ];
 
 function usage(message) {
@@ -113,6 +126,11 @@ try {
       'fedtxn-runs': { type: 'string' },
       'fedjoin-runs': { type: 'string' },
       'fedjoin-members': { type: 'string' },
+      'keysclaim-runs': { type: 'string' },
+      'otkupload-runs': { type: 'string' },
+      'todevice-rounds': { type: 'string' },
+      'todevice-users': { type: 'string' },
+      'todevice-devices': { type: 'string' },
       out: { type: 'string' },
     },
   }));
@@ -164,6 +182,11 @@ const opts = {
   fedTxnRuns: num('fedtxn-runs', 9, 3),
   fedJoinRuns: num('fedjoin-runs', 3, 1),
   fedJoinMembers: num('fedjoin-members', 10_000, 1000),
+  keysClaimRuns: num('keysclaim-runs', 15, 5),
+  otkUploadRuns: num('otkupload-runs', 15, 5),
+  toDeviceRounds: num('todevice-rounds', 6, 2),
+  toDeviceUsers: num('todevice-users', 100, 100),
+  toDeviceDevices: num('todevice-devices', 5, 5),
 };
 if (!['raw', 'http'].includes(opts.client)) usage('--client is raw or http');
 if (!opts.writesConcurrency.every((c) => Number.isInteger(c) && c > 0 && c <= 256))
@@ -355,6 +378,52 @@ async function main() {
     });
   }
 
+  if (only.has('keysclaim')) {
+    log(
+      `\n[14] /keys/claim: one one-time key of each of 100 devices (20 users x 5), local;` +
+        ` median of ${opts.keysClaimRuns}, interleaved with bare node:http + SQLite (with and without an fsync per commit) taking the same rows`,
+    );
+    results.keysClaim = await benchKeysClaim({
+      template,
+      tmp,
+      runs: opts.keysClaimRuns,
+      users: 20,
+      devicesPerUser: 5,
+      cpuProfDir: opts.cpuProfDir,
+      log,
+    });
+  }
+  if (only.has('otkupload')) {
+    log(
+      `\n[15] /keys/upload of 100 signed one-time keys; median of ${opts.otkUploadRuns},` +
+        ` interleaved with bare node:http + SQLite (with and without an fsync per commit) inserting the same rows`,
+    );
+    results.otkUpload = await benchOtkUpload({
+      template,
+      tmp,
+      runs: opts.otkUploadRuns,
+      keys: 100,
+      cpuProfDir: opts.cpuProfDir,
+      log,
+    });
+  }
+  if (only.has('todevice')) {
+    log(
+      `\n[16] to-device fan-out: one /sendToDevice to ${opts.toDeviceUsers * opts.toDeviceDevices} devices` +
+        ` (${opts.toDeviceUsers} users x ${opts.toDeviceDevices}) long-polling /sync, until the last has it;` +
+        ` ${opts.toDeviceRounds} rounds in ABBA blocks against bare node:http + SQLite holding as many long-polls`,
+    );
+    results.toDevice = await benchToDevice({
+      template,
+      tmp,
+      users: opts.toDeviceUsers,
+      devicesPerUser: opts.toDeviceDevices,
+      rounds: opts.toDeviceRounds,
+      cpuProfDir: opts.cpuProfDir,
+      log,
+    });
+  }
+
   const cpus = os.cpus();
   const report = {
     date: started.toISOString(),
@@ -394,6 +463,9 @@ async function main() {
   for (const [name, p] of [
     ['fedtxn benchmark (set-up included)', results.fedTxn?.profile],
     ['fedjoin benchmark (the joining server, first run)', results.fedJoin?.profile],
+    ['keysclaim benchmark (set-up included)', results.keysClaim?.profile],
+    ['otkupload benchmark (set-up included)', results.otkUpload?.profile],
+    ['todevice benchmark (set-up included)', results.toDevice?.profile],
   ]) {
     if (!p?.top) continue;
     process.stdout.write(
@@ -606,7 +678,59 @@ function summaryTable(r) {
       verdict(f.hearth.medianUsableMs < TARGETS.fedJoinMs),
     ]);
   }
+  rows.push(...e2eeRows(r));
   return table(rows);
+}
+
+/** Issue 5: the key endpoints and to-device fan-out. */
+function e2eeRows(r) {
+  const rows = [];
+  const cpu = (x) => `CPU ${fmtLatency(x.cpuMsPerRequest)}/request`;
+  const keyRow = (label, x, bareWork, target, ok) => [
+    label,
+    `${fmtLatency(x.hearth.medianMs)} (${fmtLatency(x.hearth.minMs)}–${fmtLatency(x.hearth.maxMs)}; ${cpu(x.hearth)})`,
+    `${fmtLatency(x.bare.medianMs)} (bare node:http + SQLite: ${bareWork}; ${cpu(x.bare)}); ` +
+      `${fmtLatency(x.durable.medianMs)} with an fsync per commit`,
+    `${x.ratio.toFixed(1)}x (${(x.hearth.medianMs / x.durable.medianMs).toFixed(1)}x the fsync one)`,
+    `< ${target} ms`,
+    verdict(x.hearth.medianMs < target && ok),
+  ];
+  if (r.keysClaim) {
+    const k = r.keysClaim;
+    rows.push(
+      keyRow(
+        `POST /keys/claim: a one-time key of each of ${k.devices} devices (${k.users} users), local`,
+        k,
+        `${k.devices} SELECT + DELETE`,
+        TARGETS.keysClaimMs,
+        k.answersMissingKeys.hearth === 0,
+      ),
+    );
+  }
+  if (r.otkUpload) {
+    const u = r.otkUpload;
+    rows.push(
+      keyRow(
+        `POST /keys/upload: ${u.keys} signed one-time keys (${Math.round(u.bodyBytes / 1024)} KiB)`,
+        u,
+        `${u.keys} INSERTs`,
+        TARGETS.otkUploadMs,
+        u.answersWithWrongCount.hearth === 0,
+      ),
+    );
+  }
+  if (r.toDevice) {
+    const t = r.toDevice;
+    rows.push([
+      `To-device fan-out: one send to ${t.devices} long-polling devices (${Math.round(t.payloadBytes / 1024)} KiB), until the last has it`,
+      `${fmtLatency(t.hearth.medianLastMs)} (p50 ${fmtLatency(t.hearth.medianP50Ms)}, p99 ${fmtLatency(t.hearth.medianP99Ms)}; ${t.hearth.delivered}/${t.hearth.expected} delivered)`,
+      `${fmtLatency(t.bare.medianLastMs)} (bare node:http + SQLite, p50 ${fmtLatency(t.bare.medianP50Ms)}, p99 ${fmtLatency(t.bare.medianP99Ms)})`,
+      `${t.ratio.toFixed(1)}x`,
+      '(none: reported)',
+      verdict(t.hearth.delivered === t.hearth.expected && t.hearth.errors === 0),
+    ]);
+  }
+  return rows;
 }
 
 function sendsRows(s) {

@@ -5,6 +5,7 @@ import { parseUserId } from '../core/ids.js';
 import type { Ctx } from '../context.js';
 import { createRoomWithCreateEvent, sendLocalEvent } from '../events/persist.js';
 import { roomVersion, type RoomVersion } from '../events/room-versions.js';
+import { inviteRemoteUser } from '../federation/membership/send-invite.js';
 import * as store from './store.js';
 
 /**
@@ -120,11 +121,12 @@ export async function createRoom(
     });
   }
   for (const user of invites) {
-    await send(
-      'm.room.member',
-      { membership: 'invite', ...(body.is_direct ? { is_direct: true } : {}) },
-      user,
-    );
+    const content = { membership: 'invite', ...(body.is_direct ? { is_direct: true } : {}) };
+    // A user of another server hears of the invite only through their server, which signs
+    // it first (as POST /invite does); a local event alone would never reach them.
+    if (parseUserId(user)!.serverName !== ctx.config.serverName) {
+      await inviteRemoteUser(ctx, { roomId, sender: me, target: user, content });
+    } else await send('m.room.member', content, user);
   }
   if (body.visibility === 'public') {
     await ctx.writer.transaction('publish_room', (tx) => store.setRoomPublic(tx, roomId, true));
