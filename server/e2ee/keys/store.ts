@@ -78,13 +78,20 @@ export async function getOneTimeKeysByIds(
 ): Promise<Map<string, string>> {
   const out = new Map<string, string>();
   if (!keyIds.length) return out;
+  // Each id as [algorithm, key id], looked up on the unique index one by one (a match on
+  // `algorithm || ':' || key_id` would read every key the device holds).
+  const pairs = keyIds.map((id) => {
+    const colon = id.indexOf(':');
+    return [id.slice(0, colon), id.slice(colon + 1)];
+  });
   const rows = await q.all<{ full_id: string; key_json: string }>(
-    `SELECT algorithm || ':' || key_id AS full_id, key_json FROM e2e_one_time_keys
-     WHERE user_id = ? AND device_id = ?
-       AND algorithm || ':' || key_id IN (SELECT value FROM json_each(?))`,
+    `SELECT k.algorithm || ':' || k.key_id AS full_id, k.key_json
+     FROM json_each(?) AS w CROSS JOIN e2e_one_time_keys k
+     WHERE k.user_id = ? AND k.device_id = ?
+       AND k.algorithm = w.value ->> 0 AND k.key_id = w.value ->> 1`,
+    JSON.stringify(pairs),
     userId,
     deviceId,
-    JSON.stringify(keyIds),
   );
   for (const r of rows) out.set(r.full_id, r.key_json);
   return out;
