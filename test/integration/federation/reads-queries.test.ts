@@ -165,7 +165,7 @@ describe('GET /user/devices/{userId}', () => {
     const r = await fedReq(b, a, `${FED}/user/devices/${enc(alice.userId)}`);
     expect(r.status).toBe(200);
     expect(r.body.user_id).toBe(alice.userId);
-    expect(r.body.stream_id).toBe(0);
+    expect(r.body.stream_id).toBe(1); // its one device, announced when it logged in
     expect(r.body.devices.map((d: { device_id: string }) => d.device_id)).toEqual([alice.deviceId]);
     expect(r.body.devices[0].last_seen_ip).toBeUndefined();
   });

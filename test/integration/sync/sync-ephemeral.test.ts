@@ -72,7 +72,7 @@ describe('account data in /sync', () => {
     await put(a, `/user/${e(a.userId)}/rooms/${e(roomId)}/account_data/org.example.r`, { r: 1 });
 
     const first = await syncOk(a);
-    expect(first.next_batch).toMatch(/^s\d+(_\d+){0,5}$/);
+    expect(first.next_batch).toMatch(/^s\d+(_\d+){0,6}$/);
     expect(ofType(first.account_data.events, 'org.example.one')).toEqual([
       { type: 'org.example.one', content: { v: 1 } },
     ]);
