@@ -7,7 +7,7 @@ import { KeyedQueue } from '../../events/room-queue.js';
 import { peekToDeviceMessages } from '../../to-device/peek.js';
 import type { ToDeviceEvent } from '../../to-device/inbox.js';
 import { assertNotGuest } from '../backup/versions.js';
-import { uploadKeys, type UploadBody } from '../keys/upload.js';
+import { storeUploadedKeys, type UploadBody } from '../keys/upload.js';
 import { validateUpload } from '../keys/validate-upload.js';
 import * as store from './store.js';
 
@@ -66,10 +66,12 @@ export async function putDehydratedDevice(
   if (deviceId === '' || deviceId.length > MAX_DEVICE_ID_LENGTH) {
     throw errors.invalidParam('Invalid device_id');
   }
-  // Thrown here, nothing is stored; uploadKeys below runs the same checks again.
-  validateUpload(userId, deviceId, a.keys);
-  await changeQueue(ctx).run(userId, async () => {
-    await ctx.writer.transaction('put_dehydrated_device', async (tx) => {
+  // Thrown here, before anything is stored.
+  const upload = validateUpload(userId, deviceId, a.keys);
+  await changeQueue(ctx).run(userId, () =>
+    // One unit: the device, its data and its keys (stored by the keys domain, as if the
+    // dehydrated device uploaded them itself) are there together or not at all.
+    ctx.writer.transaction('put_dehydrated_device', async (tx) => {
       const old = await store.getDehydratedDevice(tx, userId);
       if (old?.device_id !== deviceId && (await hasDevice(tx, userId, deviceId))) {
         throw errors.invalidParam('device_id is the id of another of your devices');
@@ -82,19 +84,9 @@ export async function putDehydratedDevice(
         deviceDataJson: JSON.stringify(a.deviceData),
         createdTs: ctx.clock.now(),
       });
-    });
-    // The keys are stored by the keys domain, in its own unit, as if the dehydrated device
-    // uploaded them itself. Its checks passed above, so only the database can fail here;
-    // then the device is taken away again rather than left without keys.
-    try {
-      await uploadKeys(ctx, { ...requester, deviceId }, a.keys);
-    } catch (err) {
-      await ctx.writer.transaction('undo_dehydrated_device', (tx) =>
-        removeDevices(ctx, tx, userId, [deviceId]),
-      );
-      throw err;
-    }
-  });
+      await storeUploadedKeys(ctx, tx, userId, deviceId, upload);
+    }),
+  );
   ctx.log.info({ userId, deviceId }, 'dehydrated device stored');
   return { device_id: deviceId };
 }
