@@ -22,7 +22,7 @@ await build({
   sourcemap: true,
   minify: process.env.HEARTH_BUILD_MINIFY !== '0',
   legalComments: 'linked',
-  external: ['better-sqlite3', '@node-rs/bcrypt'],
+  external: ['better-sqlite3', '@node-rs/bcrypt', 'sharp'],
   // CommonJS dependencies call require(); give the ES module one.
   banner: {
     js: "import { createRequire as __hearthRequire } from 'node:module'; const require = __hearthRequire(import.meta.url);",
