@@ -2,6 +2,7 @@ import type { Ctx } from '../../context.js';
 import type { Tx } from '../../db/sql.js';
 import { removeDeviceSignatures } from '../cross-signing/device-removal.js';
 import { markDeviceListChanged } from '../device-lists.js';
+import { keyCountsChanged } from './key-counts.js';
 import * as store from './store.js';
 
 /**
@@ -19,6 +20,7 @@ export async function removeDeviceKeys(
 ): Promise<void> {
   if (!deviceIds.length) return;
   await store.deleteKeysOfDevices(tx, userId, deviceIds);
+  keyCountsChanged(ctx, tx, userId, deviceIds);
   // Signatures of the old keys would be false ones on a later device of the same id.
   await removeDeviceSignatures(ctx, tx, userId, deviceIds);
   await markDeviceListChanged(ctx, tx, userId, deviceIds);

@@ -1,6 +1,7 @@
 import type { Ctx } from '../../context.js';
 import { userExists } from '../../accounts/users.js';
 import { deviceSignaturesFor } from '../cross-signing/for-query.js';
+import { keyCountsChanged } from './key-counts.js';
 import * as store from './store.js';
 
 /** user id -> device id -> the device's signed DeviceKeys (signatures merged in). */
@@ -89,6 +90,7 @@ export async function claimLocalKeys(
         json: fallback.key_json,
       });
     }
+    for (const c of got) keyCountsChanged(ctx, tx, c.userId, [c.deviceId]);
     return got;
   });
   const out: ClaimedKeys = {};

@@ -1,6 +1,7 @@
 import type { Ctx } from '../../context.js';
 import { positionThisTurn } from '../../sync/stream-positions.js';
 import { deviceListDelta, type DeviceListDelta } from './device-list-delta.js';
+import { keyCountsOf } from './key-counts.js';
 import * as store from './store.js';
 
 /**
@@ -12,8 +13,8 @@ import * as store from './store.js';
  *   that count to decide how many keys to upload, and "absent" is not "none left");
  * - device_unused_fallback_key_types: always present (the spec marks it required; its
  *   presence tells clients the server supports fallback keys).
- * Two indexed reads per pass (the device's key counts and, shared by the passes of a turn,
- * the stream position); the window's reads only when something moved (see the delta).
+ * The device's key counts come from memory (key-counts.ts), the stream position is shared
+ * by the passes of a turn; the window's reads only when something moved (see the delta).
  */
 
 export interface E2eeSyncFields {
@@ -43,15 +44,10 @@ export async function e2eeSyncFields(
   },
 ): Promise<{ streamId: number; fields: E2eeSyncFields }> {
   const upTo = await deviceListPosition(ctx);
-  const counts: Record<string, number> = { signed_curve25519: 0 };
-  const fallback: string[] = [];
-  for (const r of await store.getKeyCountsForSync(ctx.db, a.userId, a.deviceId)) {
-    if (r.fallback) fallback.push(r.algorithm);
-    else counts[r.algorithm] = r.n;
-  }
+  const counts = await keyCountsOf(ctx, a.userId, a.deviceId);
   const fields: E2eeSyncFields = {
-    device_one_time_keys_count: counts,
-    device_unused_fallback_key_types: fallback.sort(),
+    device_one_time_keys_count: { signed_curve25519: 0, ...counts.oneTimeKeys },
+    device_unused_fallback_key_types: [...counts.unusedFallbackTypes],
   };
   if (a.since) {
     fields.device_lists = await deviceListDelta(ctx, {

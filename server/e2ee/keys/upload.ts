@@ -3,6 +3,7 @@ import type { Ctx } from '../../context.js';
 import { errors } from '../../core/errors.js';
 import type { Tx } from '../../db/sql.js';
 import { markDeviceListChanged } from '../device-lists.js';
+import { keyCountsChanged } from './key-counts.js';
 import * as store from './store.js';
 import { sameOneTimeKey, validateUpload, type ValidUpload } from './validate-upload.js';
 
@@ -82,11 +83,13 @@ export async function storeUploadedKeys(
       return false;
     });
     await store.insertOneTimeKeys(tx, userId, deviceId, fresh);
+    if (fresh.length) keyCountsChanged(ctx, tx, userId, [deviceId]);
   }
   for (const k of upload.fallbackKeys) {
     const old = await store.getFallbackKey(tx, userId, deviceId, k.algorithm);
     if (old && old.key_id === k.keyId && old.key_json === k.keyJson) continue;
     await store.setFallbackKey(tx, { userId, deviceId, ...k });
+    keyCountsChanged(ctx, tx, userId, [deviceId]);
   }
   return store.countOneTimeKeys(tx, userId, deviceId);
 }

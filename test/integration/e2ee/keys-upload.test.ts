@@ -50,6 +50,30 @@ describe('POST /keys/upload', () => {
     expect(me.device_unused_fallback_key_types).toEqual(['signed_curve25519']);
   });
 
+  it("each sync's key counts follow claims, uploads and the fallback key's use at once", async () => {
+    const a = await user();
+    const b = await user();
+    const key = deviceSigningKey(a.deviceId);
+    const fb = signAs({ key: 'ZmFsbGJhY2s', fallback: true }, a.userId, key);
+    await uploadOk(s, a, {
+      one_time_keys: oneTimeKeys(a, key, 2),
+      fallback_keys: { 'signed_curve25519:fb1': fb },
+    });
+    const counts = async () => {
+      const r = await sync(s, a);
+      return [r.device_one_time_keys_count, r.device_unused_fallback_key_types];
+    };
+    expect(await counts()).toEqual([{ signed_curve25519: 2 }, ['signed_curve25519']]);
+    const one = { [a.userId]: { [a.deviceId]: 'signed_curve25519' } };
+    await claim(s, b, one);
+    expect(await counts()).toEqual([{ signed_curve25519: 1 }, ['signed_curve25519']]);
+    await claim(s, b, one);
+    await claim(s, b, one); // the fallback key: used now
+    expect(await counts()).toEqual([{ signed_curve25519: 0 }, []]);
+    await uploadOk(s, a, { one_time_keys: oneTimeKeys(a, key, 3, 'more') });
+    expect(await counts()).toEqual([{ signed_curve25519: 3 }, []]);
+  });
+
   it('answers signed_curve25519: 0 and accepts an empty upload', async () => {
     const a = await user();
     expect((await uploadOk(s, a, {})).one_time_key_counts).toEqual({ signed_curve25519: 0 });
