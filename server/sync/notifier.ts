@@ -11,14 +11,21 @@ export class Notifier {
 
   /**
    * Resolves `true` when one of `keys` is notified, `false` after `timeoutMs`, or at once
-   * (`false`) when the signal aborts (the client went away).
+   * (`false`) when the signal aborts (the client went away) or the WaitCancel is cancelled.
    */
-  wait(keys: readonly string[], timeoutMs: number, signal?: AbortSignal): Promise<boolean> {
+  wait(
+    keys: readonly string[],
+    timeoutMs: number,
+    signal?: AbortSignal | WaitCancel,
+  ): Promise<boolean> {
     return new Promise((resolve) => {
+      const cancel = signal instanceof WaitCancel ? signal : null;
+      const abortSignal = cancel ? null : (signal as AbortSignal | undefined);
       const waiter: Waiter = {
         detach: () => {
           clearTimeout(timer);
-          signal?.removeEventListener('abort', onAbort);
+          cancel?.clear();
+          abortSignal?.removeEventListener('abort', onAbort);
           for (const k of keys) {
             const set = this.byKey.get(k);
             set?.delete(waiter);
@@ -37,8 +44,9 @@ export class Notifier {
         if (!set) this.byKey.set(k, (set = new Set()));
         set.add(waiter);
       }
-      if (signal?.aborted) onAbort();
-      else signal?.addEventListener('abort', onAbort, { once: true });
+      if (cancel) cancel.onCancel(onAbort);
+      else if (abortSignal?.aborted) onAbort();
+      else abortSignal?.addEventListener('abort', onAbort, { once: true });
     });
   }
 
@@ -79,4 +87,32 @@ interface Waiter {
   /** Stops its timer and abort listener and removes it from the index. */
   detach(): void;
   resolve(woken: boolean): void;
+}
+
+/**
+ * A cancel switch for Notifier.wait, for a caller that makes one per wait: an
+ * AbortController is an EventTarget, and making, listening on and aborting one for each
+ * woken long-poll cost about a tenth of waking hundreds of them. One listener at a time.
+ */
+export class WaitCancel {
+  private listener: (() => void) | null = null;
+  cancelled = false;
+
+  cancel(): void {
+    if (this.cancelled) return;
+    this.cancelled = true;
+    const f = this.listener;
+    this.listener = null;
+    f?.();
+  }
+
+  /** Calls `f` on cancel (at once when cancelled already). */
+  onCancel(f: () => void): void {
+    if (this.cancelled) f();
+    else this.listener = f;
+  }
+
+  clear(): void {
+    this.listener = null;
+  }
 }

@@ -41,6 +41,7 @@ import { resolveFilterParam } from './user-filters.js';
 import { membershipEventsOfUser, type Membership } from './wake-memberships.js';
 import { roomsWithEventsIn } from './wake-rooms.js';
 import { positionThisTurn } from './stream-positions.js';
+import { WaitCancel } from './notifier.js';
 
 /**
  * GET /sync (client-server API, "Syncing"): what changed for a user between `since` and
@@ -181,31 +182,25 @@ async function waitForChange(
   signal: AbortSignal | undefined,
 ): Promise<void> {
   const until = performance.now() + remaining;
-  const stop = new AbortController();
-  const onAbort = () => stop.abort(MOVED);
+  const stop = new WaitCancel();
+  const onAbort = () => stop.cancel();
   signal?.addEventListener('abort', onAbort, { once: true });
   try {
     for (let left = remaining; left > 0; left = until - performance.now()) {
-      const woken = ctx.notifier.wait(keys, Math.min(left, POLL_SLICE_MS), stop.signal);
+      const woken = ctx.notifier.wait(keys, Math.min(left, POLL_SLICE_MS), stop);
       // Presence time-outs are persisted by whoever looks; a change wakes its watchers.
       await expireStalePresence(ctx);
       // Shared within the turn (stream-positions.ts): a commit notified since the pass
       // read `seen` has moved the notifier's generation, so this reads the database again.
       const now = await positionThisTurn(ctx, 'events', () => store.getMaxStreamOrdering(ctx.db));
       // The device-list stream too: a key change notifies rooms, and may have come between.
-      if (now > seen.to || (await deviceListPosition(ctx)) > seen.deviceListsAt) stop.abort(MOVED);
-      if ((await woken) || stop.signal.aborted) return;
+      if (now > seen.to || (await deviceListPosition(ctx)) > seen.deviceListsAt) stop.cancel();
+      if ((await woken) || stop.cancelled) return;
     }
   } finally {
     signal?.removeEventListener('abort', onAbort);
   }
 }
-
-/**
- * The reason `waitForChange` gives its internal abort: without one, each abort builds a
- * DOMException (with a stack trace), a real share of a long-poll's CPU.
- */
-const MOVED = new Error('sync wait ended');
 
 function hasData(r: SyncResponse): boolean {
   return (

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Notifier } from '../../../server/sync/notifier.js';
+import { Notifier, WaitCancel } from '../../../server/sync/notifier.js';
 
 describe('Notifier', () => {
   it('wakes every waiter on a notified key at once, and only those', async () => {
@@ -32,6 +32,23 @@ describe('Notifier', () => {
     const already = new AbortController();
     already.abort();
     expect(await n.wait(['k'], 10_000, already.signal)).toBe(false);
+  });
+
+  it('a WaitCancel stops a wait at once, also when cancelled before it', async () => {
+    const n = new Notifier();
+    const c = new WaitCancel();
+    const p = n.wait(['k'], 10_000, c);
+    c.cancel();
+    expect(await p).toBe(false);
+    expect(n.listeners('k')).toBe(0);
+    expect(await n.wait(['k'], 10_000, c)).toBe(false);
+    // Woken first: a later cancel changes nothing, and the switch holds no listener.
+    const d = new WaitCancel();
+    const q = n.wait(['k'], 10_000, d);
+    n.notify(['k']);
+    expect(await q).toBe(true);
+    d.cancel();
+    expect(d.cancelled).toBe(true);
   });
 
   it('a waiter on two notified keys wakes once', async () => {
