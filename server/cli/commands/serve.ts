@@ -3,6 +3,7 @@ import { resolve } from 'node:path';
 import { generateConfig } from '../../core/config/generate.js';
 import { systemRandom } from '../../core/clock.js';
 import { startServer } from '../../main.js';
+import { connectSupervisor } from '../parent-channel.js';
 import type { Command } from '../usage.js';
 
 /** Where `npm start` keeps everything when no config is given. */
@@ -40,6 +41,7 @@ export const serveCommand: Command = {
       configPath,
       ...(verbosity ? { logLevel: verbosity > 1 ? 'trace' : 'debug' } : {}),
     });
+    let detach = () => {};
     const exitCode = await new Promise<number>((done) => {
       let stopping = false;
       const stop = (signal: string) => {
@@ -59,7 +61,13 @@ export const serveCommand: Command = {
       };
       process.on('SIGINT', () => stop('SIGINT'));
       process.on('SIGTERM', () => stop('SIGTERM'));
+      // A supervisor (the desktop shell) learns the bound ports here and may ask for the same
+      // graceful stop by message; a message after a signal is not a second signal.
+      detach = connectSupervisor(server.addresses, (why) => {
+        if (!stopping) stop(why);
+      });
     });
+    detach();
     return exitCode;
   },
 };
