@@ -21,6 +21,7 @@ import { hierarchyRoutes } from './rooms/routes/hierarchy.js';
 import { reportRoutes } from './rooms/routes/report.js';
 import { upgradeRoutes } from './rooms/routes/upgrades.js';
 import { presenceRoutes } from './presence/routes.js';
+import { previewRoutes } from './media/preview/routes.js';
 import { pushRoutes } from './push/routes.js';
 import { relationsRoutes } from './relations/routes.js';
 import { searchRoutes } from './search/routes.js';
@@ -36,6 +37,8 @@ import { crossSigningRoutes } from './e2ee/cross-signing/routes.js';
 import { userDirectoryRoutes } from './user-directory/routes.js';
 import { userdataRoutes } from './userdata/routes.js';
 import { webuiRoutes } from './webui/routes.js';
+import { mediaRoutes } from './media/routes/index.js';
+import { thumbnailRoutes } from './media/thumbnails/routes.js';
 
 /** Every route Hearth serves, grouped by domain (explicit lists, no autoloading). */
 export const ALL_ROUTES: Route[] = [
@@ -61,6 +64,7 @@ export const ALL_ROUTES: Route[] = [
   ...dehydratedDeviceRoutes,
   ...crossSigningRoutes,
   ...presenceRoutes,
+  ...previewRoutes,
   ...pushRoutes,
   ...keyRoutes,
   ...versionRoutes,
@@ -73,6 +77,8 @@ export const ALL_ROUTES: Route[] = [
   ...missingEventsRoutes,
   ...readRoutes,
   ...userKeysRoutes,
+  ...mediaRoutes,
+  ...thumbnailRoutes,
   ...webuiRoutes,
 ];
 

@@ -1,5 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { performance } from 'node:perf_hooks';
+import { pipeline } from 'node:stream/promises';
 import { promisify } from 'node:util';
 import findMyWay from 'find-my-way';
 import type { Ctx } from '../context.js';
@@ -7,7 +8,7 @@ import { MatrixError } from '../core/errors.js';
 import { readJsonBody } from './body.js';
 import { listenerOf } from './client-ip.js';
 import { toHttpError } from './errors.js';
-import { Reply, type Route } from './route.js';
+import { Reply, StreamReply, type Route } from './route.js';
 
 /** gzip, with node:zlib loaded on the first compressed answer (few listeners ask for it). */
 let gzipAsync: ((data: Buffer | string) => Promise<Buffer>) | null = null;
@@ -73,7 +74,7 @@ export function createHttpApp(ctx: Ctx, routes: Route[]): HttpApp {
       const hasBody =
         req.headers['content-length'] !== undefined ||
         req.headers['transfer-encoding'] !== undefined;
-      const body = hasBody ? await readJsonBody(req, route.bodyLimit) : undefined;
+      const body = hasBody && !route.rawBody ? await readJsonBody(req, route.bodyLimit) : undefined;
       const out = await route.run(ctx, {
         req,
         res,
@@ -82,7 +83,8 @@ export function createHttpApp(ctx: Ctx, routes: Route[]): HttpApp {
         query: parseQuery(q === -1 ? '' : url.slice(q + 1)),
         params: found.params,
       });
-      if (out instanceof Reply) await send(req, res, out.status, out.body, out.headers);
+      if (out instanceof StreamReply) await sendStream(req, res, out);
+      else if (out instanceof Reply) await send(req, res, out.status, out.body, out.headers);
       else await send(req, res, 200, out);
     } catch (err) {
       const e = toHttpError(err, ctx.log, { method, path });
@@ -165,6 +167,31 @@ function send(
     });
   }
   finish(req, res, status, out, payload);
+}
+
+/**
+ * Sends a StreamReply: the headers (with CORS), then the stream piped out with backpressure.
+ * Resolves when the answer is sent or the client went away (the stream is then destroyed,
+ * closing its file).
+ */
+async function sendStream(
+  req: IncomingMessage,
+  res: ServerResponse,
+  out: StreamReply,
+): Promise<void> {
+  const headers: string[] = [...CORS_HEADERS];
+  for (const k in out.headers) headers.push(k, out.headers[k]!);
+  res.writeHead(out.status, headers);
+  if (!out.stream || req.method === 'HEAD') {
+    out.stream?.destroy();
+    res.end();
+    return;
+  }
+  try {
+    await pipeline(out.stream, res);
+  } catch {
+    // The client went away mid-answer: nothing more to send, nothing to report.
+  }
 }
 
 function finish(

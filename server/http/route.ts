@@ -1,4 +1,5 @@
-import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { IncomingHttpHeaders, IncomingMessage, ServerResponse } from 'node:http';
+import type { Readable } from 'node:stream';
 import type { Static, TSchema } from '@sinclair/typebox';
 import type { Requester } from '../accounts/requester.js';
 import type { Ctx } from '../context.js';
@@ -46,6 +47,13 @@ export interface RouteRequest<S extends Schemas, A extends AuthKind> {
   accessToken: string | null;
   /** Aborts when the client goes away or the server shuts down (ends long-polls early). */
   signal: AbortSignal;
+  /** The request's headers (lower-case names). */
+  headers: IncomingHttpHeaders;
+  /**
+   * The request body as a stream, unread: only for `rawBody` routes (elsewhere the body
+   * was already read into `body`, and this stream is empty).
+   */
+  bodyStream: Readable;
 }
 
 /** A non-200 answer, or one with headers; a handler's plain return value is sent as 200 JSON. */
@@ -64,7 +72,26 @@ export interface RouteSpec<S extends Schemas, A extends AuthKind> {
   schema?: S;
   /** Body size limit in bytes, when it differs from the JSON default. */
   bodyLimit?: number;
+  /**
+   * True: the body is not read nor parsed as JSON before the handler runs; the handler
+   * streams it from `req.bodyStream` and enforces its own limit (media uploads). A body
+   * schema has no meaning then.
+   */
+  rawBody?: boolean;
   handler(ctx: Ctx, req: RouteRequest<S, A>): Promise<unknown>;
+}
+
+/**
+ * An answer whose body is a stream (a media file), sent as it is read: never held whole in
+ * memory. `headers` should carry its Content-Type and Content-Length; `stream` null sends
+ * no body (304, 416). Not compressed.
+ */
+export class StreamReply {
+  constructor(
+    readonly status: number,
+    readonly headers: Record<string, string>,
+    readonly stream: Readable | null,
+  ) {}
 }
 
 /** What the HTTP app needs to know of a route to dispatch to it. */
@@ -72,6 +99,8 @@ export interface Route {
   method: Method;
   paths: string[];
   bodyLimit: number;
+  /** The handler reads the body itself (RouteSpec.rawBody). */
+  rawBody: boolean;
   /** Checks, authenticates and runs the handler; resolves with what to send. */
   run(ctx: Ctx, input: RouteInput): Promise<unknown>;
 }
@@ -100,6 +129,7 @@ export function route<const S extends Schemas, const A extends AuthKind>(
     method: spec.method,
     paths: withLegacyAliases(spec.paths),
     bodyLimit: spec.bodyLimit ?? JSON_BODY_LIMIT,
+    rawBody: spec.rawBody ?? false,
     async run(ctx, input) {
       const auth = await authenticateRequest(ctx, input.req, input.query, spec.auth, input.body);
       let body = input.body;
@@ -149,6 +179,14 @@ class HandlerRequest {
     this.params = input.params;
     this.clientIp = clientIp(input.req);
     this.userAgent = input.req.headers['user-agent'] ?? null;
+  }
+
+  get headers(): IncomingHttpHeaders {
+    return this.input.req.headers;
+  }
+
+  get bodyStream(): Readable {
+    return this.input.req;
   }
 
   /** Aborts when the client goes away or the server shuts down. */

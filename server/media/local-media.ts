@@ -1,10 +1,13 @@
 import type { Readable } from 'node:stream';
 import type { Ctx } from '../context.js';
+import { toLocalMedia } from './media-row.js';
+import { getLocalMediaRow } from './store.js';
+import { storeUpload } from './upload.js';
 
 /**
  * The media repository's local media, as the other parts of it (thumbnails, URL previews,
- * remote media) read and add it. INTERFACE STUB (owner: media-core engineer): the bodies are
- * filled in with the media store; the signatures are agreed.
+ * remote media) read and add it. The signatures are shared by the media engineers; the
+ * bodies belong to the media store (docs/media.md).
  */
 
 export interface LocalMedia {
@@ -27,18 +30,27 @@ export interface LocalMedia {
 }
 
 /** A local media item, or null when there is no such id. */
-export async function getLocalMedia(_ctx: Ctx, _mediaId: string): Promise<LocalMedia | null> {
-  return null;
+export async function getLocalMedia(ctx: Ctx, mediaId: string): Promise<LocalMedia | null> {
+  const row = await getLocalMediaRow(ctx.db, mediaId);
+  return row ? toLocalMedia(ctx, row) : null;
 }
 
 /**
  * Stores content the server itself fetched (a URL preview's image) as new local media:
  * streamed to disk, at most `maxBytes` (more: rejects with M_TOO_LARGE and stores
- * nothing), deduplicated by hash. INTERFACE STUB.
+ * nothing), deduplicated by hash. No uploader, so no quota.
  */
 export async function storeServerMedia(
-  _ctx: Ctx,
-  _a: { stream: Readable; contentType: string | null; uploadName: string | null; maxBytes: number },
+  ctx: Ctx,
+  a: { stream: Readable; contentType: string | null; uploadName: string | null; maxBytes: number },
 ): Promise<LocalMedia> {
-  throw new Error('storeServerMedia: not built yet');
+  return storeUpload(ctx, {
+    userId: null,
+    mediaId: null,
+    stream: a.stream,
+    declaredLength: null,
+    contentType: a.contentType,
+    uploadName: a.uploadName,
+    maxBytes: a.maxBytes,
+  });
 }

@@ -4,6 +4,7 @@ import { stringify } from 'yaml';
 import { encodeBase64 } from '../base64.js';
 import type { Random } from '../clock.js';
 import { isValidServerName } from '../ids.js';
+import { DEFAULT_IP_RANGE_BLACKLIST } from './ip-range-defaults.js';
 import { formatSigningKeyLine, generateSigningKey } from '../signing.js';
 
 export interface GenerateOptions {
@@ -58,6 +59,10 @@ export function generateConfig(opts: GenerateOptions): GeneratedFiles {
     database: { name: 'sqlite3', args: { database: rel(resolve(dataDir, 'homeserver.db')) } },
     log_level: 'info',
     media_store_path: rel(resolve(dataDir, 'media_store')),
+    // URL previews stay off until turned on; the ranges they may never reach are written
+    // out so that turning them on is one line (Synapse refuses previews without them).
+    url_preview_enabled: false,
+    url_preview_ip_range_blacklist: [...DEFAULT_IP_RANGE_BLACKLIST],
     registration_shared_secret: secret(),
     report_stats: opts.reportStats ?? false,
     macaroon_secret_key: secret(),

@@ -11,6 +11,9 @@ import { RATE_LIMIT_DEFAULTS, resolveRateLimits } from './rate-limits.js';
 import type { Config, ListenerConfig, ResourceName } from './types.js';
 import type { LogLevel } from '../logger.js';
 import { parseDuration, parseSize } from './units.js';
+import { resolveMediaCoreConfig } from './media-core.js';
+import { resolveUrlPreviewConfig } from './url-preview.js';
+import { resolveThumbnailConfig } from './thumbnails.js';
 import { DEFAULT_IP_RANGE_BLACKLIST, isIpRange } from './ip-range-defaults.js';
 import type { Static } from '@sinclair/typebox';
 
@@ -189,6 +192,9 @@ export function resolveConfig(
       c.nonrefreshable_access_token_lifetime,
     ),
     maxUploadSize: maxUploadSize ?? 0,
+    ...resolveMediaCoreConfig(c, later),
+    ...resolveUrlPreviewConfig(c, later, path),
+    ...resolveThumbnailConfig(c, later),
     rateLimits: resolveRateLimits(c, RATE_LIMIT_DEFAULTS),
     trustedKeyServers: (c.trusted_key_servers ?? [{ server_name: 'matrix.org' }]).map((s) => ({
       serverName: s.server_name,

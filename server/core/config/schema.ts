@@ -1,4 +1,7 @@
 import { Type, type TSchema } from '@sinclair/typebox';
+import { MEDIA_CORE_KEYS } from './media-core.js';
+import { URL_PREVIEW_KEYS } from './url-preview.js';
+import { THUMBNAIL_KEYS } from './thumbnails.js';
 
 /**
  * The shape of homeserver.yaml, in Synapse's vocabulary. Validated at start: a wrong type
@@ -107,6 +110,9 @@ export const ConfigSchema = Type.Object({
   refresh_token_lifetime: Type.Optional(Type.Union([Duration, Type.Null()])),
   nonrefreshable_access_token_lifetime: Type.Optional(Type.Union([Duration, Type.Null()])),
   max_upload_size: Type.Optional(Size),
+  ...MEDIA_CORE_KEYS,
+  ...URL_PREVIEW_KEYS,
+  ...THUMBNAIL_KEYS,
   rc_message: Type.Optional(RateLimit),
   rc_registration: Type.Optional(RateLimit),
   rc_registration_token_validity: Type.Optional(RateLimit),

@@ -1,6 +1,9 @@
 import type { CacheFactors } from '../cache.js';
 import type { LogLevel } from '../logger.js';
 import type { SigningKey } from '../signing.js';
+import type { MediaCoreConfig } from './media-core.js';
+import type { UrlPreviewConfig } from './url-preview.js';
+import type { ThumbnailConfig } from './thumbnails.js';
 
 /** A token bucket: `perSecond` tokens refill each second, up to `burstCount`. */
 export interface RateLimitConfig {
@@ -49,7 +52,7 @@ export interface RateLimits {
 }
 
 /** The resolved config: defaults applied, paths absolute, units parsed. */
-export interface Config {
+export interface Config extends MediaCoreConfig, UrlPreviewConfig, ThumbnailConfig {
   /** Path of the file this came from; relative paths in it were resolved against its folder. */
   configPath: string | null;
   serverName: string;
