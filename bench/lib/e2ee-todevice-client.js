@@ -16,9 +16,8 @@
 import { randomBytes } from 'node:crypto';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RawConnection, buildRequest } from './raw-client.js';
+import { firstTokens, longPollConnections, nextBatch } from './long-poll-clients.js';
 
-const HOST = '127.0.0.1';
 const o = {
   rounds: 4,
   settleMs: 1000,
@@ -26,34 +25,8 @@ const o = {
   contentBytes: 400,
   ...JSON.parse(process.argv[2]),
 };
-const request = (method, path, token, payload) =>
-  buildRequest({ host: HOST, port: o.port, method, path, token, payload });
-const connect = () =>
-  new RawConnection({ host: HOST, port: o.port, timeoutMs: o.timeoutMs, keepBody: true });
-const conns = o.pollers.map(connect);
-const triggerConn = connect();
-
-function nextBatch(body) {
-  try {
-    return JSON.parse(body).next_batch;
-  } catch {
-    return undefined;
-  }
-}
-
-const since = o.pollers.map((p) => p.since);
-const initialStarted = performance.now();
-let nextPoller = 0;
-const firstTokens = async () => {
-  for (let i = nextPoller++; i < o.pollers.length; i = nextPoller++) {
-    if (since[i] !== undefined) continue;
-    const r = await conns[i].send(request('GET', o.initialPath, o.pollers[i].token));
-    since[i] = r.status === 200 ? nextBatch(r.body) : undefined;
-    if (since[i] === undefined) throw new Error(`initial sync: ${r.status} ${r.error ?? r.body}`);
-  }
-};
-await Promise.all(Array.from({ length: 8 }, firstTokens));
-const initialMs = performance.now() - initialStarted;
+const { request, conns, triggerConn } = longPollConnections(o);
+const { since, initialMs } = await firstTokens({ ...o, conns, request });
 
 /** The body of one send: every poller's device gets its own m.room.encrypted-shaped content. */
 function sendBody(marker) {

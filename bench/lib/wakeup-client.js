@@ -14,47 +14,13 @@
 // them all), timeoutMs.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { RawConnection, buildRequest } from './raw-client.js';
+import { firstTokens, longPollConnections, nextBatch } from './long-poll-clients.js';
 
-const HOST = '127.0.0.1';
 const o = { rounds: 6, settleMs: 500, timeoutMs: 60_000, ...JSON.parse(process.argv[2]) };
+const { request: rawRequest, conns, triggerConn } = longPollConnections(o);
 const request = (method, path, token, body) =>
-  buildRequest({
-    host: HOST,
-    port: o.port,
-    method,
-    path,
-    token,
-    payload: body === undefined ? undefined : JSON.stringify(body),
-  });
-const connect = () =>
-  new RawConnection({ host: HOST, port: o.port, timeoutMs: o.timeoutMs, keepBody: true });
-const conns = o.pollers.map(connect);
-const triggerConn = connect();
-
-/** next_batch of a sync answer (or of the baseline's answer, which has the same shape). */
-function nextBatch(body) {
-  try {
-    return JSON.parse(body).next_batch;
-  } catch {
-    return undefined;
-  }
-}
-
-// First tokens, a few requests at a time (all at once, they would only queue in the server).
-const since = o.pollers.map((p) => p.since);
-const initialStarted = performance.now();
-let nextPoller = 0;
-const firstTokens = async () => {
-  for (let i = nextPoller++; i < o.pollers.length; i = nextPoller++) {
-    if (since[i] !== undefined) continue;
-    const r = await conns[i].send(request('GET', o.initialPath, o.pollers[i].token));
-    since[i] = r.status === 200 ? nextBatch(r.body) : undefined;
-    if (since[i] === undefined) throw new Error(`initial sync: ${r.status} ${r.error ?? r.body}`);
-  }
-};
-await Promise.all(Array.from({ length: 8 }, firstTokens));
-const initialMs = performance.now() - initialStarted;
+  rawRequest(method, path, token, body === undefined ? undefined : JSON.stringify(body));
+const { since, initialMs } = await firstTokens({ ...o, conns, request });
 
 /** The most times one poll is re-sent in a round because it was answered before the trigger. */
 const MAX_EARLY = 5;
