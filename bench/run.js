@@ -18,8 +18,8 @@
 //          (issue 3: rooms, sends and sync; --only sends,wakeup,initialsync,rss)
 //          --sends-rounds N --sends-duration S --sends-warmup S --sends-rooms N
 //            --sends-per-room N (default 4, 5, 1, 10 and 5)   --cpu-prof DIR (profile the
-//            sends, wakeup, fedtxn, fedjoin (the joining B), keysclaim, otkupload and
-//            todevice servers with node --cpu-prof, keep the profiles in DIR, print their top
+//            sends, wakeup, fedtxn, fedjoin (the joining B), keysclaim, otkupload,
+//            todevice, mediaupload and thumbnails servers with node --cpu-prof, keep the profiles in DIR, print their top
 //            functions)
 //          --wakeup-clients N --wakeup-rounds N (default 500 and 7)
 //          --initialsync-rooms N --initialsync-runs N (default 100 and 9)
@@ -31,6 +31,13 @@
 //            one-time keys, default 15)   --todevice-rounds N (sends to 500 long-polling
 //            devices, default 6)   --todevice-users N --todevice-devices N (users, devices
 //            each: default 100 and 5)
+//          (issue 6: --only mediaupload,thumbnails) --mediaupload-runs N (uploads of the file,
+//            each beside a bare node:http upload and a bare fs copy, default 5)
+//            --mediaupload-mib N (the file's size, default 100)   --thumbnails-images N
+//            (distinct 1-megapixel JPEGs, default 20)   --thumbnails-rounds N (generation
+//            rounds, each image at a new size, ABBA with bare sharp, default 3)
+//            --thumbnails-serve-rounds N --thumbnails-connections N (cached thumbnail GETs,
+//            ABBA with a bare static-file server, 3 s each: default 4 and 16)
 import { writeFileSync } from 'node:fs';
 import os from 'node:os';
 import { join, resolve } from 'node:path';
@@ -52,6 +59,8 @@ import { benchWakeup } from './lib/wakeup.js';
 import { benchWrites } from './lib/writer-bench.js';
 import { benchKeysClaim, benchOtkUpload } from './lib/e2ee-keys.js';
 import { benchToDevice } from './lib/e2ee-todevice.js';
+import { benchMediaUpload } from './lib/media-upload.js';
+import { benchThumbnails, thumbnailsProfile } from './lib/media-thumbnails.js';
 
 const TARGETS = {
   coldStartMs: 500,
@@ -67,6 +76,7 @@ const TARGETS = {
   rssAfterSendsBytes: 150 * MiB,
   keysClaimMs: 50,
   otkUploadMs: 20,
+  mediaUploadRssGrowthBytes: 30 * MiB,
 };
 const BENCHMARKS = [
   'start',
@@ -84,6 +94,8 @@ const BENCHMARKS = [
   'keysclaim',
   'otkupload',
   'todevice',
+  'mediaupload',
+  'thumbnails',
 ];
 
 function usage(message) {
@@ -131,6 +143,12 @@ try {
       'todevice-rounds': { type: 'string' },
       'todevice-users': { type: 'string' },
       'todevice-devices': { type: 'string' },
+      'mediaupload-runs': { type: 'string' },
+      'mediaupload-mib': { type: 'string' },
+      'thumbnails-images': { type: 'string' },
+      'thumbnails-rounds': { type: 'string' },
+      'thumbnails-serve-rounds': { type: 'string' },
+      'thumbnails-connections': { type: 'string' },
       out: { type: 'string' },
     },
   }));
@@ -187,6 +205,12 @@ const opts = {
   toDeviceRounds: num('todevice-rounds', 6, 2),
   toDeviceUsers: num('todevice-users', 100, 100),
   toDeviceDevices: num('todevice-devices', 5, 5),
+  mediaUploadRuns: num('mediaupload-runs', 5, 2),
+  mediaUploadMiB: num('mediaupload-mib', 100, 100),
+  thumbnailsImages: num('thumbnails-images', 20, 6),
+  thumbnailsRounds: num('thumbnails-rounds', 3, 1),
+  thumbnailsServeRounds: num('thumbnails-serve-rounds', 4, 2),
+  thumbnailsConnections: num('thumbnails-connections', 16, 16),
 };
 if (!['raw', 'http'].includes(opts.client)) usage('--client is raw or http');
 if (!opts.writesConcurrency.every((c) => Number.isInteger(c) && c > 0 && c <= 256))
@@ -424,6 +448,46 @@ async function main() {
     });
   }
 
+  if (only.has('mediaupload')) {
+    log(
+      `\n[17] media upload: a ${opts.mediaUploadMiB} MiB file streamed to POST /_matrix/media/v3/upload;` +
+        ` median of ${opts.mediaUploadRuns}, rotated with a bare node:http upload and a bare fs copy of the same file`,
+    );
+    results.mediaUpload = await benchMediaUpload({
+      template,
+      tmp,
+      runs: opts.mediaUploadRuns,
+      sizeMiB: opts.mediaUploadMiB,
+      cpuProfDir: opts.cpuProfDir,
+      log,
+    });
+    if (opts.cpuProfDir) {
+      results.mediaUpload.profile = thumbnailsProfile(
+        opts.cpuProfDir,
+        results.mediaUpload.hearthPid,
+      );
+    }
+  }
+  if (only.has('thumbnails')) {
+    log(
+      `\n[18] thumbnails: ${opts.thumbnailsImages} 1-megapixel JPEGs, GET /thumbnail of a size not made yet` +
+        ` (dynamic_thumbnails), ${opts.thumbnailsRounds} rounds ABBA with bare sharp; then a made thumbnail over` +
+        ` ${opts.thumbnailsConnections} keep-alive connections, ${opts.thumbnailsServeRounds} rounds ABBA with a bare static-file server`,
+    );
+    results.thumbnails = await benchThumbnails({
+      template,
+      tmp,
+      images: opts.thumbnailsImages,
+      genRounds: opts.thumbnailsRounds,
+      serveRounds: opts.thumbnailsServeRounds,
+      connections: opts.thumbnailsConnections,
+      warmupMs: 500,
+      durationMs: 3000,
+      cpuProfDir: opts.cpuProfDir,
+      log,
+    });
+  }
+
   const cpus = os.cpus();
   const report = {
     date: started.toISOString(),
@@ -466,6 +530,8 @@ async function main() {
     ['keysclaim benchmark (set-up included)', results.keysClaim?.profile],
     ['otkupload benchmark (set-up included)', results.otkUpload?.profile],
     ['todevice benchmark (set-up included)', results.toDevice?.profile],
+    ['mediaupload benchmark (set-up included)', results.mediaUpload?.profile],
+    ['thumbnails benchmark (set-up included)', results.thumbnails?.profile],
   ]) {
     if (!p?.top) continue;
     process.stdout.write(
@@ -679,7 +745,55 @@ function summaryTable(r) {
     ]);
   }
   rows.push(...e2eeRows(r));
+  rows.push(...mediaRows(r));
   return table(rows);
+}
+
+/** Issue 6: media upload and thumbnails. */
+function mediaRows(r) {
+  const rows = [];
+  if (r.mediaUpload) {
+    const u = r.mediaUpload;
+    const check = u.check ? (u.check.matches ? 'sha256 matches' : 'sha256 DIFFERS') : 'unchecked';
+    rows.push([
+      `Upload of ${fmtMiB(u.sizeBytes)}, POST /media/v3/upload (${check})`,
+      `${fmtRate(u.hearth.medianMiBps, 'MiB/s')}`,
+      `${fmtRate(u.bareHttp.medianMiBps, 'MiB/s')} (bare node:http to a file); fs copy ${fmtRate(u.fsCopy.medianMiBps, 'MiB/s')}`,
+      `${fmtPct(u.ratioVsBareHttp)} (of the fs copy: ${fmtPct(u.ratioVsFsCopy)})`,
+      '(none: reported)',
+      verdict(u.check?.matches),
+    ]);
+    rows.push([
+      '  RSS growth during an upload (peak - before; the cold first one in brackets)',
+      `${fmtMiB(u.hearth.medianRssGrowthBytes)}, max ${fmtMiB(u.hearth.maxRssGrowthBytes)} (${fmtMiB(u.hearth.coldRssGrowthBytes)})`,
+      `${fmtMiB(u.bareHttp.medianRssGrowthBytes)}, max ${fmtMiB(u.bareHttp.maxRssGrowthBytes)} (${fmtMiB(u.bareHttp.coldRssGrowthBytes)}) (bare node:http)`,
+      fmtSigned(u.hearth.medianRssGrowthBytes - u.bareHttp.medianRssGrowthBytes, fmtMiB),
+      `< ${fmtMiB(TARGETS.mediaUploadRssGrowthBytes)}`,
+      verdict(u.hearth.maxRssGrowthBytes < TARGETS.mediaUploadRssGrowthBytes),
+    ]);
+  }
+  if (r.thumbnails) {
+    const t = r.thumbnails;
+    const g = t.generation;
+    rows.push([
+      `Thumbnail generation, ${t.images} 1000x1000 JPEGs, GET of a new size (dynamic_thumbnails)`,
+      `${fmtRate(g.hearth.medianPerSec, 'thumbnails/s')} (${fmtLatency(g.hearth.medianMsEach)} each, CPU ${fmtLatency(g.hearth.medianCpuMsEach)})`,
+      `${fmtRate(g.bare.medianPerSec, 'thumbnails/s')} (bare sharp in-process, ${fmtLatency(g.bare.medianMsEach)} each)`,
+      fmtPct(g.ratio),
+      '(none: reported)',
+      '-',
+    ]);
+    const s = t.serving;
+    rows.push([
+      `Cached thumbnail (${Math.round(t.thumbnailBytes / 1024)} KiB) GETs, ${s.connections} keep-alive conns`,
+      `${fmtRate(s.hearth.medianRps, 'req/s')} (p50 ${fmtLatency(s.hearth.medianP50Ms)}, ${fmtRate(s.hearth.medianPerCpuSecond, 'req/CPU-s')})`,
+      `${fmtRate(s.bare.medianRps, 'req/s')} (bare static-file node:http, p50 ${fmtLatency(s.bare.medianP50Ms)}, ${fmtRate(s.bare.medianPerCpuSecond, 'req/CPU-s')})`,
+      fmtPct(s.ratio),
+      '(none: reported)',
+      verdict(s.hearth.errors === 0 && s.hearth.non2xx === 0),
+    ]);
+  }
+  return rows;
 }
 
 /** Issue 5: the key endpoints and to-device fan-out. */
