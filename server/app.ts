@@ -39,6 +39,7 @@ import { userdataRoutes } from './userdata/routes.js';
 import { webuiRoutes } from './webui/routes.js';
 import { mediaRoutes } from './media/routes/index.js';
 import { thumbnailRoutes } from './media/thumbnails/routes.js';
+import { federationDownloadRoutes } from './media/routes/federation-download.js';
 
 /** Every route Hearth serves, grouped by domain (explicit lists, no autoloading). */
 export const ALL_ROUTES: Route[] = [
@@ -79,6 +80,7 @@ export const ALL_ROUTES: Route[] = [
   ...userKeysRoutes,
   ...mediaRoutes,
   ...thumbnailRoutes,
+  ...federationDownloadRoutes,
   ...webuiRoutes,
 ];
 

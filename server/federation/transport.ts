@@ -170,6 +170,10 @@ export function createFederationTransport(opts: FederationTransportOptions): Fed
       { destination, method: req.method, path: req.path.split('?')[0], status: answer.status },
       'federation request',
     );
+    if (req.raw) {
+      const { status, headers } = answer;
+      return { status, body: undefined, headers, rawBody: answer.body };
+    }
     return { status: answer.status, body: parseBody(answer, destination), headers: answer.headers };
   }
 

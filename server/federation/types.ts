@@ -19,6 +19,8 @@ export interface FederationRequest {
   unsigned?: boolean;
   /** The most bytes of answer to read; larger answers fail the request. */
   maxBytes?: number;
+  /** Return the answer's bytes as `rawBody` instead of parsing JSON (media downloads). */
+  raw?: boolean;
 }
 
 export interface FederationResponse {
@@ -26,6 +28,8 @@ export interface FederationResponse {
   /** The parsed JSON body (undefined when the answer was empty). */
   body: unknown;
   headers: Record<string, string | string[] | undefined>;
+  /** The answer's bytes, when the request asked for `raw`. */
+  rawBody?: Buffer;
 }
 
 /** Thrown for failures below HTTP: unresolvable name, blocked address, TLS, timeout. */

@@ -3,6 +3,7 @@ import type { Ctx } from '../context.js';
 import { errors, HttpError, MatrixError } from '../core/errors.js';
 import type { StreamReply } from '../http/route.js';
 import { checkMediaAddress } from './ids.js';
+import { findRemoteMediaToServe } from './remote/remote-media.js';
 import type { LocalMedia } from './local-media.js';
 import { toLocalMedia } from './media-row.js';
 import { MEDIA_SAFETY_HEADERS, mediaReply } from './serve.js';
@@ -26,6 +27,9 @@ export type ServableMedia = LocalMedia & { path: string; length: number; sha256:
  *   only by /_matrix/client/v1/media; turning the option off serves it again);
  * - for an async upload whose content has not arrived, waits up to `timeoutMs` (capped)
  *   for it, then 504 M_NOT_YET_UPLOADED.
+ * Another server's media is found by findRemoteMediaToServe (remote/remote-media.ts) when
+ * `remote` is given (downloads), fetched from its origin unless `remote.allow` is false;
+ * without `remote` (thumbnails) it stays 404.
  */
 export async function findMediaToServe(
   ctx: Ctx,
@@ -35,11 +39,20 @@ export async function findMediaToServe(
     legacy: boolean;
     timeoutMs: number;
     signal: AbortSignal;
+    remote?: { allow: boolean };
   },
 ): Promise<ServableMedia> {
   checkMediaAddress(a.serverName, a.mediaId);
-  if (a.serverName !== ctx.config.serverName)
-    throw errors.notFound('Remote media is not available');
+  if (a.serverName !== ctx.config.serverName) {
+    if (!a.remote) throw errors.notFound('Remote media is not available');
+    return findRemoteMediaToServe(ctx, {
+      origin: a.serverName,
+      mediaId: a.mediaId,
+      legacy: a.legacy,
+      allowRemote: a.remote.allow,
+      timeoutMs: Math.min(Math.max(0, a.timeoutMs), MAX_DOWNLOAD_TIMEOUT_MS),
+    });
+  }
   // A wait is a real duration (as /sync's long-poll), not a point on the injectable clock.
   const deadline = performance.now() + Math.min(Math.max(0, a.timeoutMs), MAX_DOWNLOAD_TIMEOUT_MS);
   for (;;) {
@@ -81,6 +94,8 @@ export async function downloadMedia(
     signal: AbortSignal;
     range: string | undefined;
     ifNoneMatch: string | undefined;
+    /** The legacy endpoints' allow_remote (default true): "false" answers 404 unfetched. */
+    allowRemote?: string | undefined;
   },
 ): Promise<StreamReply> {
   try {
@@ -88,7 +103,11 @@ export async function downloadMedia(
       throw errors.invalidParam('timeout_ms must be an integer');
     }
     const timeoutMs = a.timeoutMs === undefined ? DEFAULT_DOWNLOAD_TIMEOUT_MS : Number(a.timeoutMs);
-    const media = await findMediaToServe(ctx, { ...a, timeoutMs });
+    const media = await findMediaToServe(ctx, {
+      ...a,
+      timeoutMs,
+      remote: { allow: a.allowRemote !== 'false' },
+    });
     return await mediaReply(media, {
       fileName: a.fileName,
       range: a.range,

@@ -75,13 +75,22 @@ export function loopbackFederation(
           timedOut ? 'timeout' : 'connect',
         );
       }
-      const text = await res.text();
-      if (req.maxBytes !== undefined && Buffer.byteLength(text) > req.maxBytes) {
+      const bytes = Buffer.from(await res.arrayBuffer());
+      const text = bytes.toString('utf8');
+      if (req.maxBytes !== undefined && bytes.length > req.maxBytes) {
         throw new FederationTransportError(
           `${destination}: answer too large`,
           destination,
           'too_large',
         );
+      }
+      if (req.raw) {
+        return {
+          status: res.status,
+          body: undefined,
+          headers: Object.fromEntries(res.headers),
+          rawBody: bytes,
+        };
       }
       let body: unknown;
       try {

@@ -120,6 +120,7 @@ export const getLegacyDownload = route({
       fileName: req.params.fileName ?? null,
       legacy: true,
       timeoutMs: req.query.timeout_ms,
+      allowRemote: req.query.allow_remote,
       signal: req.signal,
       range: req.headers.range,
       ifNoneMatch: req.headers['if-none-match'],

@@ -11,6 +11,7 @@ import { createTestServer, type TestServer } from '../../helpers/server.js';
 
 const MODULES = new Set([
   'backfill',
+  'content_repository',
   'event_auth',
   'events',
   'invites-v1',
@@ -39,6 +40,7 @@ const PARAMS: Record<string, string> = {
   txnId: 'coverage-txn',
   queryType: 'profile',
   serverName: 'test.local',
+  mediaId: 'coverage',
 };
 
 const rows = loadEndpointRows('server-server', MODULES);

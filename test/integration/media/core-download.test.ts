@@ -129,9 +129,10 @@ describe('serving', () => {
     expect(unknown.statusCode).toBe(404);
     expect(unknown.json().errcode).toBe('M_NOT_FOUND');
     expect(unknown.headers['content-security-policy']).toBe(CSP);
+    // Remote media is fetched from its origin now (remote-media.test.ts); unfetched, it is 404.
     const remote = await s.req(
       'GET',
-      `/_matrix/client/v1/media/download/other.example/${ids.png}`,
+      `/_matrix/media/v3/download/other.example/${ids.png}?allow_remote=false`,
       { token },
     );
     expect(remote.statusCode).toBe(404);
