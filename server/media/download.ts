@@ -38,7 +38,11 @@ export async function findMediaToServe(
     mediaId: string;
     legacy: boolean;
     timeoutMs: number;
-    signal: AbortSignal;
+    /**
+     * The request's abort signal, asked for only when the download must wait (an async
+     * upload not arrived): making one for every request costs a share of serving a file.
+     */
+    signal: () => AbortSignal;
     remote?: { allow: boolean };
   },
 ): Promise<ServableMedia> {
@@ -63,9 +67,10 @@ export async function findMediaToServe(
       throw errors.notFound('Media not found');
     }
     const left = deadline - performance.now();
-    if (left <= 0 || a.signal.aborted) throw notYetUploaded();
+    const signal = a.signal();
+    if (left <= 0 || signal.aborted) throw notYetUploaded();
     // Woken by the upload's commit (storeUpload notifies this key), or at the deadline.
-    await ctx.notifier.wait([mediaArrivedKey(a.mediaId)], left, a.signal);
+    await ctx.notifier.wait([mediaArrivedKey(a.mediaId)], left, signal);
   }
 }
 
@@ -91,7 +96,8 @@ export async function downloadMedia(
     fileName: string | null;
     legacy: boolean;
     timeoutMs: string | undefined;
-    signal: AbortSignal;
+    /** See findMediaToServe. */
+    signal: () => AbortSignal;
     range: string | undefined;
     ifNoneMatch: string | undefined;
     /** The legacy endpoints' allow_remote (default true): "false" answers 404 unfetched. */

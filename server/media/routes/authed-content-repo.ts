@@ -35,7 +35,7 @@ export const getDownload = route({
       fileName: req.params.fileName ?? null,
       legacy: false,
       timeoutMs: req.query.timeout_ms,
-      signal: req.signal,
+      signal: () => req.signal,
       range: req.headers.range,
       ifNoneMatch: req.headers['if-none-match'],
     }),

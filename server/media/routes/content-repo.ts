@@ -121,7 +121,7 @@ export const getLegacyDownload = route({
       legacy: true,
       timeoutMs: req.query.timeout_ms,
       allowRemote: req.query.allow_remote,
-      signal: req.signal,
+      signal: () => req.signal,
       range: req.headers.range,
       ifNoneMatch: req.headers['if-none-match'],
     }),

@@ -75,7 +75,7 @@ export const getFederationDownload = route({
       mediaId: req.params.mediaId,
       legacy: false,
       timeoutMs: t === undefined ? DEFAULT_DOWNLOAD_TIMEOUT_MS : Number(t),
-      signal: req.signal,
+      signal: () => req.signal,
     });
     return multipartMedia(media);
   },

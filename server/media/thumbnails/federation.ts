@@ -62,7 +62,7 @@ export const getFederationThumbnail = route({
       mediaId: req.params.mediaId,
       ...thumbnailArgs(req.query),
       legacy: false,
-      signal: req.signal,
+      signal: () => req.signal,
     });
     return multipartThumbnail(t);
   },

@@ -22,7 +22,7 @@ async function answer(
     mediaId: req.params.mediaId,
     ...thumbnailArgs(req.query),
     legacy,
-    signal: req.signal,
+    signal: () => req.signal,
   });
   return new StreamReply(
     200,

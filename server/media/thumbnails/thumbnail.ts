@@ -30,7 +30,8 @@ export interface ThumbnailRequest {
   timeoutMs: number;
   /** Asked on a legacy unauthenticated endpoint (/_matrix/media/v3). */
   legacy: boolean;
-  signal: AbortSignal;
+  /** The request's abort signal, made only if the media must be waited for (download.ts). */
+  signal: () => AbortSignal;
 }
 
 /** A thumbnail file opened for sending. */
