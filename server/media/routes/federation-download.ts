@@ -1,51 +1,28 @@
-import { randomBytes } from 'node:crypto';
 import { open } from 'node:fs/promises';
-import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
 import { errors } from '../../core/errors.js';
-import { StreamReply, route, type Route } from '../../http/route.js';
+import { route, type Route, type StreamReply } from '../../http/route.js';
 import { DEFAULT_DOWNLOAD_TIMEOUT_MS, findMediaToServe, type ServableMedia } from '../download.js';
-import { contentDisposition, MEDIA_SAFETY_HEADERS } from '../serve.js';
+import { federationMultipart } from '../federation-multipart.js';
+import { contentDisposition } from '../serve.js';
 
 /**
- * The multipart/mixed answer of GET /_matrix/federation/v1/media/download (spec v1.11):
- * exactly two parts, the metadata (`{}`) as JSON, then the content with its Content-Type
- * and Content-Disposition. The file is opened before answering (a missing file is a 404,
- * not a cut-off answer) and streamed.
+ * The multipart/mixed answer of GET /_matrix/federation/v1/media/download: the file is
+ * opened before answering (a missing file is a 404, not a cut-off answer).
  */
 async function multipartMedia(media: ServableMedia): Promise<StreamReply> {
-  const boundary = randomBytes(16).toString('hex');
-  const contentType = media.contentType ?? 'application/octet-stream';
-  const head = Buffer.from(
-    `--${boundary}\r\nContent-Type: application/json\r\n\r\n{}\r\n` +
-      `--${boundary}\r\nContent-Type: ${contentType}\r\n` +
-      `Content-Disposition: ${contentDisposition(contentType, media.uploadName)}\r\n\r\n`,
-  );
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
   let handle;
   try {
     handle = await open(media.path, 'r');
   } catch {
     throw errors.notFound('Media not found');
   }
-  const file = handle.createReadStream();
-  async function* body(): AsyncGenerator<Buffer> {
-    yield head;
-    for await (const chunk of file) yield chunk as Buffer;
-    yield tail;
-  }
-  const stream = Readable.from(body(), { objectMode: false });
-  // However the answer ends (done, HEAD, the other server gone), the file closes with it.
-  stream.once('close', () => file.destroy());
-  return new StreamReply(
-    200,
-    {
-      ...MEDIA_SAFETY_HEADERS,
-      'Content-Type': `multipart/mixed; boundary=${boundary}`,
-      'Content-Length': String(head.length + media.length + tail.length),
-    },
-    stream,
-  );
+  const contentType = media.contentType ?? 'application/octet-stream';
+  return federationMultipart(handle, {
+    length: media.length,
+    contentType,
+    disposition: contentDisposition(contentType, media.uploadName),
+  });
 }
 
 /**

@@ -1,44 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { Readable } from 'node:stream';
 import { Type } from '@sinclair/typebox';
-import { StreamReply, route, type Route } from '../../http/route.js';
-import { MEDIA_SAFETY_HEADERS } from '../serve.js';
+import { route, type Route } from '../../http/route.js';
+import { federationMultipart } from '../federation-multipart.js';
 import { thumbnailArgs, thumbnailDisposition, ThumbnailQuery } from './params.js';
-import { getThumbnail, type ThumbnailFile } from './thumbnail.js';
-
-/**
- * The multipart/mixed answer of the federation media endpoints (spec v1.11): exactly two
- * parts, the media's metadata (always `{}` today) as JSON, then the bytes with their
- * Content-Type and Content-Disposition. The thumbnail file is streamed, not held.
- */
-function multipartThumbnail(t: ThumbnailFile): StreamReply {
-  const boundary = randomBytes(16).toString('hex');
-  const head = Buffer.from(
-    `--${boundary}\r\nContent-Type: application/json\r\n\r\n{}\r\n` +
-      `--${boundary}\r\nContent-Type: ${t.contentType}\r\n` +
-      `Content-Disposition: ${thumbnailDisposition(t.contentType)}\r\n\r\n`,
-  );
-  const tail = Buffer.from(`\r\n--${boundary}--\r\n`);
-  const file = t.file.createReadStream();
-  async function* body(): AsyncGenerator<Buffer> {
-    yield head;
-    for await (const chunk of file) yield chunk as Buffer;
-    yield tail;
-  }
-  const stream = Readable.from(body(), { objectMode: false });
-  // However the answer ends (done, HEAD, the other server gone mid-way), the file closes
-  // with it rather than waiting for the garbage collector.
-  stream.once('close', () => file.destroy());
-  return new StreamReply(
-    200,
-    {
-      ...MEDIA_SAFETY_HEADERS,
-      'Content-Type': `multipart/mixed; boundary=${boundary}`,
-      'Content-Length': String(head.length + t.length + tail.length),
-    },
-    stream,
-  );
-}
+import { getThumbnail } from './thumbnail.js';
 
 /**
  * GET /_matrix/federation/v1/media/thumbnail/{mediaId} — a thumbnail of this server's
@@ -64,7 +28,11 @@ export const getFederationThumbnail = route({
       legacy: false,
       signal: () => req.signal,
     });
-    return multipartThumbnail(t);
+    return federationMultipart(t.file, {
+      length: t.length,
+      contentType: t.contentType,
+      disposition: thumbnailDisposition(t.contentType),
+    });
   },
 });
 
