@@ -30,3 +30,10 @@ await build({
   logLevel: 'warning',
 });
 cpSync('server/db/migrations', 'dist/migrations', { recursive: true });
+
+// The web app (renderer/) into dist/renderer, served at / by the server.
+// HEARTH_BUILD_RENDERER=0 skips it (server-only work; the server then answers / with 503).
+if (process.env.HEARTH_BUILD_RENDERER !== '0') {
+  const vite = await import('vite');
+  await vite.build({ configFile: 'renderer/vite.config.ts', logLevel: 'warn' });
+}

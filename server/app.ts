@@ -36,6 +36,7 @@ import { dehydratedDeviceRoutes } from './e2ee/dehydrated/routes.js';
 import { crossSigningRoutes } from './e2ee/cross-signing/routes.js';
 import { userDirectoryRoutes } from './user-directory/routes.js';
 import { userdataRoutes } from './userdata/routes.js';
+import { setupRoutes } from './setup/routes.js';
 import { webuiRoutes } from './webui/routes.js';
 import { mediaRoutes } from './media/routes/index.js';
 import { thumbnailRoutes } from './media/thumbnails/routes.js';
@@ -82,6 +83,7 @@ export const ALL_ROUTES: Route[] = [
   ...thumbnailRoutes,
   ...federationDownloadRoutes,
   ...webuiRoutes,
+  ...setupRoutes,
 ];
 
 /**

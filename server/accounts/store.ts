@@ -326,3 +326,11 @@ export async function listAccessTokenHashesOfPredecessor(
   );
   return rows.map((r) => r.token_hash);
 }
+
+/** How many active (not deactivated) server admins there are. */
+export async function countAdmins(q: Queryable): Promise<number> {
+  const row = await q.get<{ n: number }>(
+    'SELECT COUNT(*) AS n FROM users WHERE admin = 1 AND deactivated = 0',
+  );
+  return row?.n ?? 0;
+}

@@ -39,6 +39,11 @@ export async function userExists(ctx: Ctx, userId: string): Promise<boolean> {
   return (await store.getUser(ctx.db, userId)) !== undefined;
 }
 
+/** How many active server admins this server has (none: the setup wizard runs). */
+export async function countServerAdmins(ctx: Ctx): Promise<number> {
+  return store.countAdmins(ctx.db);
+}
+
 /** Whether a local user is a server admin; 404 for unknown users. */
 export async function isServerAdmin(ctx: Ctx, userId: string): Promise<boolean> {
   const user = await store.getUser(ctx.db, userId);
