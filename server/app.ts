@@ -14,6 +14,7 @@ import { queryDirectoryRoutes } from './federation/routes/query-directory.js';
 import { transactionRoutes } from './federation/routes/transactions.js';
 import { missingEventsRoutes } from './federation/routes/missing-events.js';
 import { userKeysRoutes } from './federation/routes/user-keys.js';
+import { federationPauseRoutes } from './federation/routes/pause.js';
 import { createHttpApp, type HttpApp } from './http/http-app.js';
 import type { Route } from './http/route.js';
 import { directoryRoutes } from './rooms/routes/directory.js';
@@ -84,6 +85,7 @@ export const ALL_ROUTES: Route[] = [
   ...federationDownloadRoutes,
   ...webuiRoutes,
   ...setupRoutes,
+  ...federationPauseRoutes,
 ];
 
 /**

@@ -1,11 +1,13 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { buildApp } from './app.js';
+import { attachLogRing, LogRing } from './admin/log-ring.js';
 import { createContext } from './context.js';
 import { loadConfigFile } from './core/config/load.js';
 import { createLogger, type LogLevel, type Logger } from './core/logger.js';
 import { prettyDestination } from './core/log-pretty.js';
 import { startListeners, type BoundAddress } from './http/listeners.js';
 import { keyServerWarning } from './federation/keys/key-server-warning.js';
+import { setFederationPaused } from './federation/pause.js';
 import { FederationSender } from './federation/sender/sender.js';
 
 export interface RunningServer {
@@ -19,6 +21,8 @@ export interface RunningServer {
    * notices a sleep by itself (watchForSleep).
    */
   resume(): void;
+  /** The tray's "Pause federation" (server/federation/pause.ts). */
+  setFederationPaused(paused: boolean): void;
 }
 
 /** How often the sleep watch ticks, and how late a tick must be to mean the machine slept. */
@@ -52,10 +56,13 @@ export async function startServer(opts: {
 }): Promise<RunningServer> {
   const { config, warnings } = loadConfigFile(opts.configPath);
   // A person at a terminal gets readable lines; anything else gets JSON lines.
+  const logRing = new LogRing();
   const log = createLogger(
     opts.logLevel ?? config.logLevel,
     process.stdout.isTTY ? prettyDestination(process.stdout) : undefined,
+    (line) => logRing.push(line),
   );
+  attachLogRing(log, logRing);
   for (const w of warnings) log.warn(w);
   const keyWarning = keyServerWarning(config);
   if (keyWarning) log.warn(keyWarning);
@@ -97,6 +104,7 @@ export async function startServer(opts: {
     addresses: listeners.addresses,
     log,
     resume: wake,
+    setFederationPaused: (paused) => setFederationPaused(handle.ctx, paused),
     close() {
       closing ??= (async () => {
         log.info('shutting down');

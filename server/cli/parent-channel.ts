@@ -8,8 +8,16 @@ import type { BoundAddress } from '../http/listeners.js';
  * Messages, all plain JSON:
  * - to the supervisor: `{ type: 'ready', addresses }` once every listener is bound;
  * - from the supervisor: `{ type: 'shutdown' }`, which stops the server as SIGTERM does
- *   (a utility process on Windows has no signals to receive).
+ *   (a utility process on Windows has no signals to receive); `{ type: 'resume' }` when the
+ *   machine woke from sleep (Electron's powerMonitor sees it first); `{ type: 'federation',
+ *   paused }` for the tray's "Pause federation".
  */
+
+/** What the supervisor may ask of a running server besides stopping. */
+export interface SupervisorCommands {
+  resume?(): void;
+  setFederationPaused?(paused: boolean): void;
+}
 
 export interface ReadyMessage {
   type: 'ready';
@@ -27,6 +35,16 @@ function isShutdown(msg: unknown): boolean {
   return typeof msg === 'object' && msg !== null && (msg as { type?: unknown }).type === 'shutdown';
 }
 
+/** Runs a command message; anything unknown or malformed is ignored. */
+function runCommand(msg: unknown, commands: SupervisorCommands): void {
+  if (typeof msg !== 'object' || msg === null) return;
+  const m = msg as { type?: unknown; paused?: unknown };
+  if (m.type === 'resume') commands.resume?.();
+  else if (m.type === 'federation' && typeof m.paused === 'boolean') {
+    commands.setFederationPaused?.(m.paused);
+  }
+}
+
 /**
  * Tells the supervisor, if there is one, that the server is ready, and calls `onStop` when
  * it asks for a shutdown or (Node IPC) when the supervisor goes away, so an orphaned server
@@ -36,11 +54,13 @@ function isShutdown(msg: unknown): boolean {
 export function connectSupervisor(
   addresses: BoundAddress[],
   onStop: (why: string) => void,
+  commands: SupervisorCommands = {},
 ): () => void {
   const parentPort = (process as { parentPort?: ParentPort }).parentPort;
   if (parentPort) {
     const listener = (e: { data: unknown }) => {
       if (isShutdown(e.data)) onStop('shutdown message');
+      else runCommand(e.data, commands);
     };
     parentPort.on('message', listener);
     parentPort.postMessage({ type: 'ready', addresses } satisfies ReadyMessage);
@@ -49,6 +69,7 @@ export function connectSupervisor(
   if (process.send && process.connected) {
     const onMessage = (msg: unknown) => {
       if (isShutdown(msg)) onStop('shutdown message');
+      else runCommand(msg, commands);
     };
     const onDisconnect = () => onStop('supervisor disconnected');
     process.on('message', onMessage);

@@ -4,6 +4,7 @@ import { authenticateAccessToken } from '../accounts/tokens.js';
 import { noteDeviceSeen } from '../accounts/devices.js';
 import type { Ctx } from '../context.js';
 import { MatrixError } from '../core/errors.js';
+import { federationPausedError, isFederationPaused } from '../federation/pause.js';
 import { noteDestinationUp } from '../federation/sender/queue.js';
 import { authenticateFederationRequest } from '../federation/x-matrix.js';
 import { clientIp } from './client-ip.js';
@@ -47,6 +48,7 @@ export async function authenticateRequest(
 ): Promise<{ requester: Requester | null; token: string | null; origin: string | null }> {
   if (kind === 'none') return { requester: null, token: null, origin: null };
   if (kind === 'federation') {
+    if (isFederationPaused(ctx)) throw federationPausedError();
     const origin = await authenticateFederationRequest(ctx, {
       method: req.method ?? 'GET',
       uri: req.url ?? '/',

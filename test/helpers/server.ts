@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { inject, type Response as LightMyRequestResponse } from 'light-my-request';
+import { computeRegistrationMac } from '../../server/accounts/shared-secret.js';
 import { buildApp } from '../../server/app.js';
 import type { HttpApp } from '../../server/http/http-app.js';
 import { createContext, type Ctx } from '../../server/context.js';
@@ -30,6 +31,11 @@ export interface TestServer {
   ): Promise<LightMyRequestResponse & { json<T = Loose>(): T }>;
   /** Registers a user through /register (dummy flow) and returns its session. */
   register(
+    username: string,
+    password?: string,
+  ): Promise<{ userId: string; token: string; deviceId: string }>;
+  /** Registers a server admin through shared-secret registration and returns its session. */
+  registerAdmin(
     username: string,
     password?: string,
   ): Promise<{ userId: string; token: string; deviceId: string }>;
@@ -101,6 +107,16 @@ export async function createTestServer(
         body: { username, password, auth: { type: 'm.login.dummy', session } },
       });
       if (res.statusCode !== 200) throw new Error(`register failed: ${res.body}`);
+      const b = res.json();
+      return { userId: b.user_id, token: b.access_token, deviceId: b.device_id };
+    },
+    async registerAdmin(username, password = 'correct horse battery staple') {
+      const { nonce } = (await server.req('GET', '/_synapse/admin/v1/register')).json();
+      const body = { nonce, username, password, admin: true };
+      const res = await server.req('POST', '/_synapse/admin/v1/register', {
+        body: { ...body, mac: computeRegistrationMac('test-shared-secret', body) },
+      });
+      if (res.statusCode !== 200) throw new Error(`admin register failed: ${res.body}`);
       const b = res.json();
       return { userId: b.user_id, token: b.access_token, deviceId: b.device_id };
     },

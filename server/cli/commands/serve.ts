@@ -63,9 +63,13 @@ export const serveCommand: Command = {
       process.on('SIGTERM', () => stop('SIGTERM'));
       // A supervisor (the desktop shell) learns the bound ports here and may ask for the same
       // graceful stop by message; a message after a signal is not a second signal.
-      detach = connectSupervisor(server.addresses, (why) => {
-        if (!stopping) stop(why);
-      });
+      detach = connectSupervisor(
+        server.addresses,
+        (why) => {
+          if (!stopping) stop(why);
+        },
+        { resume: server.resume, setFederationPaused: server.setFederationPaused },
+      );
     });
     detach();
     return exitCode;

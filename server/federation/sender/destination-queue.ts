@@ -32,6 +32,8 @@ export interface QueueSettings {
   /** Resolves when the sender stops: requests in flight are then abandoned. */
   stopped: Promise<void>;
   isStopped(): boolean;
+  /** Federation is paused (server/federation/pause.ts): items wait in the queue. */
+  isPaused(): boolean;
 }
 
 interface Txn {
@@ -74,7 +76,7 @@ export class DestinationQueue {
    * Resolves when the loop it started or joined ends.
    */
   poke(forced: boolean): Promise<void> {
-    if (this.s.isStopped()) return Promise.resolve();
+    if (this.s.isStopped() || this.s.isPaused()) return Promise.resolve();
     if (this.running) {
       this.again = true;
       this.forceAgain ||= forced;
@@ -139,6 +141,8 @@ export class DestinationQueue {
   private async run(forced: boolean): Promise<void> {
     let contacted = false;
     while (!this.s.isStopped()) {
+      // Paused meanwhile: what is queued stays for the wake-up on resume.
+      if (this.s.isPaused()) return;
       this.again = false;
       const txn = await this.takeTransaction();
       if (this.s.isStopped()) return;

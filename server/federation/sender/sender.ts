@@ -4,6 +4,7 @@ import type { FederationClient } from '../types.js';
 import { DEFAULT_BACKOFF, UP, type BackoffPolicy, type RetryState } from './backoff.js';
 import { DestinationQueue, type QueueSettings } from './destination-queue.js';
 import { destinationsSharingRooms } from './destinations.js';
+import { isFederationPaused, onFederationPauseChange } from '../pause.js';
 import { sendableDestinations, setQueueListener } from './queue.js';
 import * as store from './store.js';
 
@@ -44,6 +45,7 @@ export class FederationSender {
   private readonly settings: QueueSettings;
   private readonly wakeConcurrency: number;
   private started = false;
+  private unsubscribePause: (() => void) | null = null;
 
   constructor(
     private readonly ctx: Ctx,
@@ -59,6 +61,7 @@ export class FederationSender {
       typingTtlMs: opts.typingTtlMs ?? 30_000,
       stopped,
       isStopped: () => this.stopping,
+      isPaused: () => isFederationPaused(ctx),
     };
     this.wakeConcurrency = opts.wakeConcurrency ?? 8;
   }
@@ -78,6 +81,14 @@ export class FederationSender {
       });
     }
     setQueueListener(this.ctx, this);
+    // Resuming after a pause sends what waited, as a wake-up from sleep does.
+    this.unsubscribePause = onFederationPauseChange(this.ctx, (paused) => {
+      if (!paused) {
+        this.wake().catch((err: unknown) =>
+          this.settings.log.error({ err }, 'the wake-up after a federation pause failed'),
+        );
+      }
+    });
     await this.wake();
   }
 
@@ -89,7 +100,7 @@ export class FederationSender {
    * destination has been tried (and, where it answered, sent its whole queue).
    */
   async wake(): Promise<void> {
-    if (this.stopping) return;
+    if (this.stopping || isFederationPaused(this.ctx)) return;
     const sharing = await destinationsSharingRooms(this.ctx);
     const queued = sendableDestinations(
       this.ctx,
@@ -143,6 +154,7 @@ export class FederationSender {
   async stop(): Promise<void> {
     if (this.stopping) return;
     this.stopping = true;
+    this.unsubscribePause?.();
     this.signalStop();
     setQueueListener(this.ctx, null);
     await Promise.all([...this.queues.values()].map((q) => q.settle()));
