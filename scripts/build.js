@@ -31,6 +31,33 @@ await build({
 });
 cpSync('server/db/migrations', 'dist/migrations', { recursive: true });
 
+// The Electron shell (main/): its main process as an ES module, and the preload as
+// CommonJS (a sandboxed preload cannot be an ES module). electron itself is never bundled.
+const shell = {
+  bundle: true,
+  platform: 'node',
+  target: 'node20',
+  sourcemap: true,
+  external: ['electron', 'better-sqlite3', '@node-rs/bcrypt', 'sharp'],
+  logLevel: 'warning',
+};
+await build({
+  ...shell,
+  entryPoints: { main: 'main/main.ts' },
+  outdir: 'dist/main',
+  format: 'esm',
+  banner: {
+    js: "import { createRequire as __hearthRequire } from 'node:module'; const require = __hearthRequire(import.meta.url);",
+  },
+});
+await build({
+  ...shell,
+  entryPoints: { preload: 'main/preload.ts' },
+  outdir: 'dist/main',
+  outExtension: { '.js': '.cjs' },
+  format: 'cjs',
+});
+
 // The web app (renderer/) into dist/renderer, served at / by the server.
 // HEARTH_BUILD_RENDERER=0 skips it (server-only work; the server then answers / with 503).
 if (process.env.HEARTH_BUILD_RENDERER !== '0') {

@@ -75,6 +75,11 @@ function wrap(child: ChildProcess, stopBy: 'signal' | 'message'): SupervisedChil
     kill() {
       child.kill('SIGKILL');
     },
+    send(message) {
+      if (!child.connected) return false;
+      // With a callback, a channel that closed meanwhile is an ignored error, not a crash.
+      return child.send(message as object, undefined, undefined, () => {});
+    },
     onMessage(listener) {
       child.on('message', listener);
     },

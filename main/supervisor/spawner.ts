@@ -33,6 +33,11 @@ export interface SupervisedChild {
   requestStop(): void;
   /** Ends the child at once (SIGKILL, or TerminateProcess on Windows); works on a stopped one. */
   kill(): void;
+  /**
+   * Sends a command to the child (`{ type: 'resume' }`, `{ type: 'federation', paused }`:
+   * server/cli/parent-channel.ts). False when the channel is gone.
+   */
+  send(message: unknown): boolean;
   /** Messages from the child (`{ type: 'ready', addresses }` from `hearth serve`). */
   onMessage(listener: (message: unknown) => void): void;
   /** Each line the child writes to stdout or stderr, without its line ending. */

@@ -107,6 +107,17 @@ export class Supervisor {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Sends a command to the running homeserver (see server/cli/parent-channel.ts). False when
+   * none is running or starting; commands are not queued (state the child must keep across
+   * restarts goes into the child's environment instead).
+   */
+  send(message: unknown): boolean {
+    const s = this.state.status;
+    if (!this.child || (s !== 'running' && s !== 'starting')) return false;
+    return this.child.send(message);
+  }
+
   /** Starts the homeserver if it is stopped (or crashed: then as retry()). */
   start(): void {
     if (this.state.status === 'crashed') return this.retry();

@@ -89,6 +89,14 @@ export function utilityProcessSpawner(fork: UtilityFork): Spawner {
             child.kill();
           }
         },
+        send(message) {
+          try {
+            child.postMessage(message);
+            return true;
+          } catch {
+            return false;
+          }
+        },
         onMessage(listener) {
           child.on('message', listener);
         },

@@ -295,3 +295,43 @@ describe('the supervisor with real hearth serve processes', () => {
     expect(existsSync(pidFile)).toBe(false);
   });
 });
+
+describe('commands to the running server (the tray)', () => {
+  /** What another server gets from a federation request: 503 while paused, else 401. */
+  const federationAnswer = async (url: string) =>
+    (
+      await fetch(new URL('/_matrix/federation/v1/query/profile?user_id=%40a%3Ab', url), {
+        headers: { authorization: 'X-Matrix origin="other.test",key="ed25519:a",sig="x"' },
+      })
+    ).status;
+
+  test('pause federation by message, and the choice kept in the environment across a restart', async () => {
+    const env: Record<string, string | undefined> = { ...process.env };
+    const { sup } = supervise(configPath, {
+      child: {
+        modulePath: join(REPO_ROOT, 'bin/hearth.js'),
+        args: ['serve', '--config', configPath],
+        env,
+      },
+    });
+    expect(sup.send({ type: 'federation', paused: true })).toBe(false); // nothing running yet
+    sup.start();
+    const first = (await waitFor(sup, isRunning)) as Running;
+    expect(await federationAnswer(first.url)).toBe(401);
+
+    expect(sup.send({ type: 'federation', paused: true })).toBe(true);
+    await expect.poll(() => federationAnswer(first.url)).toBe(503);
+    // Malformed commands are ignored, not fatal.
+    expect(sup.send({ type: 'federation', paused: 'yes' })).toBe(true);
+    expect(sup.send('nonsense')).toBe(true);
+    expect(sup.send({ type: 'resume' })).toBe(true);
+    expect(sup.send({ type: 'federation', paused: false })).toBe(true);
+    await expect.poll(() => federationAnswer(first.url)).toBe(401);
+
+    // What main/ does: the environment carries the choice into the next start.
+    env.HEARTH_FEDERATION_PAUSED = '1';
+    process.kill(first.pid!, 'SIGKILL');
+    const second = (await waitFor(sup, (s) => isRunning(s) && s.pid !== first.pid)) as Running;
+    expect(await federationAnswer(second.url)).toBe(503);
+  });
+});
