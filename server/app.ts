@@ -15,6 +15,7 @@ import { transactionRoutes } from './federation/routes/transactions.js';
 import { missingEventsRoutes } from './federation/routes/missing-events.js';
 import { userKeysRoutes } from './federation/routes/user-keys.js';
 import { federationPauseRoutes } from './federation/routes/pause.js';
+import { reachabilityRoutes } from './net/reachability/routes.js';
 import { createHttpApp, type HttpApp } from './http/http-app.js';
 import type { Route } from './http/route.js';
 import { directoryRoutes } from './rooms/routes/directory.js';
@@ -86,6 +87,7 @@ export const ALL_ROUTES: Route[] = [
   ...webuiRoutes,
   ...setupRoutes,
   ...federationPauseRoutes,
+  ...reachabilityRoutes,
 ];
 
 /**

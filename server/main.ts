@@ -1,6 +1,5 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { buildApp } from './app.js';
-import { attachLogRing, LogRing } from './admin/log-ring.js';
 import { createContext } from './context.js';
 import { loadConfigFile } from './core/config/load.js';
 import { createLogger, type LogLevel, type Logger } from './core/logger.js';
@@ -56,13 +55,10 @@ export async function startServer(opts: {
 }): Promise<RunningServer> {
   const { config, warnings } = loadConfigFile(opts.configPath);
   // A person at a terminal gets readable lines; anything else gets JSON lines.
-  const logRing = new LogRing();
   const log = createLogger(
     opts.logLevel ?? config.logLevel,
     process.stdout.isTTY ? prettyDestination(process.stdout) : undefined,
-    (line) => logRing.push(line),
   );
-  attachLogRing(log, logRing);
   for (const w of warnings) log.warn(w);
   const keyWarning = keyServerWarning(config);
   if (keyWarning) log.warn(keyWarning);

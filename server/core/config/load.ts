@@ -14,6 +14,7 @@ import { parseDuration, parseSize } from './units.js';
 import { resolveMediaCoreConfig } from './media-core.js';
 import { resolveUrlPreviewConfig } from './url-preview.js';
 import { resolveThumbnailConfig } from './thumbnails.js';
+import { resolveReachabilityConfig } from './reachability.js';
 import { DEFAULT_IP_RANGE_BLACKLIST, isIpRange } from './ip-range-defaults.js';
 import type { Static } from '@sinclair/typebox';
 
@@ -195,6 +196,7 @@ export function resolveConfig(
     ...resolveMediaCoreConfig(c, later),
     ...resolveUrlPreviewConfig(c, later, path),
     ...resolveThumbnailConfig(c, later),
+    ...resolveReachabilityConfig(c, later),
     rateLimits: resolveRateLimits(c, RATE_LIMIT_DEFAULTS),
     trustedKeyServers: (c.trusted_key_servers ?? [{ server_name: 'matrix.org' }]).map((s) => ({
       serverName: s.server_name,

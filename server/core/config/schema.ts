@@ -2,6 +2,7 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { MEDIA_CORE_KEYS } from './media-core.js';
 import { URL_PREVIEW_KEYS } from './url-preview.js';
 import { THUMBNAIL_KEYS } from './thumbnails.js';
+import { REACHABILITY_KEYS } from './reachability.js';
 
 /**
  * The shape of homeserver.yaml, in Synapse's vocabulary. Validated at start: a wrong type
@@ -113,6 +114,7 @@ export const ConfigSchema = Type.Object({
   ...MEDIA_CORE_KEYS,
   ...URL_PREVIEW_KEYS,
   ...THUMBNAIL_KEYS,
+  ...REACHABILITY_KEYS,
   rc_message: Type.Optional(RateLimit),
   rc_registration: Type.Optional(RateLimit),
   rc_registration_token_validity: Type.Optional(RateLimit),

@@ -4,6 +4,7 @@ import type { SigningKey } from '../signing.js';
 import type { MediaCoreConfig } from './media-core.js';
 import type { UrlPreviewConfig } from './url-preview.js';
 import type { ThumbnailConfig } from './thumbnails.js';
+import type { ReachabilityConfig } from './reachability.js';
 
 /** A token bucket: `perSecond` tokens refill each second, up to `burstCount`. */
 export interface RateLimitConfig {
@@ -52,7 +53,8 @@ export interface RateLimits {
 }
 
 /** The resolved config: defaults applied, paths absolute, units parsed. */
-export interface Config extends MediaCoreConfig, UrlPreviewConfig, ThumbnailConfig {
+export interface Config
+  extends MediaCoreConfig, UrlPreviewConfig, ThumbnailConfig, ReachabilityConfig {
   /** Path of the file this came from; relative paths in it were resolved against its folder. */
   configPath: string | null;
   serverName: string;

@@ -1,0 +1,59 @@
+import { readFileSync } from 'node:fs';
+import { Type } from '@sinclair/typebox';
+import type { Ctx } from '../../context.js';
+import { route } from '../../http/route.js';
+import type { ReachabilityReport } from './report.js';
+import { checkReachability, type NatFacts } from './run.js';
+
+/**
+ * GET /_hearth/admin/v1/reachability — the self-test (server admins; the wizard's network
+ * step and the admin view). The last report is kept for a minute so a page that polls does
+ * not probe the network each time; `?refresh=true` runs it again. Concurrent requests share
+ * one run.
+ */
+const FRESH_MS = 60_000;
+const last = new WeakMap<Ctx, { report: ReachabilityReport; at: number }>();
+const running = new WeakMap<Ctx, Promise<ReachabilityReport>>();
+
+/** The router's external address, from the port-mapping side when it runs (wired by it). */
+const natProviders = new WeakMap<Ctx, () => NatFacts | null>();
+export function setNatFactsProvider(ctx: Ctx, provider: () => NatFacts | null): void {
+  natProviders.set(ctx, provider);
+}
+
+export async function reachabilityReport(ctx: Ctx, refresh: boolean): Promise<ReachabilityReport> {
+  const cached = last.get(ctx);
+  if (!refresh && cached && ctx.clock.now() - cached.at < FRESH_MS) return cached.report;
+  let run = running.get(ctx);
+  if (!run) {
+    const c = ctx.config;
+    run = checkReachability({
+      serverName: c.serverName,
+      extraCa: c.federationCustomCaList.map((f) => readFileSync(f, 'utf8')),
+      verifyCertificates: c.federationVerifyCertificates,
+      timeoutMs: 5_000,
+      nat: natProviders.get(ctx)?.() ?? null,
+      outsideProberUrl: c.reachability.outsideProber ? c.reachability.outsideProberUrl : null,
+      privateNetwork: c.reachability.privateNetwork,
+      now: () => ctx.clock.now(),
+    }).finally(() => running.delete(ctx));
+    running.set(ctx, run);
+  }
+  const report = await run;
+  last.set(ctx, { report, at: ctx.clock.now() });
+  return report;
+}
+
+export const getReachability = route({
+  method: 'GET',
+  paths: ['/_hearth/admin/v1/reachability'],
+  auth: 'admin',
+  schema: {
+    query: Type.Object({
+      refresh: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
+    }),
+  },
+  handler: (ctx, req) => reachabilityReport(ctx, req.query.refresh === 'true'),
+});
+
+export const reachabilityRoutes = [getReachability];
