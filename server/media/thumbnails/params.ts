@@ -12,6 +12,8 @@ export const ThumbnailQuery = Type.Object({
   method: Type.Optional(Type.Union([Type.Literal('crop'), Type.Literal('scale')])),
   animated: Type.Optional(Type.Union([Type.Literal('true'), Type.Literal('false')])),
   timeout_ms: Type.Optional(Digits),
+  /** Legacy endpoint only (the others ignore it): false keeps remote media from being fetched. */
+  allow_remote: Type.Optional(Type.String()),
 });
 
 /** The query as getThumbnail's arguments (method: Synapse's default, scale). */

@@ -23,6 +23,7 @@ async function answer(
     ...thumbnailArgs(req.query),
     legacy,
     signal: () => req.signal,
+    remote: { allow: req.query.allow_remote !== 'false' },
   });
   return new StreamReply(
     200,

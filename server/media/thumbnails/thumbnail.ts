@@ -32,6 +32,12 @@ export interface ThumbnailRequest {
   legacy: boolean;
   /** The request's abort signal, made only if the media must be waited for (download.ts). */
   signal: () => AbortSignal;
+  /**
+   * Set for clients' requests: another server's media is fetched into the remote media
+   * cache (unless `allow` is false) and thumbnailed here, as Synapse does. Unset for the
+   * federation endpoint, which serves only this server's media.
+   */
+  remote?: { allow: boolean };
 }
 
 /** A thumbnail file opened for sending. */
@@ -46,8 +52,9 @@ export interface ThumbnailFile {
 /**
  * The thumbnail answering a client's request (spec: GET /_matrix/client/v1/media/thumbnail).
  * - 400 M_INVALID_PARAM: width or height outside 1..MAX_THUMBNAIL_DIMENSION, a bad id;
- * - 404 M_NOT_FOUND: unknown, quarantined or remote media (as downloads answer), or no
- *   thumbnail of the requested method among thumbnail_sizes;
+ * - 404 M_NOT_FOUND: unknown or quarantined media (as downloads answer; remote media only
+ *   for clients' requests), or no thumbnail of the requested method among thumbnail_sizes;
+ * - 502/504 as a remote download: the origin failed, timed out, or sent too much;
  * - 504 M_NOT_YET_UPLOADED: an async upload whose content did not arrive in time;
  * - 400 M_UNKNOWN: content that is not a JPEG, PNG, GIF or WebP image, or cannot be decoded;
  * - 413 M_TOO_LARGE: an image over max_image_pixels.

@@ -7,6 +7,7 @@ import {
   startFederatedServer,
   type FederatedTestServer,
 } from '../../helpers/federation-loopback.js';
+import { decoded, jpegImage } from '../../unit/media/thumbnails-images.js';
 import { filesUnder, randomBytesOf, upload } from './core-helpers.js';
 
 // Remote media over federation (spec v1.11): a.test serves its media on
@@ -392,4 +393,55 @@ test('with enable_authenticated_media off, the legacy endpoint fetches remote me
   } finally {
     await d.close();
   }
+});
+
+test("thumbnails of another server's image: fetched once into the cache, made here", async () => {
+  // Under b.test's max_upload_size (B_MAX_UPLOAD), which remote media must fit too.
+  const id = await aliceUploads(await jpegImage(300, 200), {
+    contentType: 'image/jpeg',
+    filename: 'view.jpg',
+  });
+  const thumb = (q: string) =>
+    fetch(`${b.baseUrl}/_matrix/client/v1/media/thumbnail/a.test/${id}?${q}`, {
+      headers: { authorization: `Bearer ${bobToken}` },
+    });
+  const crop = await thumb('width=32&height=32&method=crop');
+  expect(crop.status).toBe(200);
+  expect(crop.headers.get('content-type')).toBe('image/jpeg');
+  expect(await decoded(Buffer.from(await crop.arrayBuffer()))).toMatchObject({
+    width: 32,
+    height: 32,
+  });
+  const scale = await thumb('width=96&height=96&method=scale');
+  expect(scale.status).toBe(200);
+  const { width, height } = await decoded(Buffer.from(await scale.arrayBuffer()));
+  // The pre-generated 320x240 scale (Synapse's choice for 96x96), which never enlarges.
+  expect([width, height]).toEqual([300, 200]);
+  // The original was fetched once, by the first request; the download comes from the cache.
+  expect(mediaAsks('a.test', id)).toBe(1);
+  expect(await cachedRows('a.test', id)).toBe(1);
+  expect((await bobDownloads('a.test', id)).status).toBe(200);
+  expect(mediaAsks('a.test', id)).toBe(1);
+});
+
+test('remote thumbnails: unknown 404; legacy allow_remote=false 404 unfetched; not over federation', async () => {
+  const unknown = await fetch(
+    `${b.baseUrl}/_matrix/client/v1/media/thumbnail/a.test/NoSuchImage?width=32&height=32`,
+    { headers: { authorization: `Bearer ${bobToken}` } },
+  );
+  expect(unknown.status).toBe(404);
+  const id = await aliceUploads(await jpegImage(100, 100), { contentType: 'image/jpeg' });
+  const legacy = await fetch(
+    `${b.baseUrl}/_matrix/media/v3/thumbnail/a.test/${id}?width=32&height=32&allow_remote=false`,
+  );
+  expect(legacy.status).toBe(404);
+  expect(mediaAsks('a.test', id)).toBe(0);
+  // b.test's federation endpoint serves b.test's media only, never a third server's.
+  expect((await bobDownloads('a.test', id)).status).toBe(200);
+  const sign = createRequestSigner(a.ctx.config);
+  const path = `/_matrix/federation/v1/media/thumbnail/${id}?width=32&height=32`;
+  const viaFederation = await fetch(`${b.baseUrl}${path}`, {
+    headers: { authorization: sign('b.test', 'GET', path, undefined) },
+  });
+  expect(viaFederation.status).toBe(404);
 });
