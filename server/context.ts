@@ -103,6 +103,12 @@ export interface Ctx {
    * guard, X-Matrix signing); tests may put a loopback client in its place.
    */
   federation: FederationClient;
+  /**
+   * Set by the process runner (server/main.ts): re-reads homeserver.yaml and rebuilds the
+   * context and app on it while the listeners stay up; resolves with the new context. The
+   * setup wizard's apply uses it (server/setup/apply.ts). Absent in tests built without it.
+   */
+  reloadConfig?: () => Promise<Ctx>;
 }
 
 export interface CtxHandle {

@@ -1,13 +1,16 @@
 import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { buildApp } from './app.js';
-import { createContext } from './context.js';
+import { attachLogRing, LogRing } from './admin/log-ring.js';
+import { createContext, type Ctx, type CtxHandle } from './context.js';
 import { loadConfigFile } from './core/config/load.js';
 import { createLogger, type LogLevel, type Logger } from './core/logger.js';
 import { prettyDestination } from './core/log-pretty.js';
 import { startListeners, type BoundAddress } from './http/listeners.js';
 import { keyServerWarning } from './federation/keys/key-server-warning.js';
-import { setFederationPaused } from './federation/pause.js';
+import { isFederationPaused, setFederationPaused } from './federation/pause.js';
 import { FederationSender } from './federation/sender/sender.js';
+import type { HttpApp } from './http/http-app.js';
+import { announceSetup } from './setup/announce.js';
 
 export interface RunningServer {
   addresses: BoundAddress[];
@@ -55,10 +58,13 @@ export async function startServer(opts: {
 }): Promise<RunningServer> {
   const { config, warnings } = loadConfigFile(opts.configPath);
   // A person at a terminal gets readable lines; anything else gets JSON lines.
+  const logRing = new LogRing();
   const log = createLogger(
     opts.logLevel ?? config.logLevel,
     process.stdout.isTTY ? prettyDestination(process.stdout) : undefined,
+    (line) => logRing.push(line),
   );
+  attachLogRing(log, logRing);
   for (const w of warnings) log.warn(w);
   const keyWarning = keyServerWarning(config);
   if (keyWarning) log.warn(keyWarning);
@@ -67,11 +73,15 @@ export async function startServer(opts: {
     if (pid && isAlive(pid))
       throw new Error(`Hearth is already running (pid ${pid}, from ${config.pidFile})`);
   }
-  const handle = createContext({ config, log });
-  const app = buildApp(handle.ctx);
+  // The context and app are replaced when the setup wizard applies new settings
+  // (reloadConfig below); the listeners stay bound to `front`, which asks the current app.
+  // Whatever needs the context later reads `handle.ctx` when it runs, never a copy.
+  let handle: CtxHandle = createContext({ config, log });
+  let app = buildApp(handle.ctx);
+  const front: HttpApp = { handle: (req, res) => app.handle(req, res), close: () => app.close() };
   let listeners;
   try {
-    listeners = await startListeners(app, config, log);
+    listeners = await startListeners(front, config, log);
   } catch (err) {
     await app.close();
     await handle.close();
@@ -79,10 +89,36 @@ export async function startServer(opts: {
   }
   // Sends what other servers missed and tells each server sharing a room that this one is
   // back (a home machine sleeps); not awaited: it finishes once every server was tried.
-  const sender = new FederationSender(handle.ctx, { client: handle.ctx.federation });
-  sender
-    .start()
-    .catch((err: unknown) => log.error({ err }, 'the federation sender failed to start'));
+  const startSender = (ctx: Ctx) => {
+    const s = new FederationSender(ctx, { client: ctx.federation });
+    s.start().catch((err: unknown) => log.error({ err }, 'the federation sender failed to start'));
+    return s;
+  };
+  let sender = startSender(handle.ctx);
+  /**
+   * Re-reads the config file and swaps in a new context and app built on it; requests from
+   * now on go to them. The old app finishes what it is answering (the apply request that
+   * asked for this among them), then its database connections close.
+   */
+  const reloadConfig = async (): Promise<Ctx> => {
+    const { config: nextConfig, warnings: nextWarnings } = loadConfigFile(opts.configPath);
+    for (const w of nextWarnings) log.warn(w);
+    const nextHandle = createContext({ config: nextConfig, log });
+    nextHandle.ctx.reloadConfig = reloadConfig;
+    if (isFederationPaused(handle.ctx)) setFederationPaused(nextHandle.ctx, true);
+    const old = { handle, app, sender };
+    handle = nextHandle;
+    app = buildApp(nextHandle.ctx);
+    await old.sender.stop();
+    sender = startSender(nextHandle.ctx);
+    void old.app
+      .close()
+      .then(() => old.handle.close())
+      .catch((err: unknown) => log.error({ err }, 'closing the replaced context failed'));
+    log.info({ serverName: nextConfig.serverName }, 'settings applied from the config file');
+    return nextHandle.ctx;
+  };
+  handle.ctx.reloadConfig = reloadConfig;
   const wake = () => {
     sender.wake().catch((err: unknown) => log.error({ err }, 'the federation wake-up failed'));
   };
@@ -91,6 +127,7 @@ export async function startServer(opts: {
     wake();
   });
   if (config.pidFile) writeFileSync(config.pidFile, `${process.pid}\n`);
+  await announceSetup(handle.ctx, listeners.addresses);
   log.info(
     { serverName: config.serverName, publicBaseUrl: config.publicBaseUrl },
     'Hearth is ready',

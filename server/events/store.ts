@@ -431,3 +431,62 @@ export async function getRoomsWithMembership(
   );
   return rows.map((r) => r.room_id);
 }
+
+// --- purge (the admin API's room deletion)
+
+/**
+ * Deletes every row of a room's events, DAG, auth chains, state groups, current state,
+ * forward extremities, client transaction ids and the room itself (the search index rows
+ * go with the events, by migration 0010/0023's triggers); returns the state group ids
+ * deleted, for caches to drop.
+ */
+export async function deleteRoomEvents(q: Queryable, roomId: string): Promise<number[]> {
+  const inRoom = 'SELECT event_id FROM events WHERE room_id = ?';
+  for (const table of [
+    'event_json',
+    'event_edges',
+    'event_auth',
+    'event_auth_chain',
+    'event_txn_ids',
+  ]) {
+    await q.run(`DELETE FROM ${table} WHERE event_id IN (${inRoom})`, roomId);
+  }
+  const groups = (
+    await q.all<{ id: number }>('SELECT id FROM state_groups WHERE room_id = ?', roomId)
+  ).map((g) => g.id);
+  await q.run(
+    'DELETE FROM state_group_entries WHERE group_id IN (SELECT id FROM state_groups WHERE room_id = ?)',
+    roomId,
+  );
+  await q.run('DELETE FROM events WHERE room_id = ?', roomId);
+  await q.run('DELETE FROM state_groups WHERE room_id = ?', roomId);
+  await q.run('DELETE FROM current_state WHERE room_id = ?', roomId);
+  await q.run('DELETE FROM room_forward_extremities WHERE room_id = ?', roomId);
+  await q.run('DELETE FROM rooms WHERE room_id = ?', roomId);
+  return groups;
+}
+
+/** The newest stream position of any event (0 for none). */
+export async function getMaxStreamOrdering(q: Queryable): Promise<number> {
+  return (
+    (await q.get<{ m: number | null }>('SELECT max(stream_ordering) AS m FROM events'))?.m ?? 0
+  );
+}
+
+/**
+ * Keeps the event stream from going back to `pos` after a purge deleted its newest events:
+ * stream_ordering is a rowid, so the next event would otherwise reuse a position clients
+ * already synced past. A placeholder row of no room (an outlier, never served) holds it;
+ * an earlier placeholder below it goes.
+ */
+export async function holdStreamOrdering(q: Queryable, pos: number): Promise<void> {
+  if ((await getMaxStreamOrdering(q)) >= pos) return;
+  await q.run(`DELETE FROM events WHERE room_id = '' AND type = 'org.hearth.stream_hold'`);
+  await q.run(
+    `INSERT INTO events (stream_ordering, event_id, room_id, type, sender, depth,
+       origin_server_ts, outlier, rejected_reason)
+     VALUES (?, ?, '', 'org.hearth.stream_hold', '', 0, 0, 1, 'stream_hold')`,
+    pos,
+    `$stream_hold_${pos}`,
+  );
+}

@@ -223,3 +223,19 @@ export async function deleteRemoteMediaRow(
     mediaId,
   );
 }
+
+/** Sets or clears the quarantine flag of cached remote media; false when it is not cached. */
+export async function setRemoteMediaQuarantined(
+  q: Queryable,
+  origin: string,
+  mediaId: string,
+  quarantined: boolean,
+): Promise<boolean> {
+  const r = await q.run(
+    'UPDATE remote_media_cache SET quarantined = ? WHERE media_origin = ? AND media_id = ?',
+    quarantined ? 1 : 0,
+    origin,
+    mediaId,
+  );
+  return r.changes === 1;
+}

@@ -109,3 +109,8 @@ export async function deletePushActionsOfEvent(
 ): Promise<void> {
   await q.run('DELETE FROM event_push_actions WHERE room_id = ? AND event_id = ?', roomId, eventId);
 }
+
+/** Deletes every push action of a room (room purge). */
+export async function deleteRoomPushActions(q: Queryable, roomId: string): Promise<void> {
+  await q.run('DELETE FROM event_push_actions WHERE room_id = ?', roomId);
+}

@@ -274,3 +274,8 @@ export async function hasLiveRelation(
     roomId,
   ));
 }
+
+/** Deletes a room's relations index (room purge). */
+export async function deleteRoomRelations(q: Queryable, roomId: string): Promise<void> {
+  await q.run('DELETE FROM event_relations WHERE room_id = ?', roomId);
+}

@@ -1,4 +1,5 @@
 import { getProfile } from '../accounts/profile.js';
+import { assertRoomNotBlocked } from '../admin/rooms.js';
 import type { Requester } from '../accounts/requester.js';
 import { errors, MatrixError } from '../core/errors.js';
 import { parseUserId } from '../core/ids.js';
@@ -149,6 +150,7 @@ export async function joinRoom(
   if (await needsRemoteJoin(ctx, { userId: me, ...target })) {
     // A room of another server: joined through it (federation/joins/remote-join.ts).
     if (requester.isGuest) throw errors.forbidden('Guests cannot join rooms of other servers');
+    if (target.roomIdOrAlias.startsWith('!')) await assertRoomNotBlocked(ctx, target.roomIdOrAlias);
     const buckets: [string, RateLimit][] = [[`join:${me}`, ctx.config.rateLimits.joinsRemote]];
     const joined = await limited(ctx, requester, buckets, async () =>
       joinRemoteRoom(ctx, {
@@ -165,6 +167,7 @@ export async function joinRoom(
   }
   const roomId = await resolveRoom(ctx, target.roomIdOrAlias);
   if ((await membershipOf(ctx, roomId, me)) === 'join') return { room_id: roomId };
+  await assertRoomNotBlocked(ctx, roomId);
   if (requester.isGuest) {
     const row = await events.getCurrentStateEventJson(ctx.db, roomId, 'm.room.guest_access', '');
     const access = row ? (JSON.parse(row.json) as Pdu).content.guest_access : undefined;
@@ -197,12 +200,14 @@ export async function knockRoom(
   if (a.roomIdOrAlias.startsWith('!') && !(await events.getRoom(ctx.db, a.roomIdOrAlias))) {
     // A room of another server: knocked on through it (federation/membership/remote-knock.ts).
     const roomId = a.roomIdOrAlias;
+    await assertRoomNotBlocked(ctx, roomId);
     await limited(ctx, requester, [[`join:${me}`, ctx.config.rateLimits.joinsLocal]], () =>
       knockRemoteRoom(ctx, { roomId, userId: me, via: a.via ?? [], reason: a.reason }),
     );
     return { room_id: roomId };
   }
   const roomId = await resolveRoom(ctx, a.roomIdOrAlias);
+  await assertRoomNotBlocked(ctx, roomId);
   await limited(ctx, requester, [[`join:${me}`, ctx.config.rateLimits.joinsLocal]], async () => {
     const content = { membership: 'knock', ...(await profileFields(ctx, me)) };
     await sendMember(ctx, roomId, me, me, withReason(content, a.reason));
@@ -222,6 +227,8 @@ export async function inviteUser(
 ): Promise<Record<string, never>> {
   assertUserId(a.userId);
   if (!(await events.getRoom(ctx.db, a.roomId))) throw errors.notFound(`Unknown room ${a.roomId}`);
+  // Synapse's rule: a blocked room (admin API) takes no new members from this server.
+  await assertRoomNotBlocked(ctx, a.roomId);
   const limits = ctx.config.rateLimits;
   const buckets: [string, RateLimit][] = [
     [`invite-room:${a.roomId}`, limits.invitesPerRoom],

@@ -119,3 +119,9 @@ export function getEventReport(q: Queryable, id: number): Promise<EventReportRow
 export async function deleteEventReport(q: Queryable, id: number): Promise<boolean> {
   return (await q.run('DELETE FROM event_reports WHERE id = ?', id)).changes === 1;
 }
+
+/** Deletes the event and room reports of a room (room purge). */
+export async function deleteRoomReports(q: Queryable, roomId: string): Promise<void> {
+  await q.run('DELETE FROM event_reports WHERE room_id = ?', roomId);
+  await q.run('DELETE FROM room_reports WHERE room_id = ?', roomId);
+}

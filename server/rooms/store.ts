@@ -116,3 +116,11 @@ export async function getUsersJoinedToAny(
   );
   return new Set(rows.map((r) => r.user_id));
 }
+
+/** Deletes a room's aliases and forgotten marks (room purge); returns the aliases. */
+export async function deleteRoomRows(q: Queryable, roomId: string): Promise<string[]> {
+  const aliases = await getRoomAliases(q, roomId);
+  await q.run('DELETE FROM room_aliases WHERE room_id = ?', roomId);
+  await q.run('DELETE FROM room_forgotten WHERE room_id = ?', roomId);
+  return aliases;
+}

@@ -183,3 +183,31 @@ export async function getReadReceiptPositions(
   }
   return out;
 }
+
+/**
+ * Deletes a room's account data and receipts (room purge). Each stream keeps its newest
+ * position (a placeholder row of no user and no room holds it when the room had the
+ * newest), so clients synced past it miss nothing that comes after.
+ */
+export async function deleteRoomUserData(q: Queryable, roomId: string): Promise<void> {
+  const accountData = await getAccountDataStreamId(q);
+  const receipts = await getReceiptStreamId(q);
+  await q.run('DELETE FROM account_data WHERE room_id = ?', roomId);
+  await q.run('DELETE FROM receipts WHERE room_id = ?', roomId);
+  if ((await getAccountDataStreamId(q)) < accountData) {
+    await q.run(
+      `INSERT INTO account_data (user_id, room_id, type, content_json, stream_id)
+       VALUES ('', '', 'org.hearth.stream_hold', '{}', ?)
+       ON CONFLICT (user_id, room_id, type) DO UPDATE SET stream_id = excluded.stream_id`,
+      accountData,
+    );
+  }
+  if ((await getReceiptStreamId(q)) < receipts) {
+    await q.run(
+      `INSERT INTO receipts (room_id, receipt_type, user_id, thread_id, event_id, ts, stream_id)
+       VALUES ('', 'org.hearth.stream_hold', '', '', '', 0, ?)
+       ON CONFLICT (room_id, receipt_type, user_id, thread_id) DO UPDATE SET stream_id = excluded.stream_id`,
+      receipts,
+    );
+  }
+}

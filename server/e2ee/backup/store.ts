@@ -257,3 +257,8 @@ export async function deleteSessions(
   );
   return r.changes;
 }
+
+/** Deletes every user's backed-up keys of a room (room purge: its messages are gone). */
+export async function deleteRoomSessions(q: Queryable, roomId: string): Promise<void> {
+  await q.run('DELETE FROM key_backup_sessions WHERE room_id = ?', roomId);
+}

@@ -1,4 +1,5 @@
 import { getProfile } from '../../accounts/profile.js';
+import { assertRoomNotBlocked } from '../../admin/rooms.js';
 import type { Ctx } from '../../context.js';
 import { errors, MatrixError } from '../../core/errors.js';
 import type { EventJson, Pdu } from '../../events/event-format.js';
@@ -72,6 +73,8 @@ export async function receiveInvite(
     throw err;
   }
   await assertServerAllowed(ctx, roomId, a.origin);
+  // A room blocked by this server's admin takes no invites of its users (as Synapse).
+  await assertRoomNotBlocked(ctx, roomId);
   const state = Array.isArray(a.inviteRoomState) ? (a.inviteRoomState as unknown[]) : [];
   await checkInviteRoomState(ctx, version, roomId, state);
 

@@ -93,3 +93,8 @@ export async function getLatestServedMembershipPosition(
   );
   return row?.pos ?? undefined;
 }
+
+/** Deletes the invites, knocks and leaves of a room this server was not in (room purge). */
+export async function deleteRoomRemoteMemberships(q: Queryable, roomId: string): Promise<void> {
+  await q.run('DELETE FROM remote_memberships WHERE room_id = ?', roomId);
+}

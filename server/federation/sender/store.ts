@@ -344,3 +344,45 @@ export async function listServersSharingRoomsWithUser(
   );
   return rows.map((r) => r.server);
 }
+
+/**
+ * Deletes a room's events waiting to be sent (room purge: their JSON is gone). Those in a
+ * transaction in flight go too; the retried transaction then carries the rest.
+ */
+export async function deleteRoomOutboxPdus(q: Queryable, roomId: string): Promise<void> {
+  await q.run('DELETE FROM federation_outbox_pdus WHERE room_id = ?', roomId);
+}
+
+/** Every known destination's retry state, paged and sorted (admin API). */
+export function listDestinationsPage(
+  q: Queryable,
+  p: { search?: string | undefined; orderBy: string; dir: 'f' | 'b'; from: number; limit: number },
+): Promise<DestinationRow[]> {
+  const cols: Record<string, string> = {
+    destination: 'destination',
+    retry_last_ts: 'retry_last_ts',
+    retry_interval: 'retry_interval_ms',
+    failure_ts: 'failure_ts',
+    last_successful_stream_ordering: 'destination',
+  };
+  const dir = p.dir === 'b' ? 'DESC' : 'ASC';
+  return q.all<DestinationRow>(
+    `SELECT * FROM federation_destinations WHERE destination LIKE ? ESCAPE '\\'
+     ORDER BY ${cols[p.orderBy] ?? 'destination'} ${dir}, destination ${dir} LIMIT ? OFFSET ?`,
+    likeContains(p.search),
+    p.limit,
+    p.from,
+  );
+}
+
+export async function countDestinations(q: Queryable, search?: string): Promise<number> {
+  const row = await q.get<{ n: number }>(
+    `SELECT count(*) AS n FROM federation_destinations WHERE destination LIKE ? ESCAPE '\\'`,
+    likeContains(search),
+  );
+  return row?.n ?? 0;
+}
+
+function likeContains(s: string | undefined): string {
+  return `%${(s ?? '').replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
