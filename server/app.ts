@@ -16,6 +16,8 @@ import { missingEventsRoutes } from './federation/routes/missing-events.js';
 import { userKeysRoutes } from './federation/routes/user-keys.js';
 import { federationPauseRoutes } from './federation/routes/pause.js';
 import { reachabilityRoutes } from './net/reachability/routes.js';
+import { portMappingRoutes } from './net/upnp/routes.js';
+import { certificateRoutes } from './net/acme/routes.js';
 import { createHttpApp, type HttpApp } from './http/http-app.js';
 import type { Route } from './http/route.js';
 import { directoryRoutes } from './rooms/routes/directory.js';
@@ -86,8 +88,10 @@ export const ALL_ROUTES: Route[] = [
   ...federationDownloadRoutes,
   ...webuiRoutes,
   ...setupRoutes,
+  ...certificateRoutes,
   ...federationPauseRoutes,
   ...reachabilityRoutes,
+  ...portMappingRoutes,
 ];
 
 /**

@@ -11,6 +11,7 @@ import { isFederationPaused, setFederationPaused } from './federation/pause.js';
 import { FederationSender } from './federation/sender/sender.js';
 import type { HttpApp } from './http/http-app.js';
 import { announceSetup } from './setup/announce.js';
+import { startPortMapping } from './net/upnp/port-mapping.js';
 
 export interface RunningServer {
   addresses: BoundAddress[];
@@ -79,10 +80,16 @@ export async function startServer(opts: {
   let handle: CtxHandle = createContext({ config, log });
   let app = buildApp(handle.ctx);
   const front: HttpApp = { handle: (req, res) => app.handle(req, res), close: () => app.close() };
+  // The ACME certificate (acme.enabled): a stored one is loaded now for the TLS listeners;
+  // issuing and renewing run in the background and never hold up start-up. Loaded only then.
+  const certificates = config.acme.enabled
+    ? (await import('./net/acme/manager.js')).startCertificateManager(handle.ctx)
+    : null;
   let listeners;
   try {
-    listeners = await startListeners(front, config, log);
+    listeners = await startListeners(front, config, log, { certificates });
   } catch (err) {
+    await certificates?.close();
     await app.close();
     await handle.close();
     throw err;
@@ -95,6 +102,8 @@ export async function startServer(opts: {
     return s;
   };
   let sender = startSender(handle.ctx);
+  // Asks the router to forward the federation port (port_mapping:), in the background.
+  let portMapper = startPortMapping(handle.ctx);
   /**
    * Re-reads the config file and swaps in a new context and app built on it; requests from
    * now on go to them. The old app finishes what it is answering (the apply request that
@@ -109,8 +118,11 @@ export async function startServer(opts: {
     const old = { handle, app, sender };
     handle = nextHandle;
     app = buildApp(nextHandle.ctx);
+    certificates?.adopt(nextHandle.ctx);
     await old.sender.stop();
     sender = startSender(nextHandle.ctx);
+    await portMapper?.close();
+    portMapper = startPortMapping(nextHandle.ctx);
     void old.app
       .close()
       .then(() => old.handle.close())
@@ -121,6 +133,9 @@ export async function startServer(opts: {
   handle.ctx.reloadConfig = reloadConfig;
   const wake = () => {
     sender.wake().catch((err: unknown) => log.error({ err }, 'the federation wake-up failed'));
+    // After a sleep the network may be another one, and the router may have dropped leases.
+    portMapper?.resume();
+    certificates?.recheck();
   };
   const stopWatching = watchForSleep((sleptMs) => {
     log.info({ sleptMs }, 'the machine slept: telling the other servers this one is back');
@@ -142,7 +157,10 @@ export async function startServer(opts: {
       closing ??= (async () => {
         log.info('shutting down');
         stopWatching();
+        // Before the listeners close: no new connection comes through the router meanwhile.
+        await portMapper?.close();
         await listeners.close();
+        await certificates?.close();
         // In-flight transactions are abandoned; what they held stays queued for next time.
         await sender.stop();
         await app.close();

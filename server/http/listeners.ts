@@ -8,6 +8,7 @@ import {
 import type { AddressInfo } from 'node:net';
 import type { Config, ListenerConfig, ResourceName } from '../core/config/types.js';
 import type { Logger } from '../core/logger.js';
+import type { TlsCertificateSource } from '../net/acme/certificate-source.js';
 import { tagListener } from './client-ip.js';
 import type { HttpApp } from './http-app.js';
 
@@ -44,6 +45,10 @@ export async function startListeners(
   app: HttpApp,
   config: Config,
   log: Logger,
+  opts: {
+    /** The ACME certificate, for TLS listeners when tls_certificate_path is not set. */
+    certificates?: TlsCertificateSource | null;
+  } = {},
 ): Promise<RunningListeners> {
   const servers: Server[] = [];
   const addresses: BoundAddress[] = [];
@@ -52,7 +57,7 @@ export async function startListeners(
       let port = listener.port;
       const bound: BoundAddress[] = [];
       for (const host of listener.bindAddresses) {
-        const server = await makeServer(app, config, listener);
+        const server = await makeServer(app, config, listener, opts.certificates ?? null);
         try {
           port = await listen(server, host, port);
         } catch (err) {
@@ -83,7 +88,12 @@ export async function startListeners(
   };
 }
 
-async function makeServer(app: HttpApp, config: Config, listener: ListenerConfig): Promise<Server> {
+async function makeServer(
+  app: HttpApp,
+  config: Config,
+  listener: ListenerConfig,
+  certificates: TlsCertificateSource | null,
+): Promise<Server> {
   const handler = (req: IncomingMessage, res: ServerResponse) => {
     tagListener(req, listener);
     const path = (req.url ?? '/').split('?')[0]!;
@@ -99,9 +109,18 @@ async function makeServer(app: HttpApp, config: Config, listener: ListenerConfig
     app.handle(req, res);
   };
   if (!listener.tls) return createHttpServer(handler);
+  if (!config.tlsCertificatePath && certificates) {
+    // Until the first certificate is issued the listener is bound but refuses handshakes;
+    // each new one (a renewal) is swapped in without a restart.
+    const { createServer: createHttpsServer } = await import('node:https');
+    const server = createHttpsServer({ ...certificates.current() }, handler);
+    const unsubscribe = certificates.subscribe((pair) => server.setSecureContext(pair));
+    server.once('close', unsubscribe);
+    return server;
+  }
   if (!config.tlsCertificatePath || !config.tlsPrivateKeyPath) {
     throw new Error(
-      `listener on port ${listener.port} has tls: true but tls_certificate_path or tls_private_key_path is not set`,
+      `listener on port ${listener.port} has tls: true but tls_certificate_path or tls_private_key_path is not set (or enable acme: for a certificate from Let's Encrypt)`,
     );
   }
   // node:https (with TLS) is loaded only for a TLS listener: it is a few MiB of a process

@@ -14,7 +14,9 @@ import { parseDuration, parseSize } from './units.js';
 import { resolveMediaCoreConfig } from './media-core.js';
 import { resolveUrlPreviewConfig } from './url-preview.js';
 import { resolveThumbnailConfig } from './thumbnails.js';
+import { resolvePortMappingConfig } from './port-mapping.js';
 import { resolveReachabilityConfig } from './reachability.js';
+import { resolveAcmeConfig } from './acme.js';
 import { DEFAULT_IP_RANGE_BLACKLIST, isIpRange } from './ip-range-defaults.js';
 import type { Static } from '@sinclair/typebox';
 
@@ -196,7 +198,9 @@ export function resolveConfig(
     ...resolveMediaCoreConfig(c, later),
     ...resolveUrlPreviewConfig(c, later, path),
     ...resolveThumbnailConfig(c, later),
+    ...resolvePortMappingConfig(c, later),
     ...resolveReachabilityConfig(c, later),
+    ...resolveAcmeConfig(c, later, path, dirname(sqlitePath(c.database?.args?.database, path))),
     rateLimits: resolveRateLimits(c, RATE_LIMIT_DEFAULTS),
     trustedKeyServers: (c.trusted_key_servers ?? [{ server_name: 'matrix.org' }]).map((s) => ({
       serverName: s.server_name,

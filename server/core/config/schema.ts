@@ -2,6 +2,8 @@ import { Type, type TSchema } from '@sinclair/typebox';
 import { MEDIA_CORE_KEYS } from './media-core.js';
 import { URL_PREVIEW_KEYS } from './url-preview.js';
 import { THUMBNAIL_KEYS } from './thumbnails.js';
+import { ACME_KEYS } from './acme.js';
+import { PORT_MAPPING_KEYS } from './port-mapping.js';
 import { REACHABILITY_KEYS } from './reachability.js';
 
 /**
@@ -114,6 +116,8 @@ export const ConfigSchema = Type.Object({
   ...MEDIA_CORE_KEYS,
   ...URL_PREVIEW_KEYS,
   ...THUMBNAIL_KEYS,
+  ...ACME_KEYS,
+  ...PORT_MAPPING_KEYS,
   ...REACHABILITY_KEYS,
   rc_message: Type.Optional(RateLimit),
   rc_registration: Type.Optional(RateLimit),

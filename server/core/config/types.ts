@@ -4,7 +4,9 @@ import type { SigningKey } from '../signing.js';
 import type { MediaCoreConfig } from './media-core.js';
 import type { UrlPreviewConfig } from './url-preview.js';
 import type { ThumbnailConfig } from './thumbnails.js';
+import type { PortMappingConfig } from './port-mapping.js';
 import type { ReachabilityConfig } from './reachability.js';
+import type { AcmeConfig } from './acme.js';
 
 /** A token bucket: `perSecond` tokens refill each second, up to `burstCount`. */
 export interface RateLimitConfig {
@@ -54,7 +56,13 @@ export interface RateLimits {
 
 /** The resolved config: defaults applied, paths absolute, units parsed. */
 export interface Config
-  extends MediaCoreConfig, UrlPreviewConfig, ThumbnailConfig, ReachabilityConfig {
+  extends
+    MediaCoreConfig,
+    UrlPreviewConfig,
+    ThumbnailConfig,
+    PortMappingConfig,
+    ReachabilityConfig,
+    AcmeConfig {
   /** Path of the file this came from; relative paths in it were resolved against its folder. */
   configPath: string | null;
   serverName: string;
