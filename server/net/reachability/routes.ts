@@ -3,7 +3,8 @@ import { Type } from '@sinclair/typebox';
 import type { Ctx } from '../../context.js';
 import { route } from '../../http/route.js';
 import type { ReachabilityReport } from './report.js';
-import { checkReachability, type NatFacts } from './run.js';
+import { getPortMappingStatus } from '../upnp/port-mapping.js';
+import { checkReachability } from './run.js';
 
 /**
  * GET /_hearth/admin/v1/reachability — the self-test (server admins; the wizard's network
@@ -14,12 +15,6 @@ import { checkReachability, type NatFacts } from './run.js';
 const FRESH_MS = 60_000;
 const last = new WeakMap<Ctx, { report: ReachabilityReport; at: number }>();
 const running = new WeakMap<Ctx, Promise<ReachabilityReport>>();
-
-/** The router's external address, from the port-mapping side when it runs (wired by it). */
-const natProviders = new WeakMap<Ctx, () => NatFacts | null>();
-export function setNatFactsProvider(ctx: Ctx, provider: () => NatFacts | null): void {
-  natProviders.set(ctx, provider);
-}
 
 export async function reachabilityReport(ctx: Ctx, refresh: boolean): Promise<ReachabilityReport> {
   const cached = last.get(ctx);
@@ -32,7 +27,8 @@ export async function reachabilityReport(ctx: Ctx, refresh: boolean): Promise<Re
       extraCa: c.federationCustomCaList.map((f) => readFileSync(f, 'utf8')),
       verifyCertificates: c.federationVerifyCertificates,
       timeoutMs: 5_000,
-      nat: natProviders.get(ctx)?.() ?? null,
+      // The router's external address, when port mapping (UPnP) runs and learned it.
+      nat: { externalIp: getPortMappingStatus(ctx).external_ip },
       outsideProberUrl: c.reachability.outsideProber ? c.reachability.outsideProberUrl : null,
       privateNetwork: c.reachability.privateNetwork,
       now: () => ctx.clock.now(),
