@@ -32,7 +32,8 @@ export const serveCommand: Command = {
         generateConfig({ serverName: 'localhost', configPath, random: systemRandom });
         process.stderr.write(
           `No config given: generated ${configPath} for server name "localhost".\n` +
-            `Create a user with: npx hearth register-user --config ${DEFAULT_CONFIG_PATH} --admin\n`,
+            'Open http://localhost:8008/ in a browser on this machine to set it up (or create an\n' +
+            `admin from a terminal: npx hearth register-user --config ${DEFAULT_CONFIG_PATH} --admin).\n`,
         );
       }
     }
