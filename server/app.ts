@@ -16,6 +16,7 @@ import { missingEventsRoutes } from './federation/routes/missing-events.js';
 import { userKeysRoutes } from './federation/routes/user-keys.js';
 import { federationPauseRoutes } from './federation/routes/pause.js';
 import { reachabilityRoutes } from './net/reachability/routes.js';
+import { voipRoutes } from './voip/routes.js';
 import { portMappingRoutes } from './net/upnp/routes.js';
 import { certificateRoutes } from './net/acme/routes.js';
 import { createHttpApp, type HttpApp } from './http/http-app.js';
@@ -91,6 +92,7 @@ export const ALL_ROUTES: Route[] = [
   ...certificateRoutes,
   ...federationPauseRoutes,
   ...reachabilityRoutes,
+  ...voipRoutes,
   ...portMappingRoutes,
 ];
 

@@ -65,6 +65,7 @@ const MODULES = new Set([
   // issue 6: the media repository
   'content-repo',
   'authed-content-repo',
+  'voip',
 ]);
 
 /** Plausible values for the path parameters, given the user's own room and event. */

@@ -16,6 +16,7 @@ import { resolveUrlPreviewConfig } from './url-preview.js';
 import { resolveThumbnailConfig } from './thumbnails.js';
 import { resolvePortMappingConfig } from './port-mapping.js';
 import { resolveReachabilityConfig } from './reachability.js';
+import { resolveVoipConfig } from './voip.js';
 import { resolveAcmeConfig } from './acme.js';
 import { DEFAULT_IP_RANGE_BLACKLIST, isIpRange } from './ip-range-defaults.js';
 import type { Static } from '@sinclair/typebox';
@@ -200,6 +201,7 @@ export function resolveConfig(
     ...resolveThumbnailConfig(c, later),
     ...resolvePortMappingConfig(c, later),
     ...resolveReachabilityConfig(c, later),
+    ...resolveVoipConfig(c, later, path),
     ...resolveAcmeConfig(c, later, path, dirname(sqlitePath(c.database?.args?.database, path))),
     rateLimits: resolveRateLimits(c, RATE_LIMIT_DEFAULTS),
     trustedKeyServers: (c.trusted_key_servers ?? [{ server_name: 'matrix.org' }]).map((s) => ({

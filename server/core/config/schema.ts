@@ -5,6 +5,7 @@ import { THUMBNAIL_KEYS } from './thumbnails.js';
 import { ACME_KEYS } from './acme.js';
 import { PORT_MAPPING_KEYS } from './port-mapping.js';
 import { REACHABILITY_KEYS } from './reachability.js';
+import { VOIP_KEYS } from './voip.js';
 
 /**
  * The shape of homeserver.yaml, in Synapse's vocabulary. Validated at start: a wrong type
@@ -119,6 +120,7 @@ export const ConfigSchema = Type.Object({
   ...ACME_KEYS,
   ...PORT_MAPPING_KEYS,
   ...REACHABILITY_KEYS,
+  ...VOIP_KEYS,
   rc_message: Type.Optional(RateLimit),
   rc_registration: Type.Optional(RateLimit),
   rc_registration_token_validity: Type.Optional(RateLimit),

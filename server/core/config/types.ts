@@ -6,6 +6,7 @@ import type { UrlPreviewConfig } from './url-preview.js';
 import type { ThumbnailConfig } from './thumbnails.js';
 import type { PortMappingConfig } from './port-mapping.js';
 import type { ReachabilityConfig } from './reachability.js';
+import type { VoipConfig } from './voip.js';
 import type { AcmeConfig } from './acme.js';
 
 /** A token bucket: `perSecond` tokens refill each second, up to `burstCount`. */
@@ -62,6 +63,7 @@ export interface Config
     ThumbnailConfig,
     PortMappingConfig,
     ReachabilityConfig,
+    VoipConfig,
     AcmeConfig {
   /** Path of the file this came from; relative paths in it were resolved against its folder. */
   configPath: string | null;
