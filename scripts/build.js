@@ -3,13 +3,18 @@
 // hundreds of modules (start-up time is a target: docs/performance.md).
 // Native modules stay outside the bundle. Type checking is `npm run check` (tsc).
 // HEARTH_BUILD_MINIFY=0 keeps names as written, for CPU profiles (bench --cpu-prof).
-import { cpSync, rmSync } from 'node:fs';
+//
+// Everything is built into a fresh folder next to dist/ and swapped in at the end, so a
+// build never leaves a half-written dist/ to a server or a test already running from it.
+import { cpSync, existsSync, renameSync, rmSync } from 'node:fs';
+import { resolve } from 'node:path';
 import { build } from 'esbuild';
 
-rmSync('dist', { recursive: true, force: true });
+const out = `dist.build-${process.pid}`;
+rmSync(out, { recursive: true, force: true });
 await build({
   entryPoints: { hearth: 'server/bundle.ts' },
-  outdir: 'dist',
+  outdir: out,
   outExtension: { '.js': '.mjs' },
   bundle: true,
   platform: 'node',
@@ -29,7 +34,7 @@ await build({
   },
   logLevel: 'warning',
 });
-cpSync('server/db/migrations', 'dist/migrations', { recursive: true });
+cpSync('server/db/migrations', `${out}/migrations`, { recursive: true });
 
 // The Electron shell (main/): its main process as an ES module, and the preload as
 // CommonJS (a sandboxed preload cannot be an ES module). electron itself is never bundled.
@@ -44,7 +49,7 @@ const shell = {
 await build({
   ...shell,
   entryPoints: { main: 'main/main.ts' },
-  outdir: 'dist/main',
+  outdir: `${out}/main`,
   format: 'esm',
   banner: {
     js: "import { createRequire as __hearthRequire } from 'node:module'; const require = __hearthRequire(import.meta.url);",
@@ -53,7 +58,7 @@ await build({
 await build({
   ...shell,
   entryPoints: { preload: 'main/preload.ts' },
-  outdir: 'dist/main',
+  outdir: `${out}/main`,
   outExtension: { '.js': '.cjs' },
   format: 'cjs',
 });
@@ -62,5 +67,15 @@ await build({
 // HEARTH_BUILD_RENDERER=0 skips it (server-only work; the server then answers / with 503).
 if (process.env.HEARTH_BUILD_RENDERER !== '0') {
   const vite = await import('vite');
-  await vite.build({ configFile: 'renderer/vite.config.ts', logLevel: 'warn' });
+  await vite.build({
+    configFile: 'renderer/vite.config.ts',
+    logLevel: 'warn',
+    build: { outDir: resolve(out, 'renderer'), emptyOutDir: true },
+  });
 }
+
+// The swap: dist/ is missing only between the two renames.
+const old = `dist.old-${process.pid}`;
+if (existsSync('dist')) renameSync('dist', old);
+renameSync(out, 'dist');
+rmSync(old, { recursive: true, force: true });
