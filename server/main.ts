@@ -5,7 +5,7 @@ import { createContext, type Ctx, type CtxHandle } from './context.js';
 import { loadConfigFile } from './core/config/load.js';
 import { createLogger, type LogLevel, type Logger } from './core/logger.js';
 import { prettyDestination } from './core/log-pretty.js';
-import { startListeners, type BoundAddress } from './http/listeners.js';
+import { startListeners, type BoundAddress, type RunningListeners } from './http/listeners.js';
 import { keyServerWarning } from './federation/keys/key-server-warning.js';
 import { isFederationPaused, setFederationPaused } from './federation/pause.js';
 import { FederationSender } from './federation/sender/sender.js';
@@ -82,10 +82,10 @@ export async function startServer(opts: {
   const front: HttpApp = { handle: (req, res) => app.handle(req, res), close: () => app.close() };
   // The ACME certificate (acme.enabled): a stored one is loaded now for the TLS listeners;
   // issuing and renewing run in the background and never hold up start-up. Loaded only then.
-  const certificates = config.acme.enabled
+  let certificates = config.acme.enabled
     ? (await import('./net/acme/manager.js')).startCertificateManager(handle.ctx)
     : null;
-  let listeners;
+  let listeners: RunningListeners;
   try {
     listeners = await startListeners(front, config, log, { certificates });
   } catch (err) {
@@ -102,6 +102,8 @@ export async function startServer(opts: {
     return s;
   };
   let sender = startSender(handle.ctx);
+  /** Listeners bound later, by a reload whose settings added them. */
+  const added: RunningListeners[] = [];
   // Asks the router to forward the federation port (port_mapping:), in the background.
   let portMapper = startPortMapping(handle.ctx);
   /**
@@ -118,7 +120,29 @@ export async function startServer(opts: {
     const old = { handle, app, sender };
     handle = nextHandle;
     app = buildApp(nextHandle.ctx);
-    certificates?.adopt(nextHandle.ctx);
+    // What the new settings turn on that needs starting (the setup wizard's automatic
+    // network set-up): the certificate manager, and listeners on ports not bound yet.
+    // Listeners already bound stay as they are until the next start.
+    if (!certificates && nextConfig.acme.enabled) {
+      certificates = (await import('./net/acme/manager.js')).startCertificateManager(
+        nextHandle.ctx,
+      );
+    } else certificates?.adopt(nextHandle.ctx);
+    const bound = new Set(
+      [...listeners.addresses, ...added.flatMap((l) => l.addresses)].map((a) => a.port),
+    );
+    const newListeners = nextConfig.listeners.filter((l) => l.port !== 0 && !bound.has(l.port));
+    if (newListeners.length) {
+      try {
+        added.push(
+          await startListeners(front, { ...nextConfig, listeners: newListeners }, log, {
+            certificates,
+          }),
+        );
+      } catch (err) {
+        log.error({ err }, 'a listener of the new settings could not be bound; restart to retry');
+      }
+    }
     await old.sender.stop();
     sender = startSender(nextHandle.ctx);
     await portMapper?.close();
@@ -160,6 +184,7 @@ export async function startServer(opts: {
         // Before the listeners close: no new connection comes through the router meanwhile.
         await portMapper?.close();
         await listeners.close();
+        for (const l of added) await l.close();
         await certificates?.close();
         // In-flight transactions are abandoned; what they held stays queued for next time.
         await sender.stop();

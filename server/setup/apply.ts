@@ -7,6 +7,7 @@ import {
   readConfigText,
   updatedConfigText,
   writeConfigText,
+  type NetworkMode,
   type RegistrationMode,
 } from './config-file.js';
 import { removeSetupToken } from './token.js';
@@ -20,6 +21,7 @@ export interface ApplyArgs {
   serverName: string;
   admin: { username: string; password: string; displayname?: string | undefined };
   registration: RegistrationMode;
+  network?: NetworkMode;
 }
 
 /**
@@ -47,6 +49,14 @@ async function applyNow(ctx: Ctx, args: ApplyArgs): Promise<Record<string, unkno
     throw new MatrixError('M_FORBIDDEN', 'This server is already set up.', 403);
   }
   const { serverName, admin, registration } = args;
+  const network = args.network ?? 'manual';
+  if (network === 'automatic' && /^(localhost|\[|\d+\.\d+\.\d+\.\d+)/.test(serverName)) {
+    throw new MatrixError(
+      'M_INVALID_PARAM',
+      'Automatic network set-up needs a domain name: certificates are issued for names.',
+      400,
+    );
+  }
   await assertServerNameUsable(ctx, serverName);
   const userId = await assertAdminUsernameUsable(ctx, serverName, admin.username);
   assertAdminPasswordUsable(ctx, admin.password, admin.username);
@@ -63,7 +73,7 @@ async function applyNow(ctx: Ctx, args: ApplyArgs): Promise<Record<string, unkno
     );
   }
   const before = readConfigText(ctx.config);
-  const after = updatedConfigText(ctx.config, before, { serverName, registration });
+  const after = updatedConfigText(ctx.config, before, { serverName, registration, network });
   const passwordHash = await hashPassword(ctx, admin.password);
 
   writeConfigText(ctx.config.configPath!, after);
@@ -90,5 +100,6 @@ async function applyNow(ctx: Ctx, args: ApplyArgs): Promise<Record<string, unkno
     ...sessionResponse(next, session),
     server_name: serverName,
     registration,
+    network,
   };
 }

@@ -8,9 +8,50 @@ import { MatrixError } from '../core/errors.js';
 /** Who may create an account by /register: nobody, people with a token, or anyone. */
 export type RegistrationMode = 'closed' | 'token' | 'open';
 
+/**
+ * How other servers reach this one: 'automatic' has Hearth do it (a certificate over ACME,
+ * the router's ports over UPnP, a TLS listener on 8448): a machine on a home network with
+ * no reverse proxy, the desktop app's case. 'manual': the person sets up a reverse proxy or
+ * port forwarding themselves (nothing is written).
+ */
+export type NetworkMode = 'automatic' | 'manual';
+
 export interface SetupSettings {
   serverName: string;
   registration: RegistrationMode;
+  network?: NetworkMode;
+}
+
+/** The federation (and client) TLS port of the automatic set-up: the spec's default. */
+export const AUTOMATIC_TLS_PORT = 8448;
+/**
+ * The local port of the ACME HTTP-01 challenge: an unprivileged one (a desktop app may not
+ * bind port 80); the router forwards port 80 to it while a certificate is issued.
+ */
+export const AUTOMATIC_ACME_PORT = 8080;
+
+/** Writes the automatic network set-up into the document, keeping what is there already. */
+function setAutomaticNetwork(doc: ReturnType<typeof parseDocument>, serverName: string): void {
+  const host = serverName.replace(/:\d+$/, '');
+  // A value the person wrote in homeserver.yaml before setup is theirs: kept.
+  if (!doc.hasIn(['acme', 'enabled'])) doc.setIn(['acme', 'enabled'], true);
+  if (!doc.hasIn(['acme', 'port'])) doc.setIn(['acme', 'port'], AUTOMATIC_ACME_PORT);
+  if (!doc.hasIn(['port_mapping', 'enabled'])) doc.setIn(['port_mapping', 'enabled'], true);
+  const listeners = (doc.toJS() as { listeners?: { port?: number; tls?: boolean }[] }).listeners;
+  if (!listeners?.some((l) => l.tls)) {
+    const listener = doc.createNode({
+      port: AUTOMATIC_TLS_PORT,
+      tls: true,
+      type: 'http',
+      x_forwarded: false,
+      bind_addresses: ['0.0.0.0'],
+      resources: [{ names: ['client', 'federation'], compress: false }],
+    });
+    if (doc.has('listeners')) doc.addIn(['listeners'], listener);
+    else doc.set('listeners', doc.createNode([listener]));
+  }
+  if (!doc.has('public_baseurl'))
+    doc.set('public_baseurl', `https://${host}:${AUTOMATIC_TLS_PORT}/`);
 }
 
 /** The registration keys of homeserver.yaml (Synapse's names) for each mode. */
@@ -52,6 +93,7 @@ export function updatedConfigText(config: Config, text: string, s: SetupSettings
   for (const [key, value] of Object.entries(REGISTRATION_KEYS[s.registration])) {
     doc.set(key, value);
   }
+  if (s.network === 'automatic') setAutomaticNetwork(doc, s.serverName);
   const out = doc.toString();
   try {
     resolveConfig(doc.toJS(), configPath);

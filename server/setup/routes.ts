@@ -72,12 +72,13 @@ export const postSetupApply = route({
         Type.Literal('token'),
         Type.Literal('open'),
       ]),
+      network: Type.Optional(Type.Union([Type.Literal('automatic'), Type.Literal('manual')])),
     }),
   },
   handler: async (ctx, req) => {
     await assertSetupAccess(ctx, req);
-    const { server_name, admin, registration } = req.body;
-    return applySetup(ctx, { serverName: server_name, admin, registration });
+    const { server_name, admin, registration, network } = req.body;
+    return applySetup(ctx, { serverName: server_name, admin, registration, network });
   },
 });
 

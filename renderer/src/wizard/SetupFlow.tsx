@@ -14,6 +14,7 @@ import { StepAdmin } from './StepAdmin';
 import { StepNetwork } from './StepNetwork';
 import { StepRegistration } from './StepRegistration';
 import { StepServerName } from './StepServerName';
+import { isLocalName } from './network-snippets';
 import { useFieldCheck } from './use-field-check';
 import { initialForm, serverNameOf, STEP_TITLES, type WizardForm } from './wizard-form';
 
@@ -124,6 +125,7 @@ export function SetupFlow(p: { status: SetupStatus; token: string | null; onDone
           ...(form.displayname.trim() ? { displayname: form.displayname.trim() } : {}),
         },
         registration: form.registration,
+        network: isLocalName(serverName) ? 'manual' : form.network,
       });
       saveSession({
         homeserverUrl: window.location.origin,
@@ -208,7 +210,9 @@ export function SetupFlow(p: { status: SetupStatus; token: string | null; onDone
         />
       )}
       {step === 2 && <StepRegistration form={form} update={update} />}
-      {step === 3 && <StepNetwork form={form} status={status} serverName={serverName} />}
+      {step === 3 && (
+        <StepNetwork form={form} update={update} status={status} serverName={serverName} />
+      )}
       <div className="wizard-actions">
         {step > 0 && (
           <button type="button" onClick={() => go(step - 1)} disabled={busy}>

@@ -2,10 +2,11 @@ import { useState } from 'react';
 import { CopyBlock, TextField } from './fields';
 import { isLocalName, networkSnippets } from './network-snippets';
 import type { SetupStatus } from './setup-api';
-import { REGISTRATION_CHOICES, type WizardForm } from './wizard-form';
+import { NETWORK_CHOICES, REGISTRATION_CHOICES, type WizardForm } from './wizard-form';
 
 interface Props {
   form: WizardForm;
+  update: (patch: Partial<WizardForm>) => void;
   status: SetupStatus;
   serverName: string;
 }
@@ -22,7 +23,7 @@ function hearthPort(status: SetupStatus): number {
  * A domain, headless: a reverse proxy for 443 and 8448, or .well-known delegation. A
  * domain, desktop: the app checks reachability itself once the server is set up.
  */
-export function StepNetwork({ form, status, serverName }: Props) {
+export function StepNetwork({ form, update, status, serverName }: Props) {
   const [host, setHost] = useState(serverName.replace(/:\d+$/, ''));
   const choice = REGISTRATION_CHOICES.find((c) => c.mode === form.registration);
   const summary = (
@@ -49,9 +50,56 @@ export function StepNetwork({ form, status, serverName }: Props) {
       </>
     );
   }
+  const host0 = serverName.replace(/:\d+$/, '');
+  const choice2 = (
+    <fieldset className="wizard-choices">
+      <legend>How other servers reach {serverName}</legend>
+      {NETWORK_CHOICES.map((c) => (
+        <label key={c.mode} className="wizard-choice">
+          <input
+            type="radio"
+            name="network"
+            value={c.mode}
+            checked={form.network === c.mode}
+            onChange={() => update({ network: c.mode })}
+          />
+          <span>
+            <strong>{c.title}</strong>
+            <span className="wizard-choice-text">{c.text}</span>
+          </span>
+        </label>
+      ))}
+    </fieldset>
+  );
+  if (form.network === 'automatic') {
+    return (
+      <>
+        {choice2}
+        <p>Once the server is created, Hearth:</p>
+        <ul>
+          <li>
+            gets a certificate for <strong>{host0}</strong> from Let&rsquo;s Encrypt, and renews it
+            by itself;
+          </li>
+          <li>
+            asks your router to forward port 8448 (Matrix) to this computer, and port 80 while a
+            certificate is being issued;
+          </li>
+          <li>serves the client and federation APIs over HTTPS on port 8448.</li>
+        </ul>
+        <p>
+          One thing only you can do: at your domain&rsquo;s DNS provider, point{' '}
+          <strong>{host0}</strong> (an A record) at your home&rsquo;s internet address. Hearth then
+          checks everything from outside in and says what is missing.
+        </p>
+        {summary}
+      </>
+    );
+  }
   if (status.mode === 'desktop') {
     return (
       <>
+        {choice2}
         <p>
           For people elsewhere to reach <strong>{serverName}</strong>, its DNS must point at this
           computer&rsquo;s internet address, and your router must let connections in. Once the
@@ -64,6 +112,7 @@ export function StepNetwork({ form, status, serverName }: Props) {
   const s = networkSnippets(host || serverName, hearthPort(status));
   return (
     <>
+      {choice2}
       <p>
         Other Matrix servers reach <strong>{serverName}</strong> over HTTPS. Put a reverse proxy in
         front of Hearth: it holds the certificate and passes requests on ports 443 and 8448 to

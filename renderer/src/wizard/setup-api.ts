@@ -25,10 +25,14 @@ export interface FieldCheck {
 
 export type Field = 'server_name' | 'username' | 'password';
 
+/** 'automatic': Hearth gets a certificate and opens the router's ports itself. */
+export type NetworkMode = 'automatic' | 'manual';
+
 export interface ApplyRequest {
   server_name: string;
   admin: { username: string; password: string; displayname?: string };
   registration: RegistrationMode;
+  network?: NetworkMode;
 }
 
 export interface ApplyResponse {

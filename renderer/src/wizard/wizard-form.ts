@@ -1,4 +1,4 @@
-import type { RegistrationMode, SetupStatus } from './setup-api';
+import type { NetworkMode, RegistrationMode, SetupStatus } from './setup-api';
 import { isLocalName } from './network-snippets';
 
 /** Everything the person has entered so far; kept while they go back and forth. */
@@ -10,6 +10,8 @@ export interface WizardForm {
   password: string;
   password2: string;
   registration: RegistrationMode;
+  /** For a domain: Hearth sets up certificate and router itself, or the person does. */
+  network: NetworkMode;
 }
 
 export function initialForm(status: SetupStatus): WizardForm {
@@ -22,6 +24,8 @@ export function initialForm(status: SetupStatus): WizardForm {
     password: '',
     password2: '',
     registration: status.registration,
+    // The desktop app on a home machine has no reverse proxy: it does it itself by default.
+    network: status.mode === 'desktop' ? 'automatic' : 'manual',
   };
 }
 
@@ -55,5 +59,20 @@ export const REGISTRATION_CHOICES: { mode: RegistrationMode; title: string; text
     text:
       'Anyone who can reach this server can make an account, with no check at all. ' +
       'Choose this only on a private network, or if you are ready to moderate strangers.',
+  },
+];
+
+export const NETWORK_CHOICES: { mode: NetworkMode; title: string; text: string }[] = [
+  {
+    mode: 'automatic',
+    title: 'Hearth sets it up',
+    text:
+      'For a computer on a home network. Hearth gets a certificate from Let’s Encrypt and asks ' +
+      'your router to forward the ports it needs (UPnP), and keeps both renewed.',
+  },
+  {
+    mode: 'manual',
+    title: 'I set it up myself',
+    text: 'You run a reverse proxy (Caddy, nginx) or forward ports and manage certificates yourself.',
   },
 ];

@@ -32,7 +32,9 @@ export interface FreshServer {
  * can see that setup keeps them. `xForwarded` puts the listener behind a (pretend) reverse
  * proxy, so a request can come from another address through X-Forwarded-For.
  */
-export async function startFreshServer(opts: { xForwarded?: boolean } = {}): Promise<FreshServer> {
+export async function startFreshServer(
+  opts: { xForwarded?: boolean; extra?: Record<string, unknown> } = {},
+): Promise<FreshServer> {
   const dir = mkdtempSync(join(tmpdir(), 'hearth-setup-'));
   const configPath = join(dir, 'homeserver.yaml');
   generateConfig({ serverName: 'localhost', configPath, port: 0, random: systemRandom });
@@ -43,6 +45,7 @@ export async function startFreshServer(opts: { xForwarded?: boolean } = {}): Pro
   doc.set('trusted_key_servers', []);
   doc.set('rc_registration', NO_LIMIT);
   doc.set('rc_login', { address: NO_LIMIT, account: NO_LIMIT, failed_attempts: NO_LIMIT });
+  for (const [k, v] of Object.entries(opts.extra ?? {})) doc.set(k, v);
   doc.commentBefore = ` A note the person wrote: setup must keep it.\n${doc.commentBefore ?? ''}`;
   writeFileSync(configPath, doc.toString());
   const server = await startServer({ configPath, logLevel: 'error' });

@@ -316,3 +316,63 @@ describe('setup from another machine', () => {
     expect([again.status, again.body.errcode]).toEqual([403, 'M_FORBIDDEN']);
   });
 });
+
+describe('automatic network set-up (a domain, no reverse proxy)', () => {
+  let s: FreshServer;
+  beforeAll(async () => {
+    s = await startFreshServer({
+      extra: {
+        // No ACME server here: issuing fails at once, which the status shows. Port mapping
+        // is left off explicitly (no UPnP search on this machine's network); setup keeps it.
+        acme: { url: 'https://127.0.0.1:1/directory' },
+        port_mapping: { enabled: false },
+      },
+    });
+  });
+  afterAll(() => s?.close());
+
+  it('is refused for localhost, with nothing written', async () => {
+    const before = s.configText();
+    const res = await s.call('POST', '/_hearth/v1/setup/apply', {
+      body: applyBody({ network: 'automatic' }),
+    });
+    expect(res.status).toBe(400);
+    expect(res.body.errcode).toBe('M_INVALID_PARAM');
+    expect(s.configText()).toBe(before);
+  });
+
+  it('turns on certificates, a TLS listener on 8448 and the public base URL, without a restart', async () => {
+    const res = await s.call('POST', '/_hearth/v1/setup/apply', {
+      body: applyBody({ server_name: 'hearth.test', network: 'automatic' }),
+    });
+    expect(res.status).toBe(200);
+    expect(res.body.network).toBe('automatic');
+    const c = parseYaml(s.configText()) as Record<string, any>; // eslint-disable-line @typescript-eslint/no-explicit-any
+    expect(c.acme).toMatchObject({
+      enabled: true,
+      port: 8080,
+      url: 'https://127.0.0.1:1/directory',
+    });
+    expect(c.port_mapping).toEqual({ enabled: false });
+    expect(c.public_baseurl).toBe('https://hearth.test:8448/');
+    expect(c.listeners[1]).toMatchObject({
+      port: 8448,
+      tls: true,
+      bind_addresses: ['0.0.0.0'],
+      resources: [{ names: ['client', 'federation'], compress: false }],
+    });
+    // The running server started the certificate manager and bound the new listener.
+    const token = res.body.access_token as string;
+    const cert = await s.call('GET', '/_hearth/admin/v1/certificates', { token });
+    expect(cert.status).toBe(200);
+    expect(cert.body).toMatchObject({ enabled: true, domain: 'hearth.test' });
+    const { connect } = await import('node:net');
+    await new Promise<void>((resolve, reject) => {
+      const sock = connect({ host: '127.0.0.1', port: 8448 }, () => {
+        sock.destroy();
+        resolve();
+      });
+      sock.on('error', reject);
+    });
+  });
+});
