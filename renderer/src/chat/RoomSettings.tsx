@@ -1,3 +1,4 @@
+import { PictureButton } from './PictureButton';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { ClientEvent, EventType, RoomEvent, RoomStateEvent } from 'matrix-js-sdk';
 import { navigate } from '../shared/hash-route';
@@ -79,7 +80,6 @@ function GeneralSection(props: {
   const setTopic = (t: string) => setDraft({ name, topic: t });
   const [status, setStatus] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
-  const fileRef = useRef<HTMLInputElement>(null);
 
   const save = async (e: FormEvent) => {
     e.preventDefault();
@@ -124,24 +124,12 @@ function GeneralSection(props: {
       <div className="chat-avatar-row">
         <Avatar client={client} mxc={props.avatar} name={props.name} id={props.roomId} size={64} />
         {props.canAvatar && (
-          <>
-            <input
-              ref={fileRef}
-              type="file"
-              accept="image/*"
-              className="visually-hidden"
-              id="chat-room-avatar-file"
-              aria-label="Room picture"
-              onChange={(e) => {
-                const f = e.target.files?.[0];
-                if (f) void upload(f);
-                e.target.value = '';
-              }}
-            />
-            <button type="button" disabled={busy} onClick={() => fileRef.current?.click()}>
-              Change picture
-            </button>
-          </>
+          <PictureButton
+            id="chat-room-avatar-file"
+            label="Room picture"
+            busy={busy}
+            onFile={(f) => void upload(f)}
+          />
         )}
       </div>
       <form className="chat-form" onSubmit={save}>

@@ -1,3 +1,4 @@
+import { PictureButton } from './PictureButton';
 import { useEffect, useRef, useState, type FormEvent } from 'react';
 import { Avatar } from './Avatar';
 import { useChatClient } from './ClientContext';
@@ -51,7 +52,6 @@ function ProfileSection() {
   const [status, setStatus] = useState<{ ok: boolean; text: string } | null>(null);
   const [busy, setBusy] = useState(false);
   const [edited, setEdited] = useState(false);
-  const fileRef = useRef<HTMLInputElement>(null);
   // The profile arrives from the server after the first render: show it unless edited.
   const shownName = edited ? name : (profile.displayName ?? '');
   const avatar = profile.avatarUrl;
@@ -97,21 +97,7 @@ function ProfileSection() {
           id={session.userId}
           size={64}
         />
-        <input
-          ref={fileRef}
-          type="file"
-          accept="image/*"
-          className="visually-hidden"
-          aria-label="Profile picture"
-          onChange={(e) => {
-            const f = e.target.files?.[0];
-            if (f) void upload(f);
-            e.target.value = '';
-          }}
-        />
-        <button type="button" disabled={busy} onClick={() => fileRef.current?.click()}>
-          Change picture
-        </button>
+        <PictureButton label="Profile picture" busy={busy} onFile={(f) => void upload(f)} />
       </div>
       <form className="chat-form" onSubmit={save}>
         <label htmlFor="chat-display-name">Display name</label>
