@@ -105,7 +105,7 @@ export async function startServer(opts: {
   /** Listeners bound later, by a reload whose settings added them. */
   const added: RunningListeners[] = [];
   // Asks the router to forward the federation port (port_mapping:), in the background.
-  let portMapper = startPortMapping(handle.ctx);
+  let portMapper = await startPortMapping(handle.ctx);
   /**
    * Re-reads the config file and swaps in a new context and app built on it; requests from
    * now on go to them. The old app finishes what it is answering (the apply request that
@@ -146,7 +146,7 @@ export async function startServer(opts: {
     await old.sender.stop();
     sender = startSender(nextHandle.ctx);
     await portMapper?.close();
-    portMapper = startPortMapping(nextHandle.ctx);
+    portMapper = await startPortMapping(nextHandle.ctx);
     void old.app
       .close()
       .then(() => old.handle.close())

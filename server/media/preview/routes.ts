@@ -1,6 +1,8 @@
 import { Type } from '@sinclair/typebox';
 import { route, type Route } from '../../http/route.js';
-import { previewUrl } from './preview.js';
+import { lazyModule } from '../../core/lazy-module.js';
+
+const loadPreview = lazyModule(() => import('./preview.js'));
 
 const PreviewQuery = Type.Object({
   url: Type.String({ minLength: 1 }),
@@ -28,7 +30,7 @@ export const previewRoutes: Route[] = [
     auth: 'required',
     schema: { query: PreviewQuery },
     async handler(ctx, req) {
-      return previewUrl(ctx, {
+      return (await loadPreview()).previewUrl(ctx, {
         url: req.query.url,
         ts: req.query.ts === undefined ? null : Number(req.query.ts),
       });

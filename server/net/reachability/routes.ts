@@ -4,7 +4,7 @@ import type { Ctx } from '../../context.js';
 import { route } from '../../http/route.js';
 import type { ReachabilityReport } from './report.js';
 import { getPortMappingStatus } from '../upnp/port-mapping.js';
-import { checkReachability } from './run.js';
+import { lazyModule } from '../../core/lazy-module.js';
 
 /**
  * GET /_hearth/admin/v1/reachability — the self-test (server admins; the wizard's network
@@ -13,6 +13,12 @@ import { checkReachability } from './run.js';
  * one run.
  */
 const FRESH_MS = 60_000;
+/**
+ * The checks load on the first self-test: they import node:tls, and importing it as an ES
+ * module reads (and keeps) every root certificate, memory a server that never runs the
+ * self-test need not hold.
+ */
+const loadChecks = lazyModule(() => import('./run.js'));
 const last = new WeakMap<Ctx, { report: ReachabilityReport; at: number }>();
 const running = new WeakMap<Ctx, Promise<ReachabilityReport>>();
 
@@ -22,17 +28,22 @@ export async function reachabilityReport(ctx: Ctx, refresh: boolean): Promise<Re
   let run = running.get(ctx);
   if (!run) {
     const c = ctx.config;
-    run = checkReachability({
-      serverName: c.serverName,
-      extraCa: c.federationCustomCaList.map((f) => readFileSync(f, 'utf8')),
-      verifyCertificates: c.federationVerifyCertificates,
-      timeoutMs: 5_000,
-      // The router's external address, when port mapping (UPnP) runs and learned it.
-      nat: { externalIp: getPortMappingStatus(ctx).external_ip },
-      outsideProberUrl: c.reachability.outsideProber ? c.reachability.outsideProberUrl : null,
-      privateNetwork: c.reachability.privateNetwork,
-      now: () => ctx.clock.now(),
-    }).finally(() => running.delete(ctx));
+    // Set before any await, so concurrent requests share this run.
+    run = loadChecks()
+      .then(({ checkReachability }) =>
+        checkReachability({
+          serverName: c.serverName,
+          extraCa: c.federationCustomCaList.map((f) => readFileSync(f, 'utf8')),
+          verifyCertificates: c.federationVerifyCertificates,
+          timeoutMs: 5_000,
+          // The router's external address, when port mapping (UPnP) runs and learned it.
+          nat: { externalIp: getPortMappingStatus(ctx).external_ip },
+          outsideProberUrl: c.reachability.outsideProber ? c.reachability.outsideProberUrl : null,
+          privateNetwork: c.reachability.privateNetwork,
+          now: () => ctx.clock.now(),
+        }),
+      )
+      .finally(() => running.delete(ctx));
     running.set(ctx, run);
   }
   const report = await run;

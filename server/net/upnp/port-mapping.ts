@@ -2,7 +2,8 @@ import type { Ctx } from '../../context.js';
 import type { PortMappingPort } from '../../core/config/port-mapping.js';
 import type { Config } from '../../core/config/types.js';
 import { onChallengePortNeeded } from '../acme/registry.js';
-import { PortMapper, type PortMappingStatus } from './port-mapper.js';
+import { lazyModule } from '../../core/lazy-module.js';
+import type { PortMapper, PortMappingStatus } from './port-mapper.js';
 
 /**
  * The running server's port mapping, reached through its context: main.ts starts it, the
@@ -15,15 +16,19 @@ const mappers = new WeakMap<Ctx, PortMapper>();
 /** The port other servers connect to when nothing delegates elsewhere (spec: server discovery). */
 const FEDERATION_PORT = 8448;
 
+/** The SSDP and IGD client, loaded only by a server that maps ports (most never do). */
+const loadPortMapper = lazyModule(() => import('./port-mapper.js'));
+
 /**
  * Starts port mapping when `port_mapping.enabled` is set: the search runs in the
  * background, start-up does not wait for the router. Returns the mapper (main.ts closes
  * and resumes it), or null when disabled.
  */
-export function startPortMapping(ctx: Ctx): PortMapper | null {
+export async function startPortMapping(ctx: Ctx): Promise<PortMapper | null> {
   const pm = ctx.config.portMapping;
   if (!pm.enabled) return null;
   const { ports, warning } = portsToMap(ctx.config);
+  const { PortMapper } = await loadPortMapper();
   const mapper = new PortMapper({
     log: ctx.log,
     clock: ctx.clock,
