@@ -3,39 +3,30 @@ import { federation } from './client';
 import { destinationState } from './labels';
 import { useAdmin } from './context';
 import { formatDateTime, formatDuration, formatRelative } from './format';
-import { DEFAULT_PAGE, hasMore, type PageState } from './paging';
-import { Badge, ErrorNote, Loading, OkNote, Pager, SearchBox } from './parts';
-import { useDebounced, useLoad } from './use-load';
+import { ListTable, usePagedSearch, useRowAction } from './list-screen';
+import { hasMore } from './paging';
+import { Badge, OkNote, SearchBox } from './parts';
+import { useLoad } from './use-load';
 
 /** The servers this one talks to: which fail, since when, the backoff; retry now. */
 export function FederationScreen() {
   const { call } = useAdmin();
-  const [search, setSearch] = useState('');
-  const [page, setPage] = useState<PageState>(DEFAULT_PAGE);
-  const q = useDebounced(search.trim());
+  const { search, setSearch, q, page, setPage } = usePagedSearch();
   const list = useLoad(
     () => federation.destinations(call, { ...page, search: q }),
     [call, page, q],
   );
-  const [busy, setBusy] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  const action = useRowAction(list.reload);
   const [notice, setNotice] = useState<string | null>(null);
   const rows = list.data?.destinations ?? [];
   const now = Date.now();
 
-  const retry = async (dest: string) => {
-    setBusy(dest);
-    setError(null);
+  const retry = (dest: string) => {
     setNotice(null);
-    try {
+    return action.run(dest, async () => {
       await federation.retryNow(call, dest);
       setNotice(`${dest} will be tried again now.`);
-      list.reload();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(null);
-    }
+    });
   };
 
   return (
@@ -51,97 +42,74 @@ export function FederationScreen() {
         trying a server again; “Retry now” ends the wait.
       </p>
       <div className="adm-toolbar">
-        <SearchBox
-          label="Search servers"
-          value={search}
-          onChange={(v) => {
-            setSearch(v);
-            setPage((p) => ({ ...p, from: 0 }));
-          }}
-        />
+        <SearchBox label="Search servers" value={search} onChange={setSearch} />
       </div>
       {notice && <OkNote>{notice}</OkNote>}
-      <ErrorNote error={list.error ?? error} onRetry={list.error ? list.reload : undefined} />
-      {list.loading && !list.data ? (
-        <Loading what="servers" />
-      ) : (
-        <div aria-busy={list.loading}>
-          <table className="adm-table">
-            <caption className="visually-hidden">Federation destinations</caption>
-            <thead>
-              <tr>
-                <th scope="col">Server</th>
-                <th scope="col">Status</th>
-                <th scope="col">Failing since</th>
-                <th scope="col">Backoff</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((d) => {
-                const st = destinationState(d, now);
-                return (
-                  <tr key={d.destination}>
-                    <td data-label="Server" className="adm-strong">
-                      {d.destination}
-                    </td>
-                    <td data-label="Status">
-                      {st.failing ? <Badge tone="bad">Failing</Badge> : <Badge tone="ok">OK</Badge>}
-                    </td>
-                    <td data-label="Failing since">
-                      {st.failing ? (
-                        <span title={formatDateTime(d.failure_ts)}>
-                          {formatRelative(d.failure_ts, now)}
-                        </span>
-                      ) : (
-                        '—'
-                      )}
-                    </td>
-                    <td data-label="Backoff">
-                      {d.retry_interval > 0 ? (
-                        <>
-                          {formatDuration(d.retry_interval)}
-                          {st.nextTry && (
-                            <span className="adm-soft">
-                              {' '}
-                              (next try {formatRelative(st.nextTry, now)})
-                            </span>
-                          )}
-                        </>
-                      ) : (
-                        'None'
-                      )}
-                    </td>
-                    <td data-label="Actions">
-                      <button
-                        type="button"
-                        disabled={busy === d.destination || (!st.failing && d.retry_interval === 0)}
-                        onClick={() => void retry(d.destination)}
-                        aria-label={`Retry now: ${d.destination}`}
-                      >
-                        Retry now
-                      </button>
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-          {rows.length === 0 && !list.error && (
-            <p className="adm-empty">This server has not talked to any other server yet.</p>
-          )}
-          <Pager
-            label="Servers"
-            state={page}
-            shown={rows.length}
-            total={list.data?.total}
-            more={hasMore(list.data?.next_token)}
-            onChange={setPage}
-          />
-        </div>
-      )}
+      <ListTable
+        list={list}
+        what="servers"
+        caption="Federation destinations"
+        columns={['Server', 'Status', 'Failing since', 'Backoff', { hidden: 'Actions' }]}
+        rows={rows}
+        actionError={action.error}
+        empty="This server has not talked to any other server yet."
+        pager={{
+          label: 'Servers',
+          state: page,
+          onChange: setPage,
+          total: list.data?.total,
+          more: hasMore(list.data?.next_token),
+        }}
+        row={(d) => {
+          const st = destinationState(d, now);
+          return (
+            <tr key={d.destination}>
+              <td data-label="Server" className="adm-strong">
+                {d.destination}
+              </td>
+              <td data-label="Status">
+                {st.failing ? <Badge tone="bad">Failing</Badge> : <Badge tone="ok">OK</Badge>}
+              </td>
+              <td data-label="Failing since">
+                {st.failing ? (
+                  <span title={formatDateTime(d.failure_ts)}>
+                    {formatRelative(d.failure_ts, now)}
+                  </span>
+                ) : (
+                  '—'
+                )}
+              </td>
+              <td data-label="Backoff">
+                {d.retry_interval > 0 ? (
+                  <>
+                    {formatDuration(d.retry_interval)}
+                    {st.nextTry && (
+                      <span className="adm-soft">
+                        {' '}
+                        (next try {formatRelative(st.nextTry, now)})
+                      </span>
+                    )}
+                  </>
+                ) : (
+                  'None'
+                )}
+              </td>
+              <td data-label="Actions">
+                <button
+                  type="button"
+                  disabled={
+                    action.busy === d.destination || (!st.failing && d.retry_interval === 0)
+                  }
+                  onClick={() => void retry(d.destination)}
+                  aria-label={`Retry now: ${d.destination}`}
+                >
+                  Retry now
+                </button>
+              </td>
+            </tr>
+          );
+        }}
+      />
     </section>
   );
 }

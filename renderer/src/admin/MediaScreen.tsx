@@ -4,17 +4,16 @@ import { media } from './client';
 import { ConfirmDialog } from './ConfirmDialog';
 import { useAdmin } from './context';
 import { formatBytes, formatCount, formatDateTime } from './format';
+import { ListTable, usePagedSearch, useRowAction } from './list-screen';
 import { DEFAULT_PAGE, hasMore, type PageState } from './paging';
-import { Badge, ErrorNote, Field, Loading, OkNote, Pager, SearchBox } from './parts';
+import { Badge, Field, OkNote, SearchBox } from './parts';
 import { checkDays } from './validate';
-import { useDebounced, useLoad } from './use-load';
+import { useLoad } from './use-load';
 
 /** Media: storage used per user (largest first), and purging other servers' cached media. */
 export function MediaScreen() {
   const { call } = useAdmin();
-  const [search, setSearch] = useState('');
-  const [page, setPage] = useState<PageState>(DEFAULT_PAGE);
-  const q = useDebounced(search.trim());
+  const { search, setSearch, q, page, setPage } = usePagedSearch();
   const list = useLoad(() => media.statistics(call, { ...page, search: q }), [call, page, q]);
   const rows = list.data?.users ?? [];
 
@@ -25,57 +24,35 @@ export function MediaScreen() {
       </div>
       <h2>Usage by user</h2>
       <div className="adm-toolbar">
-        <SearchBox
-          label="Search users by name or ID"
-          value={search}
-          onChange={(v) => {
-            setSearch(v);
-            setPage((p) => ({ ...p, from: 0 }));
-          }}
-        />
+        <SearchBox label="Search users by name or ID" value={search} onChange={setSearch} />
       </div>
-      <ErrorNote error={list.error} onRetry={list.reload} />
-      {list.loading && !list.data ? (
-        <Loading what="media usage" />
-      ) : (
-        <div aria-busy={list.loading}>
-          <table className="adm-table">
-            <caption className="visually-hidden">Media uploaded per user</caption>
-            <thead>
-              <tr>
-                <th scope="col">User</th>
-                <th scope="col">Files</th>
-                <th scope="col">Size</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((u) => (
-                <tr key={u.user_id}>
-                  <td data-label="User">
-                    <a href={hashFor(['admin', 'media', u.user_id])} className="adm-strong">
-                      {u.displayname || u.user_id}
-                    </a>
-                    {u.displayname && <div className="adm-id">{u.user_id}</div>}
-                  </td>
-                  <td data-label="Files">{formatCount(u.media_count)}</td>
-                  <td data-label="Size">{formatBytes(u.media_length)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {rows.length === 0 && !list.error && (
-            <p className="adm-empty">Nobody has uploaded anything yet.</p>
-          )}
-          <Pager
-            label="Media usage"
-            state={page}
-            shown={rows.length}
-            total={list.data?.total}
-            more={hasMore(list.data?.next_token)}
-            onChange={setPage}
-          />
-        </div>
-      )}
+      <ListTable
+        list={list}
+        what="media usage"
+        caption="Media uploaded per user"
+        columns={['User', 'Files', 'Size']}
+        rows={rows}
+        empty="Nobody has uploaded anything yet."
+        pager={{
+          label: 'Media usage',
+          state: page,
+          onChange: setPage,
+          total: list.data?.total,
+          more: hasMore(list.data?.next_token),
+        }}
+        row={(u) => (
+          <tr key={u.user_id}>
+            <td data-label="User">
+              <a href={hashFor(['admin', 'media', u.user_id])} className="adm-strong">
+                {u.displayname || u.user_id}
+              </a>
+              {u.displayname && <div className="adm-id">{u.user_id}</div>}
+            </td>
+            <td data-label="Files">{formatCount(u.media_count)}</td>
+            <td data-label="Size">{formatBytes(u.media_length)}</td>
+          </tr>
+        )}
+      />
       <PurgeRemoteCache />
     </section>
   );
@@ -144,22 +121,11 @@ export function UserMediaScreen(props: { userId: string }) {
   const { call, serverName } = useAdmin();
   const [page, setPage] = useState<PageState>(DEFAULT_PAGE);
   const list = useLoad(() => media.ofUser(call, props.userId, page), [call, props.userId, page]);
-  const [busy, setBusy] = useState<string | null>(null);
-  const [error, setError] = useState<unknown>(null);
+  const action = useRowAction(list.reload);
   const rows = list.data?.media ?? [];
 
-  const quarantine = async (mediaId: string, on: boolean) => {
-    setBusy(mediaId);
-    setError(null);
-    try {
-      await media.quarantine(call, serverName, mediaId, on);
-      list.reload();
-    } catch (e) {
-      setError(e);
-    } finally {
-      setBusy(null);
-    }
-  };
+  const quarantine = (mediaId: string, on: boolean) =>
+    action.run(mediaId, () => media.quarantine(call, serverName, mediaId, on));
 
   return (
     <section aria-labelledby="adm-umedia-h">
@@ -173,62 +139,46 @@ export function UserMediaScreen(props: { userId: string }) {
         Quarantined files can no longer be downloaded or shown by anyone.{' '}
         <a href={hashFor(['admin', 'users', props.userId])}>Open the user</a>
       </p>
-      <ErrorNote error={list.error ?? error} onRetry={list.error ? list.reload : undefined} />
-      {list.loading && !list.data ? (
-        <Loading what="media" />
-      ) : (
-        <div aria-busy={list.loading}>
-          <table className="adm-table">
-            <caption className="visually-hidden">Media uploaded by {props.userId}</caption>
-            <thead>
-              <tr>
-                <th scope="col">File</th>
-                <th scope="col">Type</th>
-                <th scope="col">Size</th>
-                <th scope="col">Uploaded</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((m) => (
-                <tr key={m.media_id}>
-                  <td data-label="File">
-                    <span className="adm-strong">{m.upload_name || m.media_id}</span>
-                    <div className="adm-id">{m.media_id}</div>
-                  </td>
-                  <td data-label="Type">{m.media_type ?? '—'}</td>
-                  <td data-label="Size">{formatBytes(m.media_length)}</td>
-                  <td data-label="Uploaded">{formatDateTime(m.created_ts)}</td>
-                  <td data-label="Actions">
-                    {m.quarantined_by && <Badge tone="bad">Quarantined</Badge>}{' '}
-                    <button
-                      type="button"
-                      disabled={
-                        busy === m.media_id || (!m.quarantined_by && m.safe_from_quarantine)
-                      }
-                      onClick={() => void quarantine(m.media_id, !m.quarantined_by)}
-                      aria-label={`${m.quarantined_by ? 'Release' : 'Quarantine'} ${m.upload_name || m.media_id}`}
-                    >
-                      {m.quarantined_by ? 'Release' : 'Quarantine'}
-                    </button>
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {rows.length === 0 && !list.error && <p className="adm-empty">No uploads.</p>}
-          <Pager
-            label="Media"
-            state={page}
-            shown={rows.length}
-            total={list.data?.total}
-            more={hasMore(list.data?.next_token)}
-            onChange={setPage}
-          />
-        </div>
-      )}
+      <ListTable
+        list={list}
+        what="media"
+        caption={`Media uploaded by ${props.userId}`}
+        columns={['File', 'Type', 'Size', 'Uploaded', { hidden: 'Actions' }]}
+        rows={rows}
+        actionError={action.error}
+        empty="No uploads."
+        pager={{
+          label: 'Media',
+          state: page,
+          onChange: setPage,
+          total: list.data?.total,
+          more: hasMore(list.data?.next_token),
+        }}
+        row={(m) => (
+          <tr key={m.media_id}>
+            <td data-label="File">
+              <span className="adm-strong">{m.upload_name || m.media_id}</span>
+              <div className="adm-id">{m.media_id}</div>
+            </td>
+            <td data-label="Type">{m.media_type ?? '—'}</td>
+            <td data-label="Size">{formatBytes(m.media_length)}</td>
+            <td data-label="Uploaded">{formatDateTime(m.created_ts)}</td>
+            <td data-label="Actions">
+              {m.quarantined_by && <Badge tone="bad">Quarantined</Badge>}{' '}
+              <button
+                type="button"
+                disabled={
+                  action.busy === m.media_id || (!m.quarantined_by && m.safe_from_quarantine)
+                }
+                onClick={() => void quarantine(m.media_id, !m.quarantined_by)}
+                aria-label={`${m.quarantined_by ? 'Release' : 'Quarantine'} ${m.upload_name || m.media_id}`}
+              >
+                {m.quarantined_by ? 'Release' : 'Quarantine'}
+              </button>
+            </td>
+          </tr>
+        )}
+      />
     </section>
   );
 }

@@ -4,9 +4,10 @@ import { rooms } from './client';
 import { joinRuleLabel, roomTitle } from './labels';
 import { useAdmin } from './context';
 import { formatCount } from './format';
-import { DEFAULT_PAGE, hasMore, type PageState } from './paging';
-import { Badge, ErrorNote, Loading, Pager, SearchBox } from './parts';
-import { useDebounced, useLoad } from './use-load';
+import { ListTable, usePagedSearch } from './list-screen';
+import { hasMore } from './paging';
+import { Badge, SearchBox } from './parts';
+import { useLoad } from './use-load';
 
 const ORDERS = [
   { id: 'name', label: 'Name', dir: 'f' },
@@ -18,10 +19,8 @@ const ORDERS = [
 /** Rooms this server knows: search by name, alias or ID, sort, page, open one. */
 export function RoomsScreen() {
   const { call } = useAdmin();
-  const [search, setSearch] = useState('');
+  const { search, setSearch, q, page, setPage, firstPage } = usePagedSearch();
   const [order, setOrder] = useState<(typeof ORDERS)[number]['id']>('name');
-  const [page, setPage] = useState<PageState>(DEFAULT_PAGE);
-  const q = useDebounced(search.trim());
   const orderId = useId();
   const dir = ORDERS.find((o) => o.id === order)!.dir;
   const list = useLoad(
@@ -36,14 +35,7 @@ export function RoomsScreen() {
         <h1 id="adm-rooms-h">Rooms</h1>
       </div>
       <div className="adm-toolbar">
-        <SearchBox
-          label="Search rooms by name, alias or ID"
-          value={search}
-          onChange={(v) => {
-            setSearch(v);
-            setPage((p) => ({ ...p, from: 0 }));
-          }}
-        />
+        <SearchBox label="Search rooms by name, alias or ID" value={search} onChange={setSearch} />
         <span className="adm-row">
           <label htmlFor={orderId}>Sort by</label>
           <select
@@ -51,7 +43,7 @@ export function RoomsScreen() {
             value={order}
             onChange={(e) => {
               setOrder(e.target.value as typeof order);
-              setPage((p) => ({ ...p, from: 0 }));
+              firstPage();
             }}
           >
             {ORDERS.map((o) => (
@@ -62,63 +54,47 @@ export function RoomsScreen() {
           </select>
         </span>
       </div>
-      <ErrorNote error={list.error} onRetry={list.reload} />
-      {list.loading && !list.data ? (
-        <Loading what="rooms" />
-      ) : (
-        <div aria-busy={list.loading}>
-          <table className="adm-table">
-            <caption className="visually-hidden">Rooms on this server</caption>
-            <thead>
-              <tr>
-                <th scope="col">Room</th>
-                <th scope="col">Members</th>
-                <th scope="col">State events</th>
-                <th scope="col">Settings</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((r) => (
-                <tr key={r.room_id}>
-                  <td data-label="Room">
-                    <a href={hashFor(['admin', 'rooms', r.room_id])} className="adm-strong">
-                      {roomTitle(r)}
-                    </a>
-                    <div className="adm-id">
-                      {r.canonical_alias && r.name ? r.canonical_alias : r.room_id}
-                    </div>
-                  </td>
-                  <td data-label="Members">
-                    {formatCount(r.joined_members)}
-                    <span className="adm-soft"> ({formatCount(r.joined_local_members)} local)</span>
-                  </td>
-                  <td data-label="State events">{formatCount(r.state_events)}</td>
-                  <td data-label="Settings" className="adm-badges">
-                    {r.encryption ? (
-                      <Badge tone="ok">Encrypted</Badge>
-                    ) : (
-                      <Badge tone="plain">Not encrypted</Badge>
-                    )}
-                    {r.public && <Badge tone="warn">In directory</Badge>}
-                    {r.join_rules && <Badge tone="plain">{joinRuleLabel(r.join_rules)}</Badge>}
-                  </td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {rows.length === 0 && !list.error && (
-            <p className="adm-empty">{q ? `No room matches “${q}”.` : 'No rooms yet.'}</p>
-          )}
-          <Pager
-            label="Rooms"
-            state={page}
-            shown={rows.length}
-            total={list.data?.total_rooms}
-            more={hasMore(list.data?.next_batch)}
-            onChange={setPage}
-          />
-        </div>
-      )}
+      <ListTable
+        list={list}
+        what="rooms"
+        caption="Rooms on this server"
+        columns={['Room', 'Members', 'State events', 'Settings']}
+        rows={rows}
+        empty={q ? `No room matches “${q}”.` : 'No rooms yet.'}
+        pager={{
+          label: 'Rooms',
+          state: page,
+          onChange: setPage,
+          total: list.data?.total_rooms,
+          more: hasMore(list.data?.next_batch),
+        }}
+        row={(r) => (
+          <tr key={r.room_id}>
+            <td data-label="Room">
+              <a href={hashFor(['admin', 'rooms', r.room_id])} className="adm-strong">
+                {roomTitle(r)}
+              </a>
+              <div className="adm-id">
+                {r.canonical_alias && r.name ? r.canonical_alias : r.room_id}
+              </div>
+            </td>
+            <td data-label="Members">
+              {formatCount(r.joined_members)}
+              <span className="adm-soft"> ({formatCount(r.joined_local_members)} local)</span>
+            </td>
+            <td data-label="State events">{formatCount(r.state_events)}</td>
+            <td data-label="Settings" className="adm-badges">
+              {r.encryption ? (
+                <Badge tone="ok">Encrypted</Badge>
+              ) : (
+                <Badge tone="plain">Not encrypted</Badge>
+              )}
+              {r.public && <Badge tone="warn">In directory</Badge>}
+              {r.join_rules && <Badge tone="plain">{joinRuleLabel(r.join_rules)}</Badge>}
+            </td>
+          </tr>
+        )}
+      />
     </section>
   );
 }

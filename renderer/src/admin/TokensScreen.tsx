@@ -3,7 +3,8 @@ import { tokens, type RegistrationToken } from './client';
 import { ConfirmDialog } from './ConfirmDialog';
 import { useAdmin } from './context';
 import { formatDate, formatDateTime } from './format';
-import { Badge, CopyButton, ErrorNote, Field, Loading } from './parts';
+import { ListTable } from './list-screen';
+import { Badge, CopyButton, ErrorNote, Field } from './parts';
 import { dateInputValue, tokenRequest, tokenStatus } from './validate';
 import { useLoad } from './use-load';
 
@@ -40,69 +41,47 @@ export function TokensScreen() {
         </div>
       )}
       <h2>Tokens</h2>
-      <ErrorNote error={list.error} onRetry={list.reload} />
-      {list.loading && !list.data ? (
-        <Loading what="tokens" />
-      ) : (
-        <div aria-busy={list.loading}>
-          <table className="adm-table">
-            <caption className="visually-hidden">Registration tokens</caption>
-            <thead>
-              <tr>
-                <th scope="col">Token</th>
-                <th scope="col">Used</th>
-                <th scope="col">Expires</th>
-                <th scope="col">Status</th>
-                <th scope="col">
-                  <span className="visually-hidden">Actions</span>
-                </th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((t) => {
-                const status = tokenStatus(t, now);
-                return (
-                  <tr key={t.token}>
-                    <td data-label="Token">
-                      <code className="adm-token">{t.token}</code>{' '}
-                      <CopyButton text={t.token} label="Copy token" />
-                    </td>
-                    <td data-label="Used">
-                      {t.completed} of {t.uses_allowed ?? 'unlimited'}
-                      {t.pending > 0 && (
-                        <span className="adm-soft"> ({t.pending} in progress)</span>
-                      )}
-                    </td>
-                    <td data-label="Expires">
-                      {t.expiry_time === null ? 'Never' : formatDateTime(t.expiry_time)}
-                    </td>
-                    <td data-label="Status">
-                      <Badge tone={status === 'valid' ? 'ok' : 'bad'}>
-                        {status === 'valid'
-                          ? 'Valid'
-                          : status === 'expired'
-                            ? 'Expired'
-                            : 'Used up'}
-                      </Badge>
-                    </td>
-                    <td data-label="Actions">
-                      <button
-                        type="button"
-                        className="adm-danger-quiet"
-                        onClick={() => setRevoking(t.token)}
-                        aria-label={`Revoke token ${t.token}`}
-                      >
-                        Revoke
-                      </button>
-                    </td>
-                  </tr>
-                );
-              })}
-            </tbody>
-          </table>
-          {rows.length === 0 && !list.error && <p className="adm-empty">No tokens yet.</p>}
-        </div>
-      )}
+      <ListTable
+        list={list}
+        what="tokens"
+        caption="Registration tokens"
+        columns={['Token', 'Used', 'Expires', 'Status', { hidden: 'Actions' }]}
+        rows={rows}
+        empty="No tokens yet."
+        row={(t) => {
+          const status = tokenStatus(t, now);
+          return (
+            <tr key={t.token}>
+              <td data-label="Token">
+                <code className="adm-token">{t.token}</code>{' '}
+                <CopyButton text={t.token} label="Copy token" />
+              </td>
+              <td data-label="Used">
+                {t.completed} of {t.uses_allowed ?? 'unlimited'}
+                {t.pending > 0 && <span className="adm-soft"> ({t.pending} in progress)</span>}
+              </td>
+              <td data-label="Expires">
+                {t.expiry_time === null ? 'Never' : formatDateTime(t.expiry_time)}
+              </td>
+              <td data-label="Status">
+                <Badge tone={status === 'valid' ? 'ok' : 'bad'}>
+                  {status === 'valid' ? 'Valid' : status === 'expired' ? 'Expired' : 'Used up'}
+                </Badge>
+              </td>
+              <td data-label="Actions">
+                <button
+                  type="button"
+                  className="adm-danger-quiet"
+                  onClick={() => setRevoking(t.token)}
+                  aria-label={`Revoke token ${t.token}`}
+                >
+                  Revoke
+                </button>
+              </td>
+            </tr>
+          );
+        }}
+      />
       {revoking && (
         <ConfirmDialog
           title="Revoke this token?"

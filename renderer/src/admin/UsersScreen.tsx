@@ -4,19 +4,18 @@ import { users } from './client';
 import { useAdmin } from './context';
 import { CreateUserForm } from './CreateUserForm';
 import { formatDate } from './format';
-import { DEFAULT_PAGE, hasMore, type PageState } from './paging';
-import { Badge, ErrorNote, Loading, OkNote, Pager, SearchBox } from './parts';
-import { useDebounced, useLoad } from './use-load';
+import { ListTable, usePagedSearch } from './list-screen';
+import { hasMore } from './paging';
+import { Badge, OkNote, SearchBox } from './parts';
+import { useLoad } from './use-load';
 
 /** Users: search by ID or display name, page through, open one, create one. */
 export function UsersScreen() {
   const { call } = useAdmin();
-  const [search, setSearch] = useState('');
+  const { search, setSearch, q, page, setPage, firstPage } = usePagedSearch();
   const [showDeactivated, setShowDeactivated] = useState(false);
-  const [page, setPage] = useState<PageState>(DEFAULT_PAGE);
   const [creating, setCreating] = useState(false);
   const [created, setCreated] = useState<string | null>(null);
-  const q = useDebounced(search.trim());
 
   const list = useLoad(
     () => users.list(call, { ...page, name: q, deactivated: showDeactivated }),
@@ -50,84 +49,55 @@ export function UsersScreen() {
         </OkNote>
       )}
       <div className="adm-toolbar">
-        <SearchBox
-          label="Search users by name or ID"
-          value={search}
-          onChange={(v) => {
-            setSearch(v);
-            setPage((p) => ({ ...p, from: 0 }));
-          }}
-        />
+        <SearchBox label="Search users by name or ID" value={search} onChange={setSearch} />
         <label className="adm-check">
           <input
             type="checkbox"
             checked={showDeactivated}
             onChange={(e) => {
               setShowDeactivated(e.target.checked);
-              setPage((p) => ({ ...p, from: 0 }));
+              firstPage();
             }}
           />
           Show deactivated
         </label>
       </div>
-      <ErrorNote error={list.error} onRetry={list.reload} />
-      {list.loading && !list.data ? (
-        <Loading what="users" />
-      ) : (
-        <div aria-busy={list.loading}>
-          <table className="adm-table">
-            <caption className="visually-hidden">Users on this server</caption>
-            <thead>
-              <tr>
-                <th scope="col">User</th>
-                <th scope="col">Role</th>
-                <th scope="col">Status</th>
-                <th scope="col">Created</th>
-              </tr>
-            </thead>
-            <tbody>
-              {rows.map((u) => (
-                <tr key={u.name}>
-                  <td data-label="User">
-                    <a href={hashFor(['admin', 'users', u.name])} className="adm-strong">
-                      {u.displayname || u.name}
-                    </a>
-                    {u.displayname && <div className="adm-id">{u.name}</div>}
-                  </td>
-                  <td data-label="Role">
-                    {u.admin ? (
-                      <Badge tone="warn">Admin</Badge>
-                    ) : u.user_type ? (
-                      u.user_type
-                    ) : (
-                      'User'
-                    )}
-                  </td>
-                  <td data-label="Status">
-                    {u.deactivated ? (
-                      <Badge tone="bad">Deactivated</Badge>
-                    ) : (
-                      <Badge tone="ok">Active</Badge>
-                    )}
-                  </td>
-                  <td data-label="Created">{formatDate(u.creation_ts)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-          {rows.length === 0 && !list.error && (
-            <p className="adm-empty">{q ? `No user matches “${q}”.` : 'No users yet.'}</p>
-          )}
-          <Pager
-            label="Users"
-            state={page}
-            shown={rows.length}
-            total={list.data?.total}
-            more={hasMore(list.data?.next_token)}
-            onChange={setPage}
-          />
-        </div>
-      )}
+      <ListTable
+        list={list}
+        what="users"
+        caption="Users on this server"
+        columns={['User', 'Role', 'Status', 'Created']}
+        rows={rows}
+        empty={q ? `No user matches “${q}”.` : 'No users yet.'}
+        pager={{
+          label: 'Users',
+          state: page,
+          onChange: setPage,
+          total: list.data?.total,
+          more: hasMore(list.data?.next_token),
+        }}
+        row={(u) => (
+          <tr key={u.name}>
+            <td data-label="User">
+              <a href={hashFor(['admin', 'users', u.name])} className="adm-strong">
+                {u.displayname || u.name}
+              </a>
+              {u.displayname && <div className="adm-id">{u.name}</div>}
+            </td>
+            <td data-label="Role">
+              {u.admin ? <Badge tone="warn">Admin</Badge> : u.user_type ? u.user_type : 'User'}
+            </td>
+            <td data-label="Status">
+              {u.deactivated ? (
+                <Badge tone="bad">Deactivated</Badge>
+              ) : (
+                <Badge tone="ok">Active</Badge>
+              )}
+            </td>
+            <td data-label="Created">{formatDate(u.creation_ts)}</td>
+          </tr>
+        )}
+      />
     </section>
   );
 }
