@@ -196,14 +196,12 @@ async function persistInQueue(ctx: Ctx, a: HistoricalBatch): Promise<HistoricalO
       const { e } = v;
       const streamOrdering = top - (verdicts.length - 1 - i);
       const row = { eventId: e.eventId, roomId, pdu: e.pdu, streamOrdering };
-      const prevIds = referencedEventIds(e.pdu.prev_events);
       if (v.kind === 'rejected') {
         ctx.log.info(
           { eventId: e.eventId, roomId, reason: v.reason },
           'rejected a backfilled event',
         );
         await store.insertPdu(tx, { ...row, rejectedReason: v.reason, stateGroup: null });
-        await store.insertEdges(tx, e.eventId, prevIds);
         outcome.rejected.push(e.eventId);
         continue;
       }
@@ -211,7 +209,6 @@ async function persistInQueue(ctx: Ctx, a: HistoricalBatch): Promise<HistoricalO
       const group = await storeStateGroup(ctx, tx, { roomId, prev, state: v.stateAfter });
       groups.set(e.eventId, { groupId: group, state: v.stateAfter });
       await store.insertPdu(tx, { ...row, rejectedReason: null, stateGroup: group });
-      await store.insertEdges(tx, e.eventId, prevIds);
       await store.insertAuthChain(
         tx,
         e.eventId,

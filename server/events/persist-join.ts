@@ -92,7 +92,6 @@ async function writeJoin(ctx: Ctx, tx: Tx, a: RemoteJoin): Promise<{ streamOrder
     rejectedReason: null,
     stateGroup: group,
   });
-  await store.insertEdges(tx, join.eventId, prevIds);
   await store.insertAuthChain(tx, join.eventId, referencedEventIds(join.pdu.auth_events), true);
   // The join is the only extremity: what this server knew of the room before (a rejoin)
   // is history the resident server's DAG already holds.

@@ -201,7 +201,6 @@ async function persistInQueue(ctx: Ctx, a: RemoteEvent): Promise<RemoteEventOutc
         rejectedReason: softFailed ? store.SOFT_FAILED : null,
         stateGroup: group,
       });
-      await store.insertEdges(tx, eventId, prevIds);
       await store.insertAuthChain(tx, eventId, authIds, isState);
       if (currentAfter) {
         await store.advanceForwardExtremities(tx, roomId, eventId, prevIds);
@@ -268,7 +267,6 @@ async function writeRejected(
         rejectedReason: reason,
         stateGroup: null,
       });
-      await store.insertEdges(tx, eventId, referencedEventIds(pdu.prev_events));
       return { eventId, outcome: 'rejected', reason, streamOrdering } as const;
     },
     unitOptions(a),

@@ -298,7 +298,7 @@ async function loadPersisted(ctx: Ctx, eventId: string): Promise<PersistedEvent>
   return { eventId, roomId: row.room_id, streamOrdering: row.stream_ordering, pdu };
 }
 
-/** Inserts the event's row, JSON, DAG edges, auth chain and extremity; returns its position. */
+/** Inserts the event's row, JSON, auth chain and extremity; returns its position. */
 async function writeEvent(
   tx: Parameters<typeof store.insertEvent>[0],
   roomId: string,
@@ -314,7 +314,6 @@ async function writeEvent(
     rejectedReason: null,
     stateGroup,
   });
-  await store.insertEdges(tx, eventId, prevIds);
   await store.insertAuthChain(
     tx,
     eventId,

@@ -31,7 +31,6 @@ async function addEvent(id: string, prev: string[], auth: string[], depth: numbe
       stateGroup: null,
       json: JSON.stringify({ event_id: id }),
     });
-    await store.insertEdges(tx, id, prev);
     await store.insertAuthChain(tx, id, auth, isState);
     await store.advanceForwardExtremities(tx, ROOM, id, prev);
   });
@@ -74,5 +73,10 @@ describe('events store', () => {
     ]);
     await write((tx) => store.setCurrentStateEntry(tx, ROOM, 'm.room.name', '', null));
     expect(await store.getCurrentState(s.ctx.db, ROOM)).toEqual([]);
+  });
+
+  it('records an auth event listed twice once (the rows go in one statement)', async () => {
+    await addEvent('$twice', ['$merge'], ['$create', '$pl', '$create'], 6);
+    expect(await store.getAuthChain(s.ctx.db, '$twice')).toEqual(['$create', '$join', '$pl']);
   });
 });
