@@ -65,15 +65,31 @@ export function canonicalJson(value: unknown): string {
         return out + ']';
       }
       const obj = value as Record<string, unknown>;
-      const keys = sortKeys(Object.keys(obj));
-      let out = '{';
-      for (let i = 0; i < keys.length; i++) {
-        if (i > 0) out += ',';
-        out += JSON.stringify(keys[i]) + ':' + canonicalJson(obj[keys[i]!]);
-      }
-      return out + '}';
+      return encodeObject(obj, sortKeys(Object.keys(obj)));
     }
     default:
       throw new CanonicalJsonError(`value of type ${typeof value} cannot be encoded`);
   }
+}
+
+/**
+ * canonicalJson of the object `obj` less its top-level keys in `omit`. Content hashes and
+ * signatures cover an event less a few keys (`signatures`, `unsigned`, `hashes`); copying
+ * the event without them first (`const { signatures, ...rest } = event`) goes through V8's
+ * slow path for rest properties, several µs for each event sent.
+ */
+export function canonicalJsonWithout(
+  obj: Record<string, unknown>,
+  omit: ReadonlySet<string>,
+): string {
+  return encodeObject(obj, sortKeys(Object.keys(obj).filter((k) => !omit.has(k))));
+}
+
+function encodeObject(obj: Record<string, unknown>, sortedKeys: string[]): string {
+  let out = '{';
+  for (let i = 0; i < sortedKeys.length; i++) {
+    if (i > 0) out += ',';
+    out += JSON.stringify(sortedKeys[i]) + ':' + canonicalJson(obj[sortedKeys[i]!]);
+  }
+  return out + '}';
 }

@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
-import { canonicalJson } from './canonical-json.js';
+import { canonicalJsonWithout } from './canonical-json.js';
 import { decodeBase64, encodeBase64 } from './base64.js';
 import type { Random } from './clock.js';
 
@@ -77,10 +77,12 @@ type Signed = Record<string, unknown> & {
   signatures?: Record<string, Record<string, string>>;
 };
 
+/** The keys a signature does not cover (appendices, "Signing JSON"). */
+export const NOT_SIGNED: ReadonlySet<string> = new Set(['signatures', 'unsigned']);
+
 /** The bytes that a signature covers: canonical JSON without `signatures` and `unsigned`. */
 export function signingPayload(obj: Record<string, unknown>): string {
-  const { signatures: _s, unsigned: _u, ...rest } = obj;
-  return canonicalJson(rest);
+  return canonicalJsonWithout(obj, NOT_SIGNED);
 }
 
 /** Returns a copy of `obj` with this server's signature added under `signatures`. */

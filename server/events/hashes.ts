@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { encodeBase64, encodeBase64Url } from '../core/base64.js';
-import { canonicalJson } from '../core/canonical-json.js';
+import { canonicalJsonWithout } from '../core/canonical-json.js';
+import { NOT_SIGNED } from '../core/signing.js';
 import { randomString, type Random } from '../core/clock.js';
 import { errors } from '../core/errors.js';
 import type { EventJson } from './event-format.js';
@@ -17,6 +18,9 @@ function sha256(text: string): Buffer {
   return createHash('sha256').update(text, 'utf8').digest();
 }
 
+/** The keys the content hash does not cover. */
+const NOT_IN_CONTENT_HASH: ReadonlySet<string> = new Set(['unsigned', 'signatures', 'hashes']);
+
 /**
  * The content hash of `event` as unpadded base64: sha256 of its canonical JSON without
  * `unsigned`, `signatures` and `hashes` (server-server "Calculating the content hash").
@@ -24,8 +28,7 @@ function sha256(text: string): Buffer {
  * canonical JSON cannot encode (floats, integers beyond 2^53 - 1).
  */
 export function computeContentHash(event: EventJson): string {
-  const { unsigned: _u, signatures: _s, hashes: _h, ...rest } = event;
-  return encodeBase64(sha256(canonicalJson(rest)));
+  return encodeBase64(sha256(canonicalJsonWithout(event, NOT_IN_CONTENT_HASH)));
 }
 
 /**
@@ -36,8 +39,7 @@ export function computeContentHash(event: EventJson): string {
  * like computeContentHash.
  */
 export function computeReferenceHash(event: EventJson, version: RoomVersion): Buffer {
-  const { signatures: _s, unsigned: _u, ...rest } = redactEvent(event, version);
-  return sha256(canonicalJson(rest));
+  return sha256(canonicalJsonWithout(redactEvent(event, version), NOT_SIGNED));
 }
 
 /**
