@@ -342,6 +342,21 @@ export async function expireStalePresence(ctx: Ctx): Promise<void> {
   }
 }
 
+/**
+ * The presence stream's position for /sync once time-outs are persisted (as
+ * getPresenceSince reads it), or null with presence disabled (nothing ever moves then).
+ */
+export async function presencePosition(ctx: Ctx): Promise<number | null> {
+  if (!ctx.config.presence.enabled) return null;
+  await expireStalePresence(ctx);
+  return presenceStreamPosition(ctx);
+}
+
+/** The newest position of the presence stream, shared by the /sync passes of a turn. */
+function presenceStreamPosition(ctx: Ctx): Promise<number> {
+  return positionThisTurn(ctx, 'presence', () => store.getPresenceStreamId(ctx.db));
+}
+
 /** An `m.presence` event as /sync sends it. */
 export interface PresenceEvent {
   type: 'm.presence';
@@ -369,8 +384,7 @@ export async function getPresenceSince(
 ): Promise<PresenceDelta> {
   if (!ctx.config.presence.enabled) return { streamId: since ?? 0, events: [] };
   await expireStalePresence(ctx);
-  // Shared by the /sync passes of one turn of the event loop (sync/stream-positions.ts).
-  const upTo = await positionThisTurn(ctx, 'presence', () => store.getPresenceStreamId(ctx.db));
+  const upTo = await presenceStreamPosition(ctx);
   // A token already at the stream's end has no changes to read (the common long-poll case).
   const changed =
     since === null || since >= upTo ? [] : await store.getPresenceChanges(ctx.db, since, upTo);

@@ -38,6 +38,14 @@ export interface ToDeviceDelta {
 }
 
 /**
+ * The newest position of the to-device stream, shared by the /sync passes of one turn of
+ * the event loop (sync/stream-positions.ts).
+ */
+export function toDevicePosition(ctx: Ctx): Promise<number> {
+  return positionThisTurn(ctx, 'to_device', () => store.getToDeviceStreamId(ctx.db));
+}
+
+/**
  * Acknowledges what the device received up to `since` (deleting it), then reads what is
  * pending after it. When more than MAX_PER_SYNC wait, the position stops at the last one
  * sent, so the next /sync carries on from there.
@@ -48,8 +56,7 @@ export async function takeToDeviceMessages(
   deviceId: string,
   since: number,
 ): Promise<ToDeviceDelta> {
-  // Shared by the /sync passes of one turn of the event loop (sync/stream-positions.ts).
-  const upTo = await positionThisTurn(ctx, 'to_device', () => store.getToDeviceStreamId(ctx.db));
+  const upTo = await toDevicePosition(ctx);
   const key = `${userId}\u0000${deviceId}`;
   const acked = ackedOf(ctx);
   if (since > (acked.get(key) ?? 0)) {

@@ -107,6 +107,14 @@ export interface AccountDataDelta {
 }
 
 /**
+ * The newest position of the account-data stream, shared by the /sync passes of one turn
+ * of the event loop (sync/stream-positions.ts).
+ */
+export function accountDataPosition(ctx: Ctx): Promise<number> {
+  return positionThisTurn(ctx, 'account_data', () => store.getAccountDataStreamId(ctx.db));
+}
+
+/**
  * What changed in a user's account data after stream position `since` (0: everything),
  * for /sync. Each type appears once, with its latest content.
  */
@@ -116,10 +124,7 @@ export async function getAccountDataSince(
   since: number,
 ): Promise<AccountDataDelta> {
   // Read the position first: a write landing meanwhile comes in the next delta, not twice.
-  // Shared by the /sync passes of one turn of the event loop (sync/stream-positions.ts).
-  const streamId = await positionThisTurn(ctx, 'account_data', () =>
-    store.getAccountDataStreamId(ctx.db),
-  );
+  const streamId = await accountDataPosition(ctx);
   // A token already at the stream's end has nothing after it: skip the read.
   const rows =
     since >= streamId ? [] : await store.getAccountDataChanges(ctx.db, userId, since, streamId);

@@ -6,6 +6,7 @@ import type { Queryable } from '../db/sql.js';
 import * as events from '../events/store.js';
 import { sendReceiptToServers } from '../federation/outgoing-edus.js';
 import { assertJoined } from '../rooms/room-state.js';
+import { positionThisTurn } from '../sync/stream-positions.js';
 import { updateAccountData } from './account-data.js';
 import * as store from './store.js';
 
@@ -214,6 +215,14 @@ export async function getReceiptsBetween(
 /** The newest position of the receipts stream, for a /sync token. */
 export function currentReceiptStreamId(ctx: Ctx): Promise<number> {
   return store.getReceiptStreamId(ctx.db);
+}
+
+/**
+ * currentReceiptStreamId shared by the /sync passes of one turn of the event loop
+ * (sync/stream-positions.ts).
+ */
+export function receiptPosition(ctx: Ctx): Promise<number> {
+  return positionThisTurn(ctx, 'receipts', () => currentReceiptStreamId(ctx));
 }
 
 /**

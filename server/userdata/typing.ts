@@ -143,6 +143,17 @@ export function currentTypingUsers(ctx: Ctx, roomId: string): string[] {
   return stateOf(ctx).expire(roomId);
 }
 
+/**
+ * The typing stream's position once the notices that ran out in the rooms of `roomLists`
+ * are dropped (an expiry is a change, as getTypingSince counts it): getTypingSince over
+ * these rooms answers the same for as long as this does not move.
+ */
+export function typingPosition(ctx: Ctx, ...roomLists: readonly (readonly string[])[]): number {
+  const s = stateOf(ctx);
+  for (const roomIds of roomLists) for (const roomId of roomIds) s.expire(roomId);
+  return s.position;
+}
+
 export interface TypingDelta {
   /** The stream position the delta reaches, for the next /sync token. */
   streamId: number;

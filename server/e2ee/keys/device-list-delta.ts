@@ -41,6 +41,7 @@ export interface DeviceListWindow {
 /** The changed and left users of a window (see above). */
 export async function deviceListDelta(ctx: Ctx, w: DeviceListWindow): Promise<DeviceListDelta> {
   const { userId } = w;
+  if (await nothingMoved(ctx, w)) return { changed: [], left: [] };
   const nowRooms = [...w.joinedNow];
   const changed = new Set<string>();
   const leftCandidates = new Set<string>();
@@ -96,4 +97,18 @@ export async function deviceListDelta(ctx: Ctx, w: DeviceListWindow): Promise<De
     changed: [...changed].sort(),
     left: candidates.filter((u) => !stillShared.has(u)).sort(),
   };
+}
+
+/**
+ * Whether the window is certain to name nobody: no device-list change, the same joined
+ * rooms at both ends, and no member event in the events window (its scan is shared with
+ * /sync). Each part of deviceListDelta then reads nothing and adds nobody; answering at
+ * once spares a woken long-poll its empty reads and their allocations.
+ */
+async function nothingMoved(ctx: Ctx, w: DeviceListWindow): Promise<boolean> {
+  if (w.deviceLists.upTo > w.deviceLists.after) return false;
+  if (w.joinedNow.size !== w.joinedAtSince.size) return false;
+  for (const r of w.joinedNow) if (!w.joinedAtSince.has(r)) return false;
+  const window = await eventsWindow(ctx, w.events.after, w.events.upTo);
+  return window !== null && window.members.size === 0;
 }
