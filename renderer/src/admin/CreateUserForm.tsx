@@ -2,7 +2,7 @@ import { useState, type FormEvent } from 'react';
 import { users } from './client';
 import { useAdmin } from './context';
 import { isNotFound } from './errors';
-import { Field, ErrorNote } from './parts';
+import { ErrorNote, Field, NewPasswordFields } from './parts';
 import { checkNewPassword, checkUsername, userIdFor } from './validate';
 
 /**
@@ -84,30 +84,14 @@ export function CreateUserForm(props: {
           <input id={f.id} value={displayName} onChange={(e) => setDisplayName(e.target.value)} />
         )}
       </Field>
-      <Field label="Password" hint="At least 8 characters." error={pwError}>
-        {(f) => (
-          <input
-            id={f.id}
-            type="password"
-            autoComplete="new-password"
-            aria-describedby={f.describedBy}
-            aria-invalid={f.invalid}
-            value={password}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        )}
-      </Field>
-      <Field label="Repeat password">
-        {(f) => (
-          <input
-            id={f.id}
-            type="password"
-            autoComplete="new-password"
-            value={confirm}
-            onChange={(e) => setConfirm(e.target.value)}
-          />
-        )}
-      </Field>
+      <NewPasswordFields
+        label="Password"
+        password={password}
+        confirm={confirm}
+        onPassword={setPassword}
+        onConfirm={setConfirm}
+        error={pwError}
+      />
       <label className="adm-check">
         <input type="checkbox" checked={admin} onChange={(e) => setAdmin(e.target.checked)} />
         Server admin (can use these admin pages)

@@ -4,7 +4,7 @@ import { users, type UserDetails } from './client';
 import { ConfirmDialog } from './ConfirmDialog';
 import { useAdmin } from './context';
 import { formatDateTime } from './format';
-import { Badge, CopyButton, ErrorNote, Field, Loading, OkNote } from './parts';
+import { Badge, CopyButton, ErrorNote, Loading, NewPasswordFields, OkNote } from './parts';
 import { checkNewPassword } from './validate';
 import { useLoad } from './use-load';
 
@@ -195,32 +195,15 @@ function ResetPassword(props: {
   return (
     <form className="adm-panel" onSubmit={submit} noValidate aria-labelledby="adm-reset-h">
       <h2 id="adm-reset-h">Reset password</h2>
-      <Field label="New password" hint="At least 8 characters." error={check}>
-        {(f) => (
-          <input
-            id={f.id}
-            type="password"
-            autoComplete="new-password"
-            aria-describedby={f.describedBy}
-            aria-invalid={f.invalid}
-            value={password}
-            disabled={props.disabled}
-            onChange={(e) => setPassword(e.target.value)}
-          />
-        )}
-      </Field>
-      <Field label="Repeat new password">
-        {(f) => (
-          <input
-            id={f.id}
-            type="password"
-            autoComplete="new-password"
-            value={confirm}
-            disabled={props.disabled}
-            onChange={(e) => setConfirm(e.target.value)}
-          />
-        )}
-      </Field>
+      <NewPasswordFields
+        label="New password"
+        password={password}
+        confirm={confirm}
+        onPassword={setPassword}
+        onConfirm={setConfirm}
+        error={check}
+        disabled={props.disabled}
+      />
       <label className="adm-check">
         <input type="checkbox" checked={logout} onChange={(e) => setLogout(e.target.checked)} />
         Sign them out of all devices

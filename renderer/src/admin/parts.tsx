@@ -162,3 +162,49 @@ export function SearchBox(props: { label: string; value: string; onChange: (v: s
     </div>
   );
 }
+
+/**
+ * A new password and its repeat (the create-user and reset-password forms). Both are
+ * new-password fields, so a browser offers to generate one; `error` shows under the first.
+ */
+export function NewPasswordFields(props: {
+  /** "Password" or "New password"; the second field is "Repeat <label>". */
+  label: string;
+  password: string;
+  confirm: string;
+  onPassword: (v: string) => void;
+  onConfirm: (v: string) => void;
+  error: string | null;
+  disabled?: boolean;
+}) {
+  return (
+    <>
+      <Field label={props.label} hint="At least 8 characters." error={props.error}>
+        {(f) => (
+          <input
+            id={f.id}
+            type="password"
+            autoComplete="new-password"
+            aria-describedby={f.describedBy}
+            aria-invalid={f.invalid}
+            value={props.password}
+            disabled={props.disabled}
+            onChange={(e) => props.onPassword(e.target.value)}
+          />
+        )}
+      </Field>
+      <Field label={`Repeat ${props.label.toLowerCase()}`}>
+        {(f) => (
+          <input
+            id={f.id}
+            type="password"
+            autoComplete="new-password"
+            value={props.confirm}
+            disabled={props.disabled}
+            onChange={(e) => props.onConfirm(e.target.value)}
+          />
+        )}
+      </Field>
+    </>
+  );
+}
