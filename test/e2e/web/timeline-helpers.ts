@@ -71,6 +71,8 @@ export interface RoomEvent {
   type: string;
   sender: string;
   content: Record<string, unknown>;
+  /** Present on state events only. */
+  state_key?: string;
 }
 
 /** The room's latest events (newest first), as another client reads them. */

@@ -210,8 +210,13 @@ describe.runIf(chromiumAvailable())('timeline media', { timeout: 90_000 }, () =>
       expect(res.rawPayload.subarray(0, 4).toString('hex')).not.toMatch(/^89504e47|^ffd8ff/);
     }
     expect(stored.map((b) => b.length)).toContain(png.length); // AES-CTR keeps the length
-    // What the room holds is an encrypted event, not an m.image with a url.
-    const evs = await latestEvents(server, alice.token, secret, 3);
+    // What the room holds is an encrypted event, not an m.image with a url. The image shows
+    // from its local echo, so the send may still be on its way.
+    const evs = await until(async () => {
+      const latest = await latestEvents(server, alice.token, secret, 3);
+      // Until then the newest events are the room's creation, all state events.
+      return latest[0] && latest[0].state_key === undefined ? latest : undefined;
+    }, 'the image event on the server');
     expect(evs[0]!.type).toBe('m.room.encrypted');
     await screenshot(page, 'timeline-encrypted-image');
     await page.evaluate(`location.hash = ${JSON.stringify(`#/room/${enc(roomId)}`)}`);

@@ -189,7 +189,8 @@ describe.runIf(chromiumAvailable())('timeline and composer', { timeout: 90_000 }
     await box.press('ArrowUp');
     await page.getByText('Editing message').waitFor();
     const edit = page.getByRole('textbox', { name: 'Edit message' });
-    expect(await edit.inputValue()).toBe('Biscuits: custard cremes');
+    // The box takes the message's text in the render after the mode switch.
+    await expect.poll(() => edit.inputValue()).toBe('Biscuits: custard cremes');
     await edit.fill('Biscuits: bourbons');
     await edit.press('Enter');
     const t = tile('Biscuits: bourbons');
