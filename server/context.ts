@@ -23,6 +23,7 @@ import { indexRelation } from './relations/index-hook.js';
 import { applyRedactionHook } from './rooms/redact.js';
 import { indexEventForSearch } from './search/index-hook.js';
 import { recordPushActions } from './push/push-actions.js';
+import type { UnreadEntry } from './push/unread-cache.js';
 import { dropTypingOnLeave } from './userdata/typing.js';
 import { announceDevicesOnJoin } from './e2ee/federation/join-hook.js';
 import { untrackDeviceListOnLeave } from './e2ee/federation/membership-hook.js';
@@ -70,6 +71,8 @@ export interface Caches {
    * receipts.ts: dropped when the user's receipt moves)
    */
   readPositions: Cache<string, ReadonlyMap<string, number>>;
+  /** "room\0user" -> unread counts (push/unread-cache.ts: kept in step at each commit) */
+  unreadCounts: Cache<string, UnreadEntry>;
 }
 
 /**
@@ -169,6 +172,7 @@ export function createContext(opts: {
       registrationNonces: createCache(config.caches, 'registration_nonces', 1_000),
       stateGroups: createSizedCache(config.caches, 'state_groups', 500_000, (s) => s.size),
       readPositions: createCache(config.caches, 'read_positions', 10_000),
+      unreadCounts: createCache(config.caches, 'unread_counts', 10_000),
     },
     // Buckets of recently seen clients and accounts: a cache like the others, scaled alike.
     roomQueue: new KeyedQueue(),

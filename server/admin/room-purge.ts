@@ -4,6 +4,7 @@ import * as events from '../events/store.js';
 import * as outbox from '../federation/sender/store.js';
 import * as remoteMemberships from '../federation/membership/store.js';
 import * as push from '../push/store.js';
+import { forgetRoomUnreadEntries } from '../push/unread-cache.js';
 import * as relations from '../relations/store.js';
 import * as reports from '../rooms/reports-store.js';
 import * as rooms from '../rooms/store.js';
@@ -27,6 +28,7 @@ export async function purgeRoom(ctx: Ctx, roomId: string): Promise<string[]> {
       const aliases = await rooms.deleteRoomRows(tx, roomId);
       await userdata.deleteRoomUserData(tx, roomId);
       await push.deleteRoomPushActions(tx, roomId);
+      forgetRoomUnreadEntries(ctx, tx, roomId);
       await relations.deleteRoomRelations(tx, roomId);
       await reports.deleteRoomReports(tx, roomId);
       await outbox.deleteRoomOutboxPdus(tx, roomId);

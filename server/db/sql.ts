@@ -20,4 +20,11 @@ export interface Queryable {
 export interface Tx extends Queryable {
   /** Runs `fn` once the transaction holding this unit has committed (never on rollback). */
   afterCommit(fn: () => void): void;
+  /**
+   * Runs `fn` right after the COMMIT that holds this unit, in the same synchronous step
+   * (before the commit is durable, before any other code runs; never on rollback): for an
+   * in-memory mirror of rows that readers must never see out of step with the database,
+   * since they see the rows from this moment. Must be quick and must not throw.
+   */
+  onCommit(fn: () => void): void;
 }

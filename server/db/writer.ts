@@ -35,6 +35,8 @@ interface Outcome {
   ok: boolean;
   value: unknown;
   after: (() => void)[];
+  /** onCommit callbacks, run in the commit's own synchronous step. */
+  committed: (() => void)[];
 }
 
 export interface WriterStats {
@@ -54,7 +56,8 @@ export interface WriterStats {
  *   every other write waits;
  * - a unit never starts another unit (it would wait for itself); this throws instead,
  *   where the check is on (NESTING_CHECK);
- * - afterCommit callbacks run only once the commit that holds the unit succeeded.
+ * - afterCommit callbacks run only once the commit that holds the unit succeeded (and is
+ *   durable); onCommit callbacks right after that COMMIT, in the same synchronous step.
  */
 /**
  * The check that a unit never starts another unit needs AsyncLocalStorage, which turns on
@@ -188,14 +191,19 @@ export class Writer {
     sql.begin.run();
     for (const unit of batch) {
       const after: (() => void)[] = [];
-      const tx: Tx = { ...this.q, afterCommit: (f) => void after.push(f) };
+      const committed: (() => void)[] = [];
+      const tx: Tx = {
+        ...this.q,
+        afterCommit: (f) => void after.push(f),
+        onCommit: (f) => void committed.push(f),
+      };
       if (!solo) sql.savepoint.run();
       try {
         const value = await (this.inUnit
           ? this.inUnit.run(unit.name, () => unit.fn(tx))
           : unit.fn(tx));
         if (!solo) sql.release.run();
-        outcomes.push({ ok: true, value, after });
+        outcomes.push({ ok: true, value, after, committed });
       } catch (err) {
         if (!this.db.inTransaction || solo) {
           // Either SQLite rolled the whole transaction back (disk full, I/O error), and
@@ -207,7 +215,7 @@ export class Writer {
         }
         sql.rollbackTo.run();
         sql.release.run();
-        outcomes.push({ ok: false, value: err, after: [] });
+        outcomes.push({ ok: false, value: err, after: [], committed: [] });
       }
     }
     try {
@@ -217,6 +225,16 @@ export class Writer {
       this.log.error({ err, units: batch.map((u) => u.name) }, 'commit failed');
       for (const u of batch) u.reject(err);
       return;
+    }
+    // Nothing may run between the COMMIT and these (no await): see Tx.onCommit.
+    for (const [i, o] of outcomes.entries()) {
+      for (const f of o.committed) {
+        try {
+          f();
+        } catch (err) {
+          this.log.error({ err, unit: batch[i]!.name }, 'onCommit callback failed');
+        }
+      }
     }
     const ms = this.clock.now() - started;
     this.stats.commits++;

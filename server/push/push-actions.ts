@@ -2,11 +2,13 @@ import type { Ctx } from '../context.js';
 import type { Tx } from '../db/sql.js';
 import type { PersistedEventInfo } from '../events/event-hooks.js';
 import { userLevel } from '../events/auth/power-levels.js';
-import { evaluatePushRules, notificationCounts } from './evaluate.js';
 import { pushCaches } from './push-caches.js';
 import { roomPushFacts } from './room-facts.js';
+import { insertPushActionRows } from './insert-push-actions.js';
 import { getCachedRuleset } from './rules.js';
+import { SharedPushEvaluation } from './shared-evaluation.js';
 import * as store from './store.js';
+import { countInsertedActions, forgetUserUnreadEntry } from './unread-cache.js';
 import { directThreadOf, threadOf } from './thread.js';
 import type { PushEvent } from './types.js';
 
@@ -45,38 +47,39 @@ export async function recordPushActions(ctx: Ctx, tx: Tx, ev: PersistedEventInfo
   let thread = directThreadOf(pdu.content) ?? undefined;
   let senderIsMember = false;
   const notified: store.PushActionRow[] = [];
-  // The same for every member: worked out once per event.
-  const senderPowerLevel = userLevel(facts.powerLevels, pdu.sender);
+  // What is the same for every member is worked out once per event (and, for members
+  // whose rulesets share a shape, once per shape): see shared-evaluation.ts.
+  const evaluation = new SharedPushEvaluation(event, {
+    roomMemberCount: facts.joinedCount,
+    powerLevels: facts.powerLevelsContent,
+    senderPowerLevel: userLevel(facts.powerLevels, pdu.sender),
+  });
+  const displayName = (userId: string) => facts.members.get(userId)?.displayName ?? null;
   for (const userId of facts.localJoined) {
     if (userId === pdu.sender) {
       senderIsMember = true;
       continue;
     }
     const { compiled } = caches.rulesets.get(userId) ?? (await getCachedRuleset(ctx, userId));
-    const actions = evaluatePushRules(compiled, event, {
-      userId,
-      displayName: facts.members.get(userId)?.displayName ?? null,
-      roomMemberCount: facts.joinedCount,
-      powerLevels: facts.powerLevelsContent,
-      senderPowerLevel,
-    });
-    const counts = notificationCounts(actions);
-    if (!counts.notify) continue;
+    const outcome = evaluation.outcomeFor(userId, compiled, displayName);
+    if (!outcome.notify) continue;
     thread ??= await threadOf(tx, pdu.content);
     notified.push({
       userId,
       threadId: thread,
-      actionsJson: JSON.stringify(actions),
-      highlight: counts.highlight,
+      actionsJson: outcome.actionsJson,
+      highlight: outcome.highlight,
     });
   }
-  await store.insertPushActions(
+  await insertPushActionRows(
     tx,
     { roomId, streamOrdering: ev.streamOrdering, eventId: ev.eventId },
     notified,
   );
+  countInsertedActions(ctx, tx, { roomId, streamOrdering: ev.streamOrdering }, notified);
   if (senderIsMember) {
     thread ??= await threadOf(tx, pdu.content);
+    forgetUserUnreadEntry(ctx, tx, roomId, pdu.sender);
     await store.deletePushActionsBefore(tx, {
       userId: pdu.sender,
       roomId,

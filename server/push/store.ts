@@ -66,6 +66,8 @@ export interface ThreadCountRow {
   thread_id: string;
   notifications: number;
   highlights: number;
+  /** The newest stream position counted (unread-cache.ts keeps counting from there). */
+  last: number;
 }
 
 /** A user's push actions in a room after a stream position, counted per thread. */
@@ -74,7 +76,8 @@ export function countPushActionsAfter(
   a: { userId: string; roomId: string; after: number },
 ): Promise<ThreadCountRow[]> {
   return q.all<ThreadCountRow>(
-    `SELECT thread_id, count(*) AS notifications, sum(highlight) AS highlights
+    `SELECT thread_id, count(*) AS notifications, sum(highlight) AS highlights,
+       max(stream_ordering) AS last
      FROM event_push_actions
      WHERE user_id = ? AND room_id = ? AND stream_ordering > ?
      GROUP BY thread_id`,

@@ -2,6 +2,12 @@ import type { Ctx } from '../context.js';
 import { getReadPositionsInRooms } from '../userdata/receipts.js';
 import * as store from './store.js';
 import { MAIN_THREAD } from './thread.js';
+import {
+  cachedUnreadEntry,
+  keepUnreadEntry,
+  unreadEpoch,
+  type UnreadEntry,
+} from './unread-cache.js';
 
 /**
  * The unread notification counts of a room for /sync (client-server API, "Receiving
@@ -27,7 +33,8 @@ export interface UnreadCounts {
  * with the read receipts of all of them in one query. With `perThread` (the sync filter's
  * `unread_thread_notifications`), threads are counted apart from the main timeline, as
  * the spec defines; without, all of them go into `unread_notifications`, as for clients
- * that do not know threads (and as Synapse does).
+ * that do not know threads (and as Synapse does). Counts come from unread-cache.ts when it
+ * holds them for the same read positions, else from the database (and are kept there).
  */
 export async function getUnreadCountsInRooms(
   ctx: Ctx,
@@ -38,24 +45,35 @@ export async function getUnreadCountsInRooms(
   const read = await getReadPositionsInRooms(ctx, userId, roomIds);
   const out = new Map<string, UnreadCounts>();
   for (const roomId of roomIds) {
-    out.set(roomId, await countsAfter(ctx, userId, roomId, read.get(roomId) ?? new Map(), opts));
+    const positions = read.get(roomId) ?? NOTHING_READ;
+    const entry =
+      cachedUnreadEntry(ctx, roomId, userId, positions) ??
+      (await countEntry(ctx, userId, roomId, positions));
+    out.set(roomId, countsJson(entry.threads, opts));
   }
   return out;
 }
 
-/** The counts of a room given how far the user has read it, per receipt thread. */
-async function countsAfter(
+const NOTHING_READ: ReadonlyMap<string, number> = new Map();
+
+/**
+ * Counts a room's push actions for the user after how far they have read it, per thread
+ * (a thread's own receipt counts when it is ahead of the unthreaded one), and keeps the
+ * count in unread-cache.ts unless a push-action write committed meanwhile.
+ */
+async function countEntry(
   ctx: Ctx,
   userId: string,
   roomId: string,
   read: ReadonlyMap<string, number>,
-  opts: { perThread: boolean },
-): Promise<UnreadCounts> {
+): Promise<Omit<UnreadEntry, 'roomGen'>> {
+  const epoch = unreadEpoch(ctx);
   const unthreaded = read.get('') ?? 0;
   const rows = await store.countPushActionsAfter(ctx.db, { userId, roomId, after: unthreaded });
-  const main: NotificationCountsJson = { notification_count: 0, highlight_count: 0 };
-  const threads: Record<string, NotificationCountsJson> = {};
+  const threads: UnreadEntry['threads'] = new Map();
+  let countedTo = unthreaded;
   for (const row of rows) {
+    countedTo = Math.max(countedTo, row.last);
     let counts = { notifications: row.notifications, highlights: row.highlights };
     const threadRead = read.get(row.thread_id) ?? 0;
     if (threadRead > unthreaded) {
@@ -66,9 +84,24 @@ async function countsAfter(
         after: threadRead,
       });
     }
+    if (counts.notifications > 0) threads.set(row.thread_id, counts);
+  }
+  const entry = { read, countedTo, threads };
+  keepUnreadEntry(ctx, roomId, userId, epoch, entry);
+  return entry;
+}
+
+/** The counts of a room as /sync shows them, from its per-thread counts. */
+function countsJson(
+  threadCounts: UnreadEntry['threads'],
+  opts: { perThread: boolean },
+): UnreadCounts {
+  const main: NotificationCountsJson = { notification_count: 0, highlight_count: 0 };
+  const threads: Record<string, NotificationCountsJson> = {};
+  for (const [threadId, counts] of threadCounts) {
     if (counts.notifications === 0) continue;
-    if (opts.perThread && row.thread_id !== MAIN_THREAD) {
-      threads[row.thread_id] = {
+    if (opts.perThread && threadId !== MAIN_THREAD) {
+      threads[threadId] = {
         notification_count: counts.notifications,
         highlight_count: counts.highlights,
       };

@@ -73,7 +73,7 @@ export async function redactRoomEvent(
  * unknown targets, or redactions that may not apply.
  * Reads go through `tx`: the target or the power levels may be in this very batch.
  */
-export const applyRedactionHook: EventHook = async (_ctx, tx, ev) => {
+export const applyRedactionHook: EventHook = async (ctx, tx, ev) => {
   const { pdu } = ev;
   if (pdu.type !== 'm.room.redaction') return;
   // v11+ moved `redacts` into the content (clients may then redact through /send too).
@@ -85,7 +85,7 @@ export const applyRedactionHook: EventHook = async (_ctx, tx, ev) => {
   if (!sameServer && !(await hasRedactPower(tx, ev.stateAfter, ev.version, pdu.sender))) return;
   await store.markRedacted(tx, targetId, ev.eventId);
   // A redacted event no longer counts as unread for anyone.
-  await forgetPushActionsOfRedacted(tx, ev.roomId, targetId);
+  await forgetPushActionsOfRedacted(ctx, tx, ev.roomId, targetId);
 };
 
 /** Whether `userId` has the room's `redact` power level in `state`. */

@@ -236,6 +236,35 @@ describe('Writer', () => {
       await w.close();
     });
 
+    it('runs onCommit in the commit itself, before the fsync, and never for a failed unit', async () => {
+      const { w, pending } = heldSyncWriter();
+      const calls: string[] = [];
+      const seen: string[][] = [];
+      const good = w.transaction('good', async (tx) => {
+        await tx.run('INSERT INTO items (name) VALUES (?)', 'x');
+        tx.onCommit(() => {
+          calls.push('good onCommit');
+          seen.push(names());
+        });
+        tx.afterCommit(() => calls.push('good afterCommit'));
+        expect(calls).toEqual([]);
+      });
+      const bad = w.transaction('bad', async (tx) => {
+        await tx.run('INSERT INTO items (name) VALUES (?)', 'y');
+        tx.onCommit(() => calls.push('bad onCommit'));
+        throw new Error('nope');
+      });
+      await vi.waitFor(() => expect(pending).toHaveLength(1));
+      // Committed, not yet durable: the mirror has moved with the rows readers now see.
+      expect(calls).toEqual(['good onCommit']);
+      expect(seen).toEqual([['x']]);
+      pending.shift()!(null);
+      await good;
+      await expect(bad).rejects.toThrow('nope');
+      expect(calls).toEqual(['good onCommit', 'good afterCommit']);
+      await w.close();
+    });
+
     it('shares one fsync among the commits made while another runs', async () => {
       const { w, pending } = heldSyncWriter();
       const first = w.transaction('a', (tx) => tx.run('INSERT INTO items (name) VALUES (?)', 'a'));

@@ -31,7 +31,7 @@ describe('push actions store', () => {
         after: 0,
       });
       expect(counts).toEqual([
-        { thread_id: 'main', notifications: 1, highlights: i % 2 === 0 ? 1 : 0 },
+        { thread_id: 'main', notifications: 1, highlights: i % 2 === 0 ? 1 : 0, last: 10 },
       ]);
     }
   });
@@ -55,8 +55,8 @@ describe('push actions store', () => {
       store.countPushActionsAfter(s.ctx.db, { userId: user, roomId: ROOM, after: n });
     expect(await after(10)).toEqual(
       expect.arrayContaining([
-        { thread_id: '$root', notifications: 2, highlights: 0 },
-        { thread_id: 'main', notifications: 1, highlights: 0 },
+        { thread_id: '$root', notifications: 2, highlights: 0, last: 21 },
+        { thread_id: 'main', notifications: 1, highlights: 0, last: 22 },
       ]),
     );
     expect(
@@ -75,6 +75,8 @@ describe('push actions store', () => {
         streamOrdering: 22,
       }),
     );
-    expect(await after(0)).toEqual([{ thread_id: 'main', notifications: 2, highlights: 0 }]);
+    expect(await after(0)).toEqual([
+      { thread_id: 'main', notifications: 2, highlights: 0, last: 22 },
+    ]);
   });
 });

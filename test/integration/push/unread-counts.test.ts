@@ -95,7 +95,11 @@ const putRule = (user: User, path: string, body: unknown) =>
   s.req('PUT', `${V3}/pushrules/global/${path}`, { token: user.token, body });
 
 beforeAll(async () => {
-  s = await createTestServer({ rc_room_creation: { per_second: 1000, burst_count: 1000 } });
+  s = await createTestServer({
+    rc_room_creation: { per_second: 1000, burst_count: 1000 },
+    rc_message: { per_second: 1000, burst_count: 1000 },
+    rc_joins: { local: { per_second: 1000, burst_count: 1000 } },
+  });
   alice = await s.register('alice');
   bob = await s.register('bob');
   carol = await s.register('carol');
@@ -319,5 +323,72 @@ describe('threads', () => {
     const split = await roomSync(bob, room, { threads: true });
     expect(split.unread_notifications).toEqual(n(1));
     expect(split.unread_thread_notifications).toBeUndefined();
+  });
+});
+
+/**
+ * The counts a /sync has read are kept in memory (server/push/unread-cache.ts) and moved by
+ * each commit: every case reads the counts first, so that the change lands on a kept
+ * entry, and fails if the change does not move it.
+ */
+describe('counts kept between syncs follow every change', () => {
+  it('each new message, and each mention, adds to counts already read', async () => {
+    const room = await newRoom(alice, [bob]);
+    expect(await counts(bob, room)).toEqual(n(0));
+    await send(alice, room, text('one'));
+    expect(await counts(bob, room)).toEqual(n(1));
+    await send(alice, room, text('two', { 'm.mentions': { user_ids: [bob.userId] } }));
+    expect(await counts(bob, room)).toEqual(n(2, 1));
+    const root = await send(alice, room, text('root'));
+    expect((await roomSync(bob, room, { threads: true })).unread_thread_notifications).toBe(
+      undefined,
+    );
+    await send(alice, room, inThread(root, 'in thread'));
+    const split = await roomSync(bob, room, { threads: true });
+    expect(split.unread_notifications).toEqual(n(3, 1));
+    expect(split.unread_thread_notifications).toEqual({ [root]: n(1) });
+  });
+
+  it("the user's own message, a receipt and a redaction take counts already read down", async () => {
+    const room = await newRoom(alice, [bob, carol]);
+    await send(alice, room, text('one'));
+    const two = await send(alice, room, text('two'));
+    expect(await counts(bob, room)).toEqual(n(2));
+    expect(await counts(carol, room)).toEqual(n(2));
+    await send(bob, room, text('read it'));
+    expect(await counts(bob, room)).toEqual(n(0));
+    expect(await counts(carol, room)).toEqual(n(3));
+    await receipt(carol, room, two);
+    expect(await counts(carol, room)).toEqual(n(1)); // bob's message is after it
+    const three = await send(alice, room, text('three'));
+    await send(alice, room, text('four'));
+    expect(await counts(bob, room)).toEqual(n(2));
+    expect(await counts(carol, room)).toEqual(n(3));
+    const r = await s.req('PUT', `${V3}/rooms/${e(room)}/redact/${e(three)}/r${txn++}`, {
+      token: alice.token,
+      body: {},
+    });
+    expect(r.statusCode).toBe(200);
+    expect(await counts(bob, room)).toEqual(n(1));
+    expect(await counts(carol, room)).toEqual(n(2));
+  });
+
+  it('a threaded receipt takes down the thread count already read, and only it', async () => {
+    const room = await newRoom(alice, [bob]);
+    const root = await send(alice, room, text('root'));
+    const t1 = await send(alice, room, inThread(root, 'one'));
+    await send(alice, room, inThread(root, 'two'));
+    expect((await roomSync(bob, room, { threads: true })).unread_thread_notifications).toEqual({
+      [root]: n(2),
+    });
+    await receipt(bob, room, t1, 'm.read', root);
+    const split = await roomSync(bob, room, { threads: true });
+    expect(split.unread_notifications).toEqual(n(1));
+    expect(split.unread_thread_notifications).toEqual({ [root]: n(1) });
+    // A message after the thread's receipt counts again.
+    await send(alice, room, inThread(root, 'three'));
+    expect((await roomSync(bob, room, { threads: true })).unread_thread_notifications).toEqual({
+      [root]: n(2),
+    });
   });
 });
