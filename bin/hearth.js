@@ -2,6 +2,26 @@
 // The `hearth` command. It runs the bundled server, dist/hearth.mjs (built by `npm install`
 // through the prepare script, or by `npm run build`).
 import { existsSync } from 'node:fs';
+import { setFlagsFromString } from 'node:v8';
+
+// Start-up code runs once, yet a few of its loops (resolving modules, registering hundreds
+// of routes) are hot enough for V8 to compile them with its optimising compiler, TurboFan.
+// That costs about 150 ms of compiler time and pages about 5 MiB of TurboFan's own code and
+// memory into a server that then sits idle (docs/performance.md, "Idle RSS"). So until the
+// server is ready, functions must run longer before V8 optimises them, and small ones are
+// not optimised on their first tick; the server then restores V8's defaults
+// (server/core/startup-tiering.ts), and hot request paths are optimised as always. Only on
+// the V8 whose defaults are listed here (Node 20's), and never inside Electron, whose V8
+// may refuse flag changes after start.
+const V8_DEFAULTS = {
+  11.3: ['--interrupt-budget=67584', '--max-bytecode-size-for-early-opt=81'],
+};
+const defaults = V8_DEFAULTS[process.versions.v8.split('.').slice(0, 2).join('.')];
+if (defaults && !process.versions.electron) {
+  setFlagsFromString('--interrupt-budget=540672');
+  setFlagsFromString('--max-bytecode-size-for-early-opt=0');
+  globalThis[Symbol.for('hearth.v8FlagsAfterStartup')] = defaults;
+}
 
 const entry = new URL('../dist/hearth.mjs', import.meta.url);
 if (!existsSync(entry)) {

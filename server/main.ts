@@ -12,6 +12,7 @@ import { FederationSender } from './federation/sender/sender.js';
 import type { HttpApp } from './http/http-app.js';
 import { announceSetup } from './setup/announce.js';
 import { startPortMapping } from './net/upnp/port-mapping.js';
+import { endStartupTiering } from './core/startup-tiering.js';
 
 export interface RunningServer {
   addresses: BoundAddress[];
@@ -171,6 +172,7 @@ export async function startServer(opts: {
     { serverName: config.serverName, publicBaseUrl: config.publicBaseUrl },
     'Hearth is ready',
   );
+  endStartupTiering();
   let closing: Promise<void> | null = null;
   return {
     addresses: listeners.addresses,

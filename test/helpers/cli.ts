@@ -27,12 +27,14 @@ export interface HearthProcess {
 
 const running = new Set<ChildProcess>();
 
-/** Starts `node bin/hearth.js ARGS`; stdin gets `input` (then EOF), or nothing. */
+/**
+ * Starts `node [NODE_ARGS] bin/hearth.js ARGS`; stdin gets `input` (then EOF), or nothing.
+ */
 export function startHearth(
   args: string[],
-  opts: { input?: string; cwd?: string } = {},
+  opts: { input?: string; cwd?: string; nodeArgs?: string[] } = {},
 ): HearthProcess {
-  const child = spawn(process.execPath, ['bin/hearth.js', ...args], {
+  const child = spawn(process.execPath, [...(opts.nodeArgs ?? []), 'bin/hearth.js', ...args], {
     cwd: opts.cwd ?? REPO_ROOT,
     env: { ...process.env },
     stdio: ['pipe', 'pipe', 'pipe'],

@@ -291,3 +291,27 @@ describe('hearth hash-password and help', () => {
     expect(r.stderr).toContain('unknown command "frobnicate"');
   });
 });
+
+describe('start-up tiering (bin/hearth.js, server/core/startup-tiering.ts)', () => {
+  // On Node 20's V8, whose defaults the launcher knows, start-up code must not reach
+  // TurboFan (about 5 MiB of idle RSS), and request code must once the server is ready.
+  const known = process.versions.v8.startsWith('11.3.');
+
+  test('nothing is optimised before "Hearth is ready"; hot request code is after', async () => {
+    const configPath = await generate('tiering');
+    const server = startHearth(['serve', '--config', configPath], { nodeArgs: ['--trace-opt'] });
+    try {
+      const listening = await server.waitForLog((l) => l.msg === 'listening');
+      await server.waitForLog((l) => l.msg === 'Hearth is ready');
+      const beforeReady = server.stdout().split('"Hearth is ready"')[0]!;
+      if (known) expect(beforeReady).not.toMatch(/completed optimizing/);
+      const port = (listening.addresses as { port: number }[])[0]!.port;
+      const url = `http://127.0.0.1:${port}/_matrix/client/versions`;
+      for (let i = 0; i < 2000; i++) expect((await fetch(url)).status).toBe(200);
+      expect(server.stdout()).toMatch(/completed optimizing/);
+    } finally {
+      server.child.kill('SIGTERM');
+      await server.exited;
+    }
+  }, 60_000);
+});
