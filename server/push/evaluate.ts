@@ -4,6 +4,7 @@ import { compileGlob, isAscii, isPlainAsciiPattern } from './glob.js';
 import {
   PUSH_RULE_KINDS,
   type PushAction,
+  type PushCondition,
   type PushContext,
   type PushEvent,
   type PushRule,
@@ -64,27 +65,91 @@ export function ruleMatches(
   return compileRule(kind, rule)(event, context);
 }
 
-interface CompiledRule {
+export interface CompiledRule {
+  /** Its place in the ruleset's list of enabled rules (the same in every ruleset of a shape). */
+  index: number;
   kind: PushRuleKind;
   rule: PushRule;
   matches: EventCheck;
+  /**
+   * For a ruleset compiled for its user: the conditions whose answer is the same for
+   * every user whose ruleset has this shape (all but those of `ownPart`), and the
+   * conditions that name the user (their own id as the pattern or value) or read their
+   * display name, null when there are none. `matches` holds exactly when both hold.
+   */
+  sharedPart: EventCheck;
+  ownPart: EventCheck | null;
   /** The rule's actions without the historical ones. */
   actions: PushAction[];
   /**
    * The only event type the rule can match, lower-cased, when one of its conditions is an
-   * `event_match` on `type` with a plain ASCII pattern; else null.
+   * `event_match` on `type` with a plain ASCII pattern (one that does not name the user,
+   * so it is the same for every ruleset of a shape); else null.
    */
   onlyType: string | null;
 }
 
-function onlyTypeOf(kind: PushRuleKind, rule: PushRule): string | null {
+function onlyTypeOf(kind: PushRuleKind, rule: PushRule, userId: string | null): string | null {
   if (kind !== 'override' && kind !== 'underride') return null;
   for (const c of rule.conditions ?? []) {
     const p = c.pattern;
     if (c.kind !== 'event_match' || c.key !== 'type' || typeof p !== 'string') continue;
+    if (p === userId) continue;
     if (isPlainAsciiPattern(p)) return p.toLowerCase();
   }
   return null;
+}
+
+/**
+ * Whether a condition's answer depends on whose ruleset it is in, not only on the event and
+ * the room: it reads the user's display name, or names the user (their id as the pattern
+ * or value, as `.m.rule.invite_for_me` and `.m.rule.is_user_mention` do).
+ */
+function namesOwner(c: PushCondition, userId: string): boolean {
+  return c.kind === 'contains_display_name' || c.pattern === userId || c.value === userId;
+}
+
+/** All of the checks hold (none: always). */
+function allOf(checks: readonly EventCheck[]): EventCheck {
+  if (checks.length === 0) return alwaysMatches;
+  if (checks.length === 1) return checks[0]!;
+  return (event, context) => {
+    for (const check of checks) if (!check(event, context)) return false;
+    return true;
+  };
+}
+
+const alwaysMatches: EventCheck = () => true;
+
+/**
+ * The shared and own parts of a rule compiled for `userId` (see CompiledRule), and its
+ * part of the shape key: the rule as JSON with each condition that names the user written
+ * without the user's id, so rulesets that differ only there get the same key.
+ */
+function splitRule(
+  kind: PushRuleKind,
+  rule: PushRule,
+  actions: readonly PushAction[],
+  userId: string | null,
+): { sharedPart: EventCheck; ownPart: EventCheck | null; key: string } {
+  const conditions = kind === 'override' || kind === 'underride' ? (rule.conditions ?? []) : [];
+  const shared: EventCheck[] = [];
+  const own: EventCheck[] = [];
+  const keyed: unknown[] = [];
+  for (const c of conditions) {
+    if (userId !== null && namesOwner(c, userId)) {
+      own.push(compileCondition(c));
+      // The fields that hold the id are named, not given: they are the owner's id.
+      keyed.push(['own', { ...c, pattern: c.pattern === userId, value: c.value === userId }]);
+    } else {
+      shared.push(compileCondition(c));
+      keyed.push(['lit', c]);
+    }
+  }
+  const sharedPart =
+    kind === 'override' || kind === 'underride' ? allOf(shared) : compileRule(kind, rule);
+  const key = JSON.stringify([kind, rule.rule_id, rule.pattern ?? null, keyed, actions]);
+  return { sharedPart, ownPart: own.length ? allOf(own) : null, key };
 }
 
 /** How many event types' candidate lists a compiled ruleset keeps (types are user input). */
@@ -97,24 +162,42 @@ const MAX_TYPES = 32;
  * user whose rules run on every event of their rooms; the ruleset must not change after.
  */
 export class CompiledRuleset {
-  private readonly rules: CompiledRule[] = [];
+  readonly rules: CompiledRule[] = [];
   private readonly byType = new Map<string, CompiledRule[]>();
+  /**
+   * For a ruleset compiled for its user: what it shares with other users' rulesets (see
+   * RulesetShape); null otherwise.
+   */
+  readonly shape: RulesetShape | null;
 
-  constructor(ruleset: Partial<PushRuleset>) {
+  /**
+   * @param userId the user whose rules these are: then the ruleset gets a shape, and
+   * rulesets of the same shape can be evaluated together (shared-evaluation.ts).
+   */
+  constructor(ruleset: Partial<PushRuleset>, userId?: string) {
+    const owner = userId ?? null;
+    const keys: string[] = [];
     for (const kind of PUSH_RULE_KINDS) {
       for (const rule of ruleset[kind] ?? []) {
         if (!rule.enabled) continue;
+        const actions = rule.actions.filter(
+          (a) => !(typeof a === 'string' && HISTORICAL_ACTIONS.has(a)),
+        );
+        const split = splitRule(kind, rule, actions, owner);
         this.rules.push({
+          index: this.rules.length,
           kind,
           rule,
           matches: compileRule(kind, rule),
-          actions: rule.actions.filter(
-            (a) => !(typeof a === 'string' && HISTORICAL_ACTIONS.has(a)),
-          ),
-          onlyType: onlyTypeOf(kind, rule),
+          sharedPart: split.sharedPart,
+          ownPart: split.ownPart,
+          actions,
+          onlyType: onlyTypeOf(kind, rule, owner),
         });
+        keys.push(split.key);
       }
     }
+    this.shape = owner === null ? null : shapeOf(`[${keys.join(',')}]`);
   }
 
   /** The first rule that matches, by kind order then list order; undefined when none. */
@@ -127,7 +210,7 @@ export class CompiledRuleset {
    * The rules that can match an event of this type. Only ASCII types are sorted out:
    * `event_match` folds other characters in ways a lower-cased compare would not.
    */
-  private candidates(type: unknown): readonly CompiledRule[] {
+  candidates(type: unknown): readonly CompiledRule[] {
     if (typeof type !== 'string' || !isAscii(type)) return this.rules;
     const lower = type.toLowerCase();
     let list = this.byType.get(lower);
@@ -139,9 +222,38 @@ export class CompiledRuleset {
   }
 }
 
-/** Compiles a ruleset (see CompiledRuleset). */
-export function compileRuleset(ruleset: Partial<PushRuleset>): CompiledRuleset {
-  return new CompiledRuleset(ruleset);
+/** Compiles a ruleset, for its user when `userId` is given (see CompiledRuleset). */
+export function compileRuleset(ruleset: Partial<PushRuleset>, userId?: string): CompiledRuleset {
+  return new CompiledRuleset(ruleset, userId);
+}
+
+/**
+ * What users' compiled rulesets have in common when they hold the same enabled rules, in
+ * the same order, with the same actions, and differ at most in the conditions that name
+ * their owner (the predefined rules of every user who changed none: their key is the same,
+ * so they get the same object). For such rulesets every other condition gives the same
+ * answer on an event, so it is checked once for all of them (shared-evaluation.ts); the
+ * rules' indexes and type filters line up too.
+ */
+export interface RulesetShape {
+  readonly key: string;
+}
+
+/**
+ * Shapes by key, so rulesets of the same key share one object and are grouped by identity.
+ * Never invalidated: a shape is its key and nothing else, so an entry cannot go stale.
+ * Bounded, since users' own rules make their own keys; past the bound a ruleset gets a
+ * shape of its own (it is then evaluated alone, still exactly).
+ */
+const shapes = new Map<string, RulesetShape>();
+const MAX_SHAPES = 128;
+
+function shapeOf(key: string): RulesetShape {
+  const known = shapes.get(key);
+  if (known) return known;
+  const shape = { key };
+  if (shapes.size < MAX_SHAPES) shapes.set(key, shape);
+  return shape;
 }
 
 function compiledOf(ruleset: Partial<PushRuleset> | CompiledRuleset): CompiledRuleset {

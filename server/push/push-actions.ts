@@ -4,7 +4,6 @@ import type { PersistedEventInfo } from '../events/event-hooks.js';
 import { userLevel } from '../events/auth/power-levels.js';
 import { pushCaches } from './push-caches.js';
 import { roomPushFacts } from './room-facts.js';
-import { insertPushActionRows } from './insert-push-actions.js';
 import { getCachedRuleset } from './rules.js';
 import { SharedPushEvaluation } from './shared-evaluation.js';
 import * as store from './store.js';
@@ -71,7 +70,7 @@ export async function recordPushActions(ctx: Ctx, tx: Tx, ev: PersistedEventInfo
       highlight: outcome.highlight,
     });
   }
-  await insertPushActionRows(
+  await store.insertPushActions(
     tx,
     { roomId, streamOrdering: ev.streamOrdering, eventId: ev.eventId },
     notified,

@@ -34,7 +34,7 @@ export async function getCachedRuleset(ctx: Ctx, userId: string): Promise<Cached
   if (cached) return cached;
   const content = await readAccountData(ctx, key(userId));
   const ruleset = rulesetOf(userId, readUserRuleState(content, userId));
-  const entry = { ruleset, compiled: compileRuleset(ruleset) };
+  const entry = { ruleset, compiled: compileRuleset(ruleset, userId) };
   cache.set(userId, entry);
   return entry;
 }
