@@ -13,8 +13,14 @@ import type { SqliteDb } from './sqlite.js';
  * a newer one wrote.
  */
 
-/** Raise when a migration makes older code unable to use the database. */
-export const SCHEMA_COMPAT_VERSION = 1;
+/**
+ * Raise when a migration makes older code unable to use the database. 28: client
+ * transaction ids moved to client_txns and the events' own rows (0028); older code would
+ * fail to record them and drop `unsigned.transaction_id` from /sync. Since then messages
+ * also have no `event_auth` rows (events/store.ts insertAuthChain), which older code would
+ * read as an empty auth chain.
+ */
+export const SCHEMA_COMPAT_VERSION = 28;
 
 export const MIGRATIONS_DIR = join(fileURLToPath(new URL('.', import.meta.url)), 'migrations');
 

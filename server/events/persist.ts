@@ -245,7 +245,14 @@ async function sequenceLocalEvent(
         state: stateAfter,
       });
       head.stateGroup = group;
-      const streamOrdering = await writeEvent(tx, ev.roomId, built.eventId, built.pdu, group);
+      const streamOrdering = await writeEvent(
+        tx,
+        ev.roomId,
+        built.eventId,
+        built.pdu,
+        group,
+        ev.txn && { deviceId: ev.txn.deviceId, txnId: ev.txn.txnId },
+      );
       if (isState) {
         await store.setCurrentStateEntry(tx, ev.roomId, ev.type, ev.stateKey!, built.eventId);
       }
@@ -298,13 +305,17 @@ async function loadPersisted(ctx: Ctx, eventId: string): Promise<PersistedEvent>
   return { eventId, roomId: row.room_id, streamOrdering: row.stream_ordering, pdu };
 }
 
-/** Inserts the event's row, JSON, auth chain and extremity; returns its position. */
+/**
+ * Inserts the event's row (with the client transaction it was sent with, if any), JSON,
+ * auth chain and extremity; returns its position.
+ */
 async function writeEvent(
   tx: Parameters<typeof store.insertEvent>[0],
   roomId: string,
   eventId: string,
   pdu: Pdu,
   stateGroup: number,
+  txn?: store.EventTxn | undefined,
 ): Promise<number> {
   const prevIds = referencedEventIds(pdu.prev_events);
   const streamOrdering = await store.insertPdu(tx, {
@@ -313,6 +324,7 @@ async function writeEvent(
     pdu,
     rejectedReason: null,
     stateGroup,
+    txn,
   });
   await store.insertAuthChain(
     tx,

@@ -1,4 +1,4 @@
-import type { Pdu } from './event-format.js';
+import { referencedEventIds, type Pdu } from './event-format.js';
 import type { Queryable } from '../db/sql.js';
 
 /** SQL for rooms, events, the DAG, auth chains, forward extremities and current state. */
@@ -95,6 +95,7 @@ export function insertPdu(
     rejectedReason: string | null;
     stateGroup: number | null;
     streamOrdering?: number;
+    txn?: EventTxn | undefined;
   },
 ): Promise<number> {
   return insertEvent(q, {
@@ -110,7 +111,18 @@ export function insertPdu(
     stateGroup: e.stateGroup,
     json: JSON.stringify(e.pdu),
     ...(e.streamOrdering !== undefined ? { streamOrdering: e.streamOrdering } : {}),
+    txn: e.txn,
   });
+}
+
+/**
+ * The client transaction an event was sent with (its sender is the user). Kept on the
+ * event's own row (migration 0028) so that /sync's event -> transaction id lookup needs
+ * no index of its own, which would cost each send a page at a random place in its commit.
+ */
+export interface EventTxn {
+  deviceId: string;
+  txnId: string;
 }
 
 /** Inserts an event's row and JSON; returns its stream ordering (allocated here, late). */
@@ -133,12 +145,13 @@ export async function insertEvent(
      * negative, below every stored event. Left out, the next position is allocated.
      */
     streamOrdering?: number;
+    txn?: EventTxn | undefined;
   },
 ): Promise<number> {
   const r = await q.run(
     `INSERT INTO events (stream_ordering, event_id, room_id, type, state_key, sender, depth,
-       origin_server_ts, outlier, rejected_reason, state_group)
-     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+       origin_server_ts, outlier, rejected_reason, state_group, txn_device_id, txn_id)
+     VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
     e.streamOrdering ?? null,
     e.eventId,
     e.roomId,
@@ -150,6 +163,8 @@ export async function insertEvent(
     e.outlier ? 1 : 0,
     e.rejectedReason,
     e.stateGroup,
+    e.txn?.deviceId ?? null,
+    e.txn?.txnId ?? null,
   );
   await q.run('INSERT INTO event_json (event_id, json) VALUES (?, ?)', e.eventId, e.json);
   return r.lastInsertRowid;
@@ -208,10 +223,14 @@ export async function getEventJson(q: Queryable, eventId: string): Promise<strin
 }
 
 /**
- * Records an event's auth events and, for a state event, its whole auth chain: the chain of
- * each auth event (already stored) plus the auth events themselves. Only state events are
- * ever auth events, so a message's chain is read through its auth events (getAuthChain)
- * rather than copied: a message then costs its few auth rows instead of its whole chain.
+ * Records a state event's auth events and its whole auth chain: the chain of each auth
+ * event (already stored) plus the auth events themselves. Only state events are ever auth
+ * events, so nothing is recorded for any other event: its auth events are in its JSON
+ * (`auth_events`, which every caller passes here and redaction keeps), and its chain is
+ * read through them (getAuthChain; state resolution's fetch reads the JSON of events
+ * without event_auth rows). Recording a message's three or four auth rows, keyed by its
+ * random event id, cost each send about two WAL pages in its commit. Databases written
+ * before still hold such rows for messages; the readers take either.
  */
 export async function insertAuthChain(
   q: Queryable,
@@ -219,7 +238,7 @@ export async function insertAuthChain(
   authEventIds: string[],
   isState: boolean,
 ): Promise<void> {
-  if (!authEventIds.length) return;
+  if (!isState || !authEventIds.length) return;
   // One statement for the event's few auth rows (a message's three or four): it runs for
   // every event, inside the writer.
   const rows: string[] = [];
@@ -229,7 +248,6 @@ export async function insertAuthChain(
      VALUES ${authEventIds.map(() => '(?, ?)').join(', ')}`,
     ...rows,
   );
-  if (!isState) return;
   for (const a of authEventIds) {
     await q.run(
       'INSERT OR IGNORE INTO event_auth_chain (event_id, chain_event_id) VALUES (?, ?)',
@@ -257,7 +275,20 @@ export async function getAuthChain(q: Queryable, eventId: string): Promise<strin
     eventId,
     eventId,
   );
-  return rows.map((r) => r.id);
+  if (rows.length) return rows.map((r) => r.id);
+  // No rows: an event that is not a state event (insertAuthChain records none for it) or
+  // has no auth events. Its auth events are in its JSON; their chains are recorded.
+  const json = await getEventJson(q, eventId);
+  if (json === undefined) return [];
+  const authIds = referencedEventIds((JSON.parse(json) as Pdu).auth_events);
+  if (!authIds.length) return [];
+  const chain = await q.all<{ id: string }>(
+    `SELECT chain_event_id AS id FROM event_auth_chain
+     WHERE event_id IN (${authIds.map(() => '?').join(', ')})`,
+    ...authIds,
+  );
+  // Sorted as the query above sorts (BINARY collation; event ids are ASCII).
+  return [...new Set([...authIds, ...chain.map((r) => r.id)])].sort();
 }
 
 /**
@@ -340,6 +371,10 @@ export async function setCurrentStateEntry(
 }
 
 // --- client transaction ids (send idempotency per device)
+//
+// client_txns (migration 0028) is WITHOUT ROWID and keyed by (user, device, scope, txn
+// id): one B-tree, so a send's row costs its commit one page and the lookup one descent.
+// The reverse direction (event -> txn id) is on the event's row (EventTxn).
 
 export async function getTxnEvent(
   q: Queryable,
@@ -347,7 +382,7 @@ export async function getTxnEvent(
 ): Promise<string | undefined> {
   return (
     await q.get<{ event_id: string }>(
-      'SELECT event_id FROM event_txn_ids WHERE user_id = ? AND device_id = ? AND scope = ? AND txn_id = ?',
+      'SELECT event_id FROM client_txns WHERE user_id = ? AND device_id = ? AND scope = ? AND txn_id = ?',
       t.userId,
       t.deviceId,
       t.scope,
@@ -368,7 +403,7 @@ export async function insertTxnEvent(
   },
 ): Promise<void> {
   await q.run(
-    `INSERT OR IGNORE INTO event_txn_ids (user_id, device_id, scope, txn_id, event_id, created_ts)
+    `INSERT OR IGNORE INTO client_txns (user_id, device_id, scope, txn_id, event_id, created_ts)
      VALUES (?, ?, ?, ?, ?, ?)`,
     t.userId,
     t.deviceId,
@@ -436,15 +471,20 @@ export async function deleteRoomEvents(q: Queryable, roomId: string): Promise<nu
   // event_edges is no longer written (an event's prev_events are read from its JSON; no
   // query ever read the table, and its two indexes keyed by random event ids cost each
   // event about 1.5 pages in its commit); rows written before are purged with their room.
-  for (const table of [
-    'event_json',
-    'event_edges',
-    'event_auth',
-    'event_auth_chain',
-    'event_txn_ids',
-  ]) {
+  for (const table of ['event_json', 'event_edges', 'event_auth', 'event_auth_chain']) {
     await q.run(`DELETE FROM ${table} WHERE event_id IN (${inRoom})`, roomId);
   }
+  // client_txns has no event-id index (a send would pay a random page for it): its rows
+  // are found by the (user, device) prefix of its key, from the room's events that were
+  // sent through a transaction, before those events go.
+  await q.run(
+    `DELETE FROM client_txns
+     WHERE (user_id, device_id) IN
+       (SELECT sender, txn_device_id FROM events WHERE room_id = ? AND txn_id IS NOT NULL)
+       AND event_id IN (${inRoom})`,
+    roomId,
+    roomId,
+  );
   const groups = (
     await q.all<{ id: number }>('SELECT id FROM state_groups WHERE room_id = ?', roomId)
   ).map((g) => g.id);

@@ -91,7 +91,11 @@ export async function getIndexedIds(q: Queryable, ids: readonly string[]): Promi
   return out;
 }
 
-/** The auth events recorded for `ids` (`event_auth`), by event. */
+/**
+ * The auth events recorded for `ids` (`event_auth`), by event. Only state events have rows
+ * (store.insertAuthChain; older databases also hold them for messages): callers read the
+ * JSON of the others.
+ */
 export async function getAuthEdges(
   q: Queryable,
   ids: readonly string[],

@@ -15,8 +15,8 @@ const write = <T>(fn: Parameters<typeof s.ctx.writer.transaction<T>>[1]) =>
   s.ctx.writer.transaction('test', fn);
 
 async function addEvent(id: string, prev: string[], auth: string[], depth: number) {
-  // The first three are state events (auth events always are), the rest messages.
-  const isState = ['$create', '$join', '$pl'].includes(id);
+  // These are state events (auth events always are), the rest messages.
+  const isState = ['$create', '$join', '$pl', '$twice'].includes(id);
   await write(async (tx) => {
     await store.insertEvent(tx, {
       eventId: id,
@@ -29,7 +29,8 @@ async function addEvent(id: string, prev: string[], auth: string[], depth: numbe
       outlier: false,
       rejectedReason: null,
       stateGroup: null,
-      json: JSON.stringify({ event_id: id }),
+      // A message's auth events are read from its JSON (it has no event_auth rows).
+      json: JSON.stringify({ event_id: id, auth_events: auth }),
     });
     await store.insertAuthChain(tx, id, auth, isState);
     await store.advanceForwardExtremities(tx, ROOM, id, prev);
@@ -57,6 +58,7 @@ describe('events store', () => {
     expect(m).toBeGreaterThan(a);
     expect(JSON.parse((await store.getEventJson(s.ctx.db, '$merge'))!)).toEqual({
       event_id: '$merge',
+      auth_events: ['$create', '$pl'],
     });
   });
 
@@ -78,5 +80,28 @@ describe('events store', () => {
   it('records an auth event listed twice once (the rows go in one statement)', async () => {
     await addEvent('$twice', ['$merge'], ['$create', '$pl', '$create'], 6);
     expect(await store.getAuthChain(s.ctx.db, '$twice')).toEqual(['$create', '$join', '$pl']);
+  });
+
+  it('records auth rows for state events only; a message chain is read through its JSON', async () => {
+    const authRows = async (id: string) =>
+      (
+        await s.ctx.db.all<{ a: string }>(
+          'SELECT auth_event_id AS a FROM event_auth WHERE event_id = ? ORDER BY 1',
+          id,
+        )
+      ).map((r) => r.a);
+    expect(await authRows('$pl')).toEqual(['$create', '$join']);
+    expect(await authRows('$a')).toEqual([]);
+    await addEvent('$late', ['$merge'], ['$pl', '$join', '$create'], 6);
+    expect(await authRows('$late')).toEqual([]);
+    expect(await store.getAuthChain(s.ctx.db, '$late')).toEqual(['$create', '$join', '$pl']);
+    // A message with rows (as databases written before hold them) answers the same.
+    await write((tx) =>
+      tx.run("INSERT INTO event_auth (event_id, auth_event_id) VALUES ('$late', '$pl')"),
+    );
+    expect(await store.getAuthChain(s.ctx.db, '$late')).toEqual(['$create', '$join', '$pl']);
+    // An event with no auth events, or none stored, has an empty chain.
+    expect(await store.getAuthChain(s.ctx.db, '$create')).toEqual([]);
+    expect(await store.getAuthChain(s.ctx.db, '$unknown')).toEqual([]);
   });
 });
