@@ -342,6 +342,41 @@ export async function expireStalePresence(ctx: Ctx): Promise<void> {
   }
 }
 
+/** Per server: how many parked long-polls hold the sweep, and its timer while any do. */
+const sweeps = new WeakMap<Ctx, { holders: number; timer: NodeJS.Timeout | null }>();
+
+/**
+ * Keeps presence time-outs persisted while the caller (a parked /sync long-poll) waits:
+ * expireStalePresence every SWEEP_INTERVAL_MS, by one timer per server for all the polls
+ * parked, so a time-out wakes those who watch the user. (Each long-poll used to wake every
+ * second to sweep itself: a timer and a pass of checks per poll per second, for what one
+ * sweep does for everyone.) Call the returned function when the wait ends; the timer stops
+ * with the last holder, and never keeps the process alive.
+ */
+export function holdPresenceSweep(ctx: Ctx): () => void {
+  if (!ctx.config.presence.enabled) return () => {};
+  let sweep = sweeps.get(ctx);
+  if (!sweep) sweeps.set(ctx, (sweep = { holders: 0, timer: null }));
+  const held = sweep;
+  if (held.holders++ === 0) {
+    held.timer = setInterval(() => {
+      expireStalePresence(ctx).catch((err: unknown) =>
+        ctx.log.error({ err }, 'could not persist presence time-outs'),
+      );
+    }, SWEEP_INTERVAL_MS);
+    held.timer.unref();
+  }
+  let released = false;
+  return () => {
+    if (released) return;
+    released = true;
+    if (--held.holders === 0 && held.timer) {
+      clearInterval(held.timer);
+      held.timer = null;
+    }
+  };
+}
+
 /**
  * The presence stream's position for /sync once time-outs are persisted (as
  * getPresenceSince reads it), or null with presence disabled (nothing ever moves then).

@@ -5,7 +5,7 @@ import { getEvents } from '../events/event-cache.js';
 import { referencedEventIds, type Pdu } from '../events/event-format.js';
 import { roomVersion, type RoomVersion } from '../events/room-versions.js';
 import { loadStateGroup } from '../events/state-groups.js';
-import { stateKeyId } from '../events/state-map.js';
+import { stateKeyId, type StateMap } from '../events/state-map.js';
 import * as events from '../events/store.js';
 import * as store from './timeline-store.js';
 
@@ -93,6 +93,40 @@ async function lastJoinOrdering(ctx: Ctx, roomId: string, userId: string): Promi
   return store.getLastJoinOrdering(ctx.db, roomId, userId);
 }
 
+/** What a state says for one user's visibility test: the room's history visibility, their membership. */
+interface Facts {
+  visibility: string;
+  membership: unknown;
+}
+
+/**
+ * Facts by state: the history visibility of a state, and each user's membership in it,
+ * once looked up. The long-polls woken by one event test it against the same state group,
+ * each in a view of its own, and each used to look up the same two state events again.
+ *
+ * Invariant: what is kept never changes. The states are those loadStateGroup answers: the
+ * state-group cache's objects, each the content of a group, and groups never change once
+ * written (state-groups.ts), so nothing may modify those objects (every reader of the cache
+ * relies on it). The events a state names never change but for redaction, which keeps
+ * `history_visibility` of m.room.history_visibility and `membership` of m.room.member in
+ * every room version; an event not found is not kept. A purged room's groups leave the
+ * state-group cache, so a group id loaded again is a new object with no record here (the
+ * WeakMap lets records go with their states).
+ */
+const factsByState = new WeakMap<
+  StateMap,
+  { visibility: string | undefined; byUser: Map<string, Facts> }
+>();
+
+function keptFactsOf(state: StateMap): {
+  visibility: string | undefined;
+  byUser: Map<string, Facts>;
+} {
+  let kept = factsByState.get(state);
+  if (!kept) factsByState.set(state, (kept = { visibility: undefined, byUser: new Map() }));
+  return kept;
+}
+
 function visibilityTest(
   ctx: Ctx,
   userId: string,
@@ -100,25 +134,45 @@ function visibilityTest(
 ): (row: store.TimelineRow) => Promise<boolean> {
   // From the shared parsed-event cache: the same few state events (history visibility, the
   // user's membership) are read by every view of the room and served by /sync.
-  const content = async (eventId: string): Promise<Readonly<Record<string, unknown>>> =>
-    (await getEvents(ctx, [eventId])).get(eventId)?.pdu.content ?? {};
+  // An event not found reads as empty content (undefined here); what is read from one is
+  // not kept.
+  const content = async (eventId: string): Promise<Readonly<Record<string, unknown>> | undefined> =>
+    (await getEvents(ctx, [eventId])).get(eventId)?.pdu.content;
   // What a state group says (history visibility, the user's membership) never changes, and
-  // a page of events mostly shares a few groups: each is looked at once per view.
-  const facts = new Map<number, { visibility: string; membership: unknown }>();
-  const factsOf = async (group: number): Promise<{ visibility: string; membership: unknown }> => {
+  // a page of events mostly shares a few groups: each is looked at once per view, and
+  // across views through the state's own record (factsByState).
+  const facts = new Map<number, Facts>();
+  const factsOf = async (group: number): Promise<Facts> => {
     let f = facts.get(group);
     if (!f) {
       const state = await loadStateGroup(ctx, group);
-      const hvId = state.get(stateKeyId('m.room.history_visibility', ''));
-      const hv = hvId ? (await content(hvId)).history_visibility : undefined;
-      const memberId = state.get(stateKeyId('m.room.member', userId));
-      f = {
-        visibility: typeof hv === 'string' && KNOWN.has(hv) ? hv : 'shared',
-        membership: memberId ? (await content(memberId)).membership : 'leave',
-      };
+      const kept = keptFactsOf(state);
+      f = kept.byUser.get(userId);
+      if (!f) {
+        let visibility = kept.visibility;
+        if (visibility === undefined) {
+          const found = await visibilityIn(state);
+          visibility = found.visibility;
+          if (found.known) kept.visibility = visibility;
+        }
+        const memberId = state.get(stateKeyId('m.room.member', userId));
+        const member = memberId === undefined ? undefined : await content(memberId);
+        f = { visibility, membership: memberId === undefined ? 'leave' : member?.membership };
+        if (memberId === undefined || member) kept.byUser.set(userId, f);
+      }
       facts.set(group, f);
     }
     return f;
+  };
+  /** The state's history visibility, and whether it was read from a found event (or none). */
+  const visibilityIn = async (state: StateMap): Promise<{ visibility: string; known: boolean }> => {
+    const hvId = state.get(stateKeyId('m.room.history_visibility', ''));
+    const event = hvId === undefined ? undefined : await content(hvId);
+    const hv = event?.history_visibility;
+    return {
+      visibility: typeof hv === 'string' && KNOWN.has(hv) ? hv : 'shared',
+      known: hvId === undefined || event !== undefined,
+    };
   };
   const stateAllows = async (group: number | null, streamOrdering: number): Promise<boolean> => {
     if (group === null) return false;

@@ -4,6 +4,7 @@ import type { Ctx } from '../context.js';
 import {
   expireStalePresence,
   getPresenceSince,
+  holdPresenceSweep,
   presencePosition,
   trackSync,
   type PresenceDelta,
@@ -85,13 +86,6 @@ export interface SyncResponse extends Partial<E2eeSyncFields> {
 }
 
 /**
- * A long-poll also wakes this often to look for changes the notifier is not told of
- * (persist.ts notifies room ids only, so an invite to a room the user is not yet in, or
- * a room the user just created, is seen at the next slice).
- */
-const POLL_SLICE_MS = 1000;
-
-/**
  * Answers a /sync request; with `since` and nothing new, waits on the notifier for the
  * user and their rooms until `timeoutMs` passes, then answers with an empty delta.
  * @throws MatrixError 400 M_INVALID_PARAM for a bad `since`, 404 for an unknown filter id.
@@ -150,6 +144,10 @@ async function syncUntilChange(
   // What the last pass read of the user's own streams, for the next (see carriedUserPart).
   let held: UserPart | undefined;
   for (;;) {
+    // Taken before `to` is read (synchronously with it, or with its read earlier in this
+    // turn at the same generation): waitForChange reads positions again only when a
+    // notification came after it.
+    const generation = ctx.notifier.generation;
     // Shared by the passes of this turn (stream-positions.ts); waitForChange reads afresh.
     const to = await positionThisTurn(ctx, 'events', () => store.getMaxStreamOrdering(ctx.db));
     const scope: SyncScope = {
@@ -171,7 +169,7 @@ async function syncUntilChange(
     await waitForChange(
       ctx,
       [requester.userId, ...watchRooms],
-      { to, deviceListsAt },
+      { to, deviceListsAt, generation },
       remaining,
       req.signal,
     );
@@ -180,35 +178,48 @@ async function syncUntilChange(
 }
 
 /**
- * Waits until one of `keys` is notified, the events stream moves past `seen`, `remaining`
- * ms pass, or `signal` aborts. Each wait is registered before the position is read again,
- * so a commit between the answer and the wait is not missed. Timing is real elapsed time,
- * as the notifier's timers are.
+ * Waits until one of `keys` is notified, `remaining` ms pass, or `signal` aborts. The
+ * wait is registered before anything is read again, so a notification after the pass
+ * wakes it. One that came between the pass and the registration (the notifier's
+ * generation moved since `seen.generation`, when the pass read `seen.to`) may be of a
+ * commit the pass missed: the events and device-list positions are read again, and the
+ * pass runs again when either moved. When the generation has not moved, every commit the
+ * pass did not see is still to be notified (the notifier is told after each commit has
+ * something to tell, once it is durable), so nothing is read: reading the positions then
+ * could also find a commit not yet durable, and answer with an event a power cut would
+ * lose (docs/decisions.md, durability). Timing is real elapsed time, as the notifier's
+ * timers are.
+ *
+ * A long-poll used to wake every second to sweep presence time-outs and read the
+ * positions again (for invites and new rooms, notified now by their member events' state
+ * key: events/persist.ts). The sweep is one timer per server now (holdPresenceSweep), and
+ * waking on positions alone answered from commits before they were durable.
  */
 async function waitForChange(
   ctx: Ctx,
   keys: string[],
-  seen: { to: number; deviceListsAt: number },
+  seen: { to: number; deviceListsAt: number; generation: number },
   remaining: number,
   signal: AbortSignal | undefined,
 ): Promise<void> {
-  const until = performance.now() + remaining;
   const stop = new WaitCancel();
   const onAbort = () => stop.cancel();
   signal?.addEventListener('abort', onAbort, { once: true });
+  const releaseSweep = holdPresenceSweep(ctx);
   try {
-    for (let left = remaining; left > 0; left = until - performance.now()) {
-      const woken = ctx.notifier.wait(keys, Math.min(left, POLL_SLICE_MS), stop);
-      // Presence time-outs are persisted by whoever looks; a change wakes its watchers.
-      await expireStalePresence(ctx);
+    const woken = ctx.notifier.wait(keys, remaining, stop);
+    // Presence time-outs are persisted by whoever looks; a change wakes its watchers.
+    await expireStalePresence(ctx);
+    if (ctx.notifier.generation !== seen.generation) {
       // Shared within the turn (stream-positions.ts): a commit notified since the pass
       // read `seen` has moved the notifier's generation, so this reads the database again.
       const now = await positionThisTurn(ctx, 'events', () => store.getMaxStreamOrdering(ctx.db));
       // The device-list stream too: a key change notifies rooms, and may have come between.
       if (now > seen.to || (await deviceListPosition(ctx)) > seen.deviceListsAt) stop.cancel();
-      if ((await woken) || stop.cancelled) return;
     }
+    await woken;
   } finally {
+    releaseSweep();
     signal?.removeEventListener('abort', onAbort);
   }
 }
