@@ -113,7 +113,8 @@ export function buildEvent(
   if (Buffer.byteLength(canonicalJson(pdu)) > MAX_PDU_BYTES) {
     throw new MatrixError('M_TOO_LARGE', `Events are ${MAX_PDU_BYTES} bytes at most`, 413);
   }
-  const problems = validatePduShape(pdu, version);
+  // Measured just above, on the canonical JSON every room version accepts.
+  const problems = validatePduShape(pdu, version, { sizeChecked: true });
   if (problems.length) throw errors.invalidParam(`Invalid event: ${problems.join('; ')}`);
   const eventId = eventIdFromReference(pdu as unknown as EventJson, referenceHash, version);
   const roomId = draft.roomId ?? `!${encodeBase64Url(referenceHash)}`;

@@ -170,9 +170,15 @@ function checkSize(pdu: Record<string, unknown>, version: RoomVersion, problems:
  * Checks that `pdu` has the shape of an event in a room of `version` (rooms/vN "Event
  * format" with pdu_v1/v3/v4/v6/v11/v12.yaml; client-server "Size limits";
  * rooms/v6 "Canonical JSON") and returns what is wrong with it, or [] when nothing is.
- * It checks keys, types and sizes, not authorisation, hashes or signatures.
+ * It checks keys, types and sizes, not authorisation, hashes or signatures. `sizeChecked`:
+ * the caller has measured the event's canonical JSON already (buildEvent), so it is not
+ * encoded again.
  */
-export function validatePduShape(pdu: unknown, version: RoomVersion): string[] {
+export function validatePduShape(
+  pdu: unknown,
+  version: RoomVersion,
+  opts: { sizeChecked?: boolean } = {},
+): string[] {
   if (!isObject(pdu)) return ['event: must be a JSON object'];
   const problems: string[] = [];
   checkString(pdu, 'type', true, problems, MAX_ID_BYTES);
@@ -201,7 +207,7 @@ export function validatePduShape(pdu: unknown, version: RoomVersion): string[] {
   }
   checkReferences('prev_events', pdu.prev_events, MAX_PREV_EVENTS, version, problems);
   checkReferences('auth_events', pdu.auth_events, MAX_AUTH_EVENTS, version, problems);
-  checkSize(pdu, version, problems);
+  if (!opts.sizeChecked) checkSize(pdu, version, problems);
   return problems;
 }
 
