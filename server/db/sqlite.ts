@@ -24,11 +24,6 @@ export function openSqlite(path: string, opts: { readonly?: boolean } = {}): Sql
   // group commit in a savepoint, and with the default (a temporary file) every page a unit
   // first touches was also written to that file, doubling the cost of each insert.
   db.pragma('temp_store = MEMORY');
-  // The database file read through a memory map rather than copied into each connection's
-  // page cache: a connection's cache is emptied whenever another connection commits, so
-  // the read connection re-read its pages after every batch of sends. (Up to 256 MiB of
-  // address space; the kernel's page cache holds the pages either way.)
-  db.pragma('mmap_size = 268435456');
   return db;
 }
 

@@ -5,7 +5,7 @@ import type { Clock } from '../core/clock.js';
 import type { Statement } from 'better-sqlite3';
 import type { SqliteDb } from './sqlite.js';
 import { sqliteQueryable } from './sqlite.js';
-import type { Queryable, Tx } from './sql.js';
+import type { Tx } from './sql.js';
 import { Checkpointer, THRESHOLD_BYTES as CHECKPOINT_THRESHOLD_BYTES } from './checkpointer.js';
 
 interface Unit {
@@ -75,15 +75,6 @@ export class Writer {
   private closed = false;
   private readonly inUnit = NESTING_CHECK ? new AsyncLocalStorage<string>() : null;
   private readonly q;
-  /**
-   * Reads on the writer's own connection, outside any unit. They see each commit at once
-   * and hit the writer's page cache, which no commit empties (the read connection's is
-   * emptied by every commit of another connection, so a lookup there after each send
-   * re-reads its pages from the WAL). They also see the writes of a batch still running,
-   * uncommitted: only for lookups whose in-progress rows the caller knows of otherwise
-   * (a send's transaction id: sends in flight are in a map until they commit).
-   */
-  readonly reads: Queryable;
   /** Transaction control, prepared once. */
   private readonly control: Record<
     'begin' | 'savepoint' | 'release' | 'rollbackTo' | 'commit' | 'rollback',
@@ -108,7 +99,6 @@ export class Writer {
     private readonly syncFile: (fd: number, cb: (err: Error | null) => void) => void = fdatasync,
   ) {
     this.q = sqliteQueryable(db);
-    this.reads = this.q;
     const wal = !db.memory && db.pragma('journal_mode', { simple: true }) === 'wal';
     this.walPath = wal ? `${db.name}-wal` : null;
     if (wal) {

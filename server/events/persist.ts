@@ -157,9 +157,7 @@ async function sequenceLocalEvent(
     // committed: the entry is dropped only after the commit.
     const pending = inFlight.get(txnKeyStr!);
     if (pending) return { committed: pending };
-    // On the writer's connection (Writer.reads): its cache is warm, and a send whose row is
-    // not committed yet is in `inFlight` above.
-    const earlier = await store.getTxnEvent(ctx.writer.reads, txnKey);
+    const earlier = await store.getTxnEvent(ctx.db, txnKey);
     if (earlier) return { committed: loadPersisted(ctx, earlier) };
   }
   const base = await ctx.roomHeads.get(ctx.db, ev.roomId, (g) => loadStateGroup(ctx, g));
