@@ -33,13 +33,8 @@ export function compileRule(kind: PushRuleKind, rule: PushRule): EventCheck {
   if (!rule.enabled) return neverMatches;
   switch (kind) {
     case 'override':
-    case 'underride': {
-      const checks = (rule.conditions ?? []).map(compileCondition);
-      return (event, context) => {
-        for (const check of checks) if (!check(event, context)) return false;
-        return true;
-      };
-    }
+    case 'underride':
+      return allOf((rule.conditions ?? []).map(compileCondition));
     case 'content': {
       if (typeof rule.pattern !== 'string') return neverMatches;
       const glob = compileGlob(rule.pattern);
@@ -188,7 +183,9 @@ export class CompiledRuleset {
           index: this.rules.length,
           kind,
           rule,
-          matches: compileRule(kind, rule),
+          // Both parts hold: the rule as compileRule(kind, rule) would check it, from the
+          // conditions already compiled for the split.
+          matches: split.ownPart ? allOf([split.sharedPart, split.ownPart]) : split.sharedPart,
           sharedPart: split.sharedPart,
           ownPart: split.ownPart,
           actions,
