@@ -249,7 +249,10 @@ describe.runIf(pebbleTestsRun())('certificates over ACME against pebble', () => 
       offset = 0;
       expect((await h.status()).status).toBe('renewing');
       const renewed = await waitForStatus(h, (st) => st.status === 'valid');
-      expect(renewed.not_after!).toBeGreaterThan(first.not_after!);
+      // pebble stamps validity in whole seconds: a renewal within the first certificate's
+      // second ends at the same not_after. That it is a new certificate is the fingerprint's
+      // check below.
+      expect(renewed.not_after!).toBeGreaterThanOrEqual(first.not_after!);
       expect(renewed.last_error).toBeNull();
       const peer = await tlsPeer(h.tlsPort, DOMAIN, root);
       expect(peer.authorized).toBe(true);
