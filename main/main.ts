@@ -19,6 +19,7 @@ import {
 import { appDataDir, homeserverDir } from './supervisor/app-data.js';
 import { ensureHomeserverConfig } from './supervisor/first-run.js';
 import { Supervisor } from './supervisor/supervisor.js';
+import { serverNodeFlags } from './supervisor/node-flags.js';
 import { utilityProcessSpawner, type UtilityFork } from './supervisor/utility-process-spawner.js';
 import { IPC, type DesktopStatus } from './shell/desktop-api.js';
 import { loadDesktopSettings, saveDesktopSettings } from './shell/desktop-settings.js';
@@ -61,6 +62,7 @@ function run(): void {
     spawner: utilityProcessSpawner(utilityProcess.fork as unknown as UtilityFork),
     child: {
       modulePath: join(app.getAppPath(), 'bin', 'hearth.js'),
+      execArgv: serverNodeFlags(app.getAppPath()),
       args: ['serve', '--config', configPath],
       cwd: dir,
       env,

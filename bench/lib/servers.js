@@ -116,9 +116,12 @@ async function pollReady(child, port, t0, { pollMs = 5, timeoutMs = 30_000 } = {
   throw new Error(`no 200 from ${VERSIONS_PATH} on port ${port} within ${timeoutMs} ms`);
 }
 
+/** The Node flags the `hearth` command and `npm start` run the server with (bin/hearth.js). */
+const NODE_FLAGS = JSON.parse(readFileSync(join(ROOT, 'bin', 'node-flags.json'), 'utf8'));
+
 /**
- * Spawns `node [nodeArgs] bin/hearth.js serve --config ...` (nodeArgs: e.g. --cpu-prof) and
- * waits for the first 200 of /versions.
+ * Spawns `node [the server's flags] [nodeArgs] bin/hearth.js serve --config ...` (nodeArgs:
+ * e.g. --cpu-prof), as the `hearth` command runs it, and waits for the first 200 of /versions.
  * Resolves with { child, ms, cpuMs (CPU time the server had used by then), body,
  * epochAtSpawn, logs } where logs maps a log message ("listening",
  * "Hearth is ready", "database schema migrated") to its epoch-ms time (only the messages at
@@ -137,7 +140,7 @@ export async function startHearth(instance, { nodeArgs = [], ...opts } = {}) {
   };
   const epochAtSpawn = Date.now();
   const t0 = performance.now();
-  const args = [...nodeArgs, BIN, 'serve', '--config', instance.configPath];
+  const args = [...NODE_FLAGS, ...nodeArgs, BIN, 'serve', '--config', instance.configPath];
   const child = spawnTracked(process.execPath, args, {
     cwd: instance.dir,
     onLine,

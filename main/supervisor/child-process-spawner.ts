@@ -10,6 +10,7 @@ import type { ChildExit, ChildSpec, Spawner, SupervisedChild } from './spawner.j
  */
 export function childProcessSpawner(
   opts: {
+    /** Flags put before each child spec's own (a test's --import, say). */
     execArgv?: string[];
     /** How requestStop() asks: SIGTERM, or the `shutdown` message utilityProcess uses. */
     stopBy?: 'signal' | 'message';
@@ -20,7 +21,7 @@ export function childProcessSpawner(
       const child = fork(spec.modulePath, spec.args, {
         cwd: spec.cwd,
         env: spec.env ?? process.env,
-        execArgv: opts.execArgv ?? [],
+        execArgv: [...(opts.execArgv ?? []), ...(spec.execArgv ?? [])],
         stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
         // Its own process group on POSIX: a Ctrl+C at the terminal reaches the supervisor,
         // which stops the child once, instead of the child taking SIGINT then SIGTERM

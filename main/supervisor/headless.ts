@@ -1,6 +1,7 @@
 import { homedir } from 'node:os';
 import { join } from 'node:path';
 import { packageRoot } from '../../server/paths.js';
+import { serverNodeFlags } from './node-flags.js';
 import { appDataDir, homeserverDir } from './app-data.js';
 import { childProcessSpawner } from './child-process-spawner.js';
 import { ensureHomeserverConfig } from './first-run.js';
@@ -45,6 +46,7 @@ export function startHeadless(
     spawner: childProcessSpawner({ stopBy: opts.stopBy ?? 'signal' }),
     child: {
       modulePath: join(packageRoot(), 'bin', 'hearth.js'),
+      execArgv: serverNodeFlags(packageRoot()),
       args: ['serve', '--config', configPath],
       cwd: dir,
       env,

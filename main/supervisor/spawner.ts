@@ -8,6 +8,8 @@
 export interface ChildSpec {
   modulePath: string;
   args: string[];
+  /** Node and V8 flags the module runs with (bin/node-flags.json: node-flags.ts). */
+  execArgv?: string[];
   env?: Record<string, string | undefined>;
   cwd?: string;
 }

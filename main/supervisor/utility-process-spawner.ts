@@ -22,6 +22,7 @@ export type UtilityFork = (
   options: {
     env?: Record<string, string | undefined>;
     cwd?: string;
+    execArgv?: string[];
     stdio: 'pipe';
     serviceName: string;
   },
@@ -43,6 +44,7 @@ export function utilityProcessSpawner(fork: UtilityFork): Spawner {
       const child = fork(spec.modulePath, spec.args, {
         env: spec.env,
         cwd: spec.cwd,
+        execArgv: spec.execArgv ?? [],
         stdio: 'pipe',
         serviceName: 'Hearth homeserver',
       });

@@ -5,6 +5,7 @@ import { afterAll, afterEach, beforeAll, expect, test } from 'vitest';
 import { parse } from 'yaml';
 import { startHeadless, type HeadlessSupervision } from '../../../main/supervisor/headless.js';
 import type { SupervisorState } from '../../../main/supervisor/state.js';
+import { REPO_ROOT } from '../../helpers/cli.js';
 import { ensureBuiltWithSupervisorChannel } from './ensure-build.js';
 
 /**
@@ -57,6 +58,12 @@ test('first run: homeserver.yaml in $XDG_CONFIG_HOME/Hearth/homeserver, served, 
   expect(run.configPath).toBe(join(tmp, 'config', 'Hearth', 'homeserver', 'homeserver.yaml'));
   const state = await runningState(run);
   expect(state.status, JSON.stringify(state)).toBe('running');
+  // The server runs with the Node flags of bin/node-flags.json, as `hearth` and `npm start`.
+  const pid = state.status === 'running' ? state.pid : undefined;
+  const argv = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+  const flags = JSON.parse(readFileSync(join(REPO_ROOT, 'bin', 'node-flags.json'), 'utf8'));
+  expect(flags.length).toBeGreaterThan(0);
+  expect(argv.slice(1, 1 + flags.length)).toEqual(flags);
 
   expect(await run.supervisor.stop()).toEqual({ code: 0, signal: null, forced: false });
   // The database is in the same folder, and the pid file is gone after a clean stop.

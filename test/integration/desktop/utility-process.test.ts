@@ -7,6 +7,7 @@ import { afterAll, beforeAll, expect, test } from 'vitest';
 import { parse, stringify } from 'yaml';
 import { ensureHomeserverConfig } from '../../../main/supervisor/first-run.js';
 import type { SupervisorState } from '../../../main/supervisor/state.js';
+import { serverNodeFlags } from '../../../main/supervisor/node-flags.js';
 import { Supervisor } from '../../../main/supervisor/supervisor.js';
 import {
   utilityProcessSpawner,
@@ -33,7 +34,8 @@ const fakeUtilityFork: UtilityFork = (modulePath, args, options) => {
     env: options.env,
     cwd: options.cwd,
     stdio: ['ignore', 'pipe', 'pipe', 'ipc'],
-    execArgv: ['--import', SHIM],
+    // Electron puts the options' execArgv before the module, as fork does.
+    execArgv: ['--import', SHIM, ...(options.execArgv ?? [])],
   });
   return {
     get pid() {
@@ -84,6 +86,7 @@ test('ready through parentPort, hang killed by pid, shutdown message stops it wi
     spawner: utilityProcessSpawner(fakeUtilityFork),
     child: {
       modulePath: join(REPO_ROOT, 'bin/hearth.js'),
+      execArgv: serverNodeFlags(REPO_ROOT),
       args: ['serve', '--config', configPath],
     },
     readyPollMs: 50,
@@ -96,6 +99,9 @@ test('ready through parentPort, hang killed by pid, shutdown message stops it wi
   sup.start();
   const first = await running;
   if (first.status !== 'running') throw new Error('unreachable');
+  // The spawner hands the spec's Node flags to utilityProcess.fork.
+  const argv = readFileSync(`/proc/${first.pid}/cmdline`, 'utf8').split('\0');
+  expect(argv).toEqual(expect.arrayContaining(serverNodeFlags(REPO_ROOT)));
 
   // SIGTERM (utilityProcess.kill on POSIX) would stay pending on a stopped process.
   const again = waitFor((s) => s.status === 'running');
