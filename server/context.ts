@@ -125,6 +125,8 @@ export function createContext(opts: {
   log: Logger;
   clock?: Clock;
   random?: Random;
+  /** The writer's WAL fsync (fdatasync); replaced only by tests that hold or fail it. */
+  walSync?: (fd: number, cb: (err: Error | null) => void) => void;
 }): CtxHandle {
   const { config, log } = opts;
   if (config.database.engine !== 'sqlite') throw new Error('only SQLite is supported');
@@ -141,7 +143,13 @@ export function createContext(opts: {
   if (applied.length) log.info({ applied }, 'database schema migrated');
   const readDb = openSqlite(path, { readonly: true });
   const clock = opts.clock ?? systemClock;
-  const writer = new Writer(writeDb, log.child({ component: 'writer' }), clock);
+  const writer = new Writer(
+    writeDb,
+    log.child({ component: 'writer' }),
+    clock,
+    undefined,
+    opts.walSync,
+  );
   // Made on first use, and loaded then (its own chunk of the bundle: discovery, TLS and DNS
   // are several MiB a server that never federates — most of a fresh install's life, and
   // every test — need not pay).

@@ -86,6 +86,11 @@ export class Writer {
   private walFd: number | null = null;
   private syncing = false;
   private awaitingSync: ((err?: Error) => void)[] = [];
+  /** Commits made, and how many of the first of them are on disk (see whenAllDurable). */
+  private commitCount = 0;
+  private durableCount = 0;
+  /** The commits the fsync running now covers, and who waits for it (see whenAllDurable). */
+  private runningSync: { covers: number; waiting: ((err?: Error) => void)[] } | null = null;
   private syncFailure: Error | null = null;
   private readonly checkpointer: Checkpointer | null = null;
 
@@ -238,6 +243,8 @@ export class Writer {
     }
     const ms = this.clock.now() - started;
     this.stats.commits++;
+    this.commitCount++;
+    if (this.walPath === null) this.durableCount = this.commitCount;
     this.checkpointer?.afterCommit();
     this.log.debug({ units: batch.map((u) => u.name), ms }, 'commit');
     const durable = batch.filter((u) => u.durable);
@@ -288,13 +295,40 @@ export class Writer {
     if (!this.syncing) this.syncWal();
   }
 
+  /**
+   * Null when every commit made so far is on disk, else a promise that resolves once it is
+   * (rejected if its fsync fails). For readers that answer from what they read outside a
+   * unit: a read connection sees a commit as soon as it is made, before its fsync, and an
+   * answer that showed it must not leave before it would survive a power cut (GET /sync:
+   * server/sync/sync.ts). Waits for the fsync running now when that one covers every commit
+   * made, else for the next, which it starts if none is due (a batch of `durable: false`
+   * units alone starts none).
+   */
+  whenAllDurable(): Promise<void> | null {
+    if (this.syncFailure) return Promise.reject(this.syncFailure);
+    if (this.durableCount >= this.commitCount) return null;
+    return new Promise((resolve, reject) => {
+      const done = (err?: Error) => (err ? reject(err) : resolve());
+      if (this.runningSync && this.runningSync.covers >= this.commitCount) {
+        this.runningSync.waiting.push(done);
+      } else {
+        this.whenDurable(done);
+      }
+    });
+  }
+
   private syncWal(): void {
     const waiting = this.awaitingSync;
     this.awaitingSync = [];
     this.syncing = true;
+    // Every commit made so far is in the WAL file this fsync flushes.
+    const sync = { covers: this.commitCount, waiting };
+    this.runningSync = sync;
     this.walFd ??= openSync(this.walPath!, 'r');
     this.syncFile(this.walFd, (err) => {
       this.syncing = false;
+      this.runningSync = null;
+      if (!err) this.durableCount = Math.max(this.durableCount, sync.covers);
       if (err) {
         // The kernel may have dropped the dirty pages: nothing written since can be
         // trusted to be on disk, so the writer fails every unit from now on.

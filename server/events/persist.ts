@@ -274,9 +274,11 @@ async function sequenceLocalEvent(
       // A membership change also wakes its target: an invitee is not yet listening on the room.
       const woken =
         ev.type === 'm.room.member' && ev.stateKey ? [ev.roomId, ev.stateKey] : [ev.roomId];
+      // Long-polls are woken at the commit, not after its fsync: they build their answers
+      // while the WAL is flushed, and hold them until it is (sync/sync.ts).
+      tx.onCommit(() => ctx.notifier.notify(woken));
       tx.afterCommit(() => {
         head.committed = true;
-        ctx.notifier.notify(woken);
       });
       return { eventId: built.eventId, roomId: ev.roomId, streamOrdering, pdu: built.pdu };
     } catch (err) {

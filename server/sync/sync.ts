@@ -105,7 +105,14 @@ export async function sync(
     req.setPresence ?? 'online',
   );
   try {
-    return await syncUntilChange(ctx, requester, req, { since, filter, deadline });
+    const response = await syncUntilChange(ctx, requester, req, { since, filter, deadline });
+    // The pass read through a connection that sees each commit before its fsync: the
+    // answer waits until all it may have shown is on disk (at once, nearly always). This
+    // is what lets a message's notification come at its commit (events/persist.ts): the
+    // woken passes are built during the fsync instead of after it.
+    const durable = ctx.writer.whenAllDurable();
+    if (durable) await durable;
+    return response;
   } finally {
     endSync();
   }
@@ -184,10 +191,10 @@ async function syncUntilChange(
  * generation moved since `seen.generation`, when the pass read `seen.to`) may be of a
  * commit the pass missed: the events and device-list positions are read again, and the
  * pass runs again when either moved. When the generation has not moved, every commit the
- * pass did not see is still to be notified (the notifier is told after each commit has
- * something to tell, once it is durable), so nothing is read: reading the positions then
- * could also find a commit not yet durable, and answer with an event a power cut would
- * lose (docs/decisions.md, durability). Timing is real elapsed time, as the notifier's
+ * pass did not see is still to be notified (the notifier is told at or after each commit
+ * that has something to tell: a local event at its commit, other writes once durable), so
+ * nothing is read. Whatever a pass reads may not be durable yet; `sync` holds the answer
+ * until it is (Writer.whenAllDurable). Timing is real elapsed time, as the notifier's
  * timers are.
  *
  * A long-poll used to wake every second to sweep presence time-outs and read the

@@ -49,7 +49,12 @@ export interface TestServer {
  */
 export async function createTestServer(
   config: Record<string, unknown> = {},
-  opts: { clock?: Clock; dir?: string } = {},
+  opts: {
+    clock?: Clock;
+    dir?: string;
+    /** The writer's WAL fsync, for tests that hold or fail it (server/db/writer.ts). */
+    walSync?: (fd: number, cb: (err: Error | null) => void) => void;
+  } = {},
 ): Promise<TestServer> {
   const dir = opts.dir ?? mkdtempSync(join(tmpdir(), 'hearth-test-'));
   const key = generateSigningKey(systemRandom);
@@ -77,6 +82,7 @@ export async function createTestServer(
     config: cfg,
     log: silentLogger(),
     ...(opts.clock ? { clock: opts.clock } : {}),
+    ...(opts.walSync ? { walSync: opts.walSync } : {}),
   });
   const app = buildApp(handle.ctx);
   const server: TestServer = {

@@ -315,6 +315,54 @@ describe('Writer', () => {
       await w.close();
     });
 
+    it('whenAllDurable: null when all is on disk, else settles with the fsync that covers every commit', async () => {
+      const { w, pending } = heldSyncWriter();
+      expect(w.whenAllDurable()).toBeNull();
+      const a = w.transaction('a', (tx) => tx.run('INSERT INTO items (name) VALUES (?)', 'a'));
+      await vi.waitFor(() => expect(pending).toHaveLength(1));
+      let first = false;
+      void w.whenAllDurable()!.then(() => (first = true));
+      // A commit made during that fsync is not covered by it: its reader waits for the next.
+      const b = w.transaction('b', (tx) => tx.run('INSERT INTO items (name) VALUES (?)', 'b'));
+      await vi.waitFor(() => expect(names()).toEqual(['a', 'b']));
+      let second = false;
+      void w.whenAllDurable()!.then(() => (second = true));
+      pending.shift()!(null);
+      await a;
+      await vi.waitFor(() => expect(first).toBe(true));
+      expect(second).toBe(false);
+      await vi.waitFor(() => expect(pending).toHaveLength(1));
+      pending.shift()!(null);
+      await b;
+      await vi.waitFor(() => expect(second).toBe(true));
+      expect(w.whenAllDurable()).toBeNull();
+      await w.close();
+    });
+
+    it('whenAllDurable starts an fsync for commits of durable: false units alone, and rejects when it fails', async () => {
+      const { w, pending } = heldSyncWriter();
+      await w.transaction('a', (tx) => tx.run('INSERT INTO items (name) VALUES (?)', 'a'), {
+        durable: false,
+      });
+      // No durable unit asked for an fsync; a reader that showed the row does.
+      const durable = w.whenAllDurable();
+      expect(durable).not.toBeNull();
+      await vi.waitFor(() => expect(pending.length).toBeGreaterThan(0));
+      while (pending.length) pending.shift()!(null);
+      await durable;
+      expect(w.whenAllDurable()).toBeNull();
+
+      await w.transaction('b', (tx) => tx.run('INSERT INTO items (name) VALUES (?)', 'b'), {
+        durable: false,
+      });
+      const failing = w.whenAllDurable()!;
+      await vi.waitFor(() => expect(pending).toHaveLength(1));
+      pending.shift()!(Object.assign(new Error('EIO: i/o error'), { code: 'EIO' }));
+      await expect(failing).rejects.toThrow(/EIO/);
+      await expect(w.whenAllDurable()!).rejects.toThrow(/EIO/);
+      await w.close();
+    });
+
     it('fails the waiting units, and refuses later ones, when an fsync fails', async () => {
       const { w, pending } = heldSyncWriter();
       const unit = w.transaction('a', (tx) => tx.run('INSERT INTO items (name) VALUES (?)', 'a'));
