@@ -5,6 +5,7 @@ import {
   CRYPTO_TIMEOUT_MS,
   createEncryptedRoom,
   cryptoOf,
+  pollUntil,
   sendText,
   startCryptoClient,
   stopAll,
@@ -44,7 +45,11 @@ test(
     await bob.joinRoom(roomId);
     await waitForMembership(alice, roomId, bob.getUserId()!, 'join');
     expect(await cryptoOf(alice).isEncryptionEnabledInRoom(roomId)).toBe(true);
-    expect(await cryptoOf(bob).isEncryptionEnabledInRoom(roomId)).toBe(true);
+    // Bob's client learns it from his own /sync, which need not come before alice's.
+    await waitForMyMembership(bob, roomId, 'join');
+    await pollUntil("bob's client knowing the room is encrypted", () =>
+      cryptoOf(bob).isEncryptionEnabledInRoom(roomId),
+    );
   },
   CRYPTO_TIMEOUT_MS,
 );

@@ -66,7 +66,13 @@ test(
     await waitForMyMembership(bob, roomId, 'invite', CRYPTO_TIMEOUT_MS);
     await bob.joinRoom(roomId, { viaServers: ['a.test'] });
     await waitForMembership(alice, roomId, '@bob:b.test', 'join', CRYPTO_TIMEOUT_MS);
-    expect(await cryptoOf(bob).isEncryptionEnabledInRoom(roomId)).toBe(true);
+    // Bob's client learns the room is encrypted from its own /sync (the room's state with
+    // his join), which need not have come before alice's: b.test answers it once what it
+    // read is on disk (sync/sync.ts).
+    await waitForMyMembership(bob, roomId, 'join', CRYPTO_TIMEOUT_MS);
+    await pollUntil("bob's client knowing the room is encrypted", () =>
+      cryptoOf(bob).isEncryptionEnabledInRoom(roomId),
+    );
   },
   CRYPTO_TIMEOUT_MS * 2,
 );
