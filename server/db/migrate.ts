@@ -4,7 +4,11 @@ import { join } from 'node:path';
 import type { SqliteDb } from './sqlite.js';
 
 /**
- * Forward-only schema migrations, applied at start, each in its own transaction.
+ * Forward-only schema migrations, applied at start: on an existing database each in its own
+ * transaction (an upgrade that fails keeps the migrations before the failing one); on a
+ * fresh one all in a single transaction, one commit and so one fsync instead of one per
+ * migration (28 of them, 15–25 ms of a first start on this machine's disk, more on a
+ * laptop's), and a first start that fails leaves no half-made schema.
  *
  * Files are `migrations/NNNN_what.sql`; NNNN is the schema version the file brings the
  * database to. The database records its version and a compat version: the oldest schema
@@ -74,19 +78,24 @@ export function migrate(
         `or newer; this Hearth knows schema ${latest}. Upgrade Hearth, or restore a backup made by this version.`,
     );
   }
+  const pending = migrations.filter((m) => m.version > version && m.version <= target);
+  const groups = version === 0 ? [pending] : pending.map((m) => [m]);
   const applied: number[] = [];
-  for (const m of migrations) {
-    if (m.version <= version || m.version > target) continue;
+  for (const group of groups) {
+    const last = group.at(-1);
+    if (!last) continue;
     db.transaction(() => {
-      db.exec(m.sql);
+      for (const m of group) db.exec(m.sql);
       db.exec('DELETE FROM schema_version');
       db.prepare('INSERT INTO schema_version (version, compat_version) VALUES (?, ?)').run(
-        m.version,
-        Math.min(SCHEMA_COMPAT_VERSION, m.version),
+        last.version,
+        Math.min(SCHEMA_COMPAT_VERSION, last.version),
       );
     })();
-    opts.onApply?.(m);
-    applied.push(m.version);
+    for (const m of group) {
+      opts.onApply?.(m);
+      applied.push(m.version);
+    }
   }
   return applied;
 }

@@ -107,18 +107,34 @@ describe('migrations', () => {
     expect(migrate(db)).toEqual([]);
   });
 
-  it('rolls back a migration that fails, leaving the version unchanged', () => {
+  const broken = [
+    { version: 1, name: 'good', sql: 'CREATE TABLE a (x INTEGER);' },
+    { version: 2, name: 'also_good', sql: 'CREATE TABLE c (z INTEGER);' },
+    {
+      version: 3,
+      name: 'bad',
+      sql: 'CREATE TABLE b (y INTEGER); INSERT INTO nowhere VALUES (1);',
+    },
+  ];
+  const tables = (db: ReturnType<typeof freshDb>) =>
+    schemaOf(db).map((r) => (r as { name: string }).name);
+
+  it('upgrading, rolls back the migration that fails and keeps the ones before it', () => {
     const db = freshDb();
-    const broken = [
-      { version: 1, name: 'good', sql: 'CREATE TABLE a (x INTEGER);' },
-      {
-        version: 2,
-        name: 'bad',
-        sql: 'CREATE TABLE b (y INTEGER); INSERT INTO nowhere VALUES (1);',
-      },
-    ];
+    expect(migrate(db, { migrations: broken, upTo: 1 })).toEqual([1]);
     expect(() => migrate(db, { migrations: broken })).toThrow(/nowhere/);
-    expect(currentSchema(db).version).toBe(1);
-    expect(schemaOf(db).map((r) => (r as { name: string }).name)).toEqual(['a', 'schema_version']);
+    expect(currentSchema(db).version).toBe(2);
+    expect(tables(db)).toEqual(['a', 'c', 'schema_version']);
+  });
+
+  it('on a fresh database, applies all in one transaction: one that fails leaves nothing', () => {
+    const db = freshDb();
+    expect(() => migrate(db, { migrations: broken })).toThrow(/nowhere/);
+    expect(currentSchema(db).version).toBe(0);
+    expect(tables(db)).toEqual(['schema_version']);
+    const ok = broken.slice(0, 2);
+    expect(migrate(db, { migrations: ok })).toEqual([1, 2]);
+    expect(currentSchema(db).version).toBe(2);
+    expect(tables(db)).toEqual(['a', 'c', 'schema_version']);
   });
 });
