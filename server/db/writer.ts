@@ -84,12 +84,14 @@ export class Writer {
   /** The WAL file the writer fsyncs after each commit, or null (see whenDurable). */
   private readonly walPath: string | null;
   private walFd: number | null = null;
-  private syncing = false;
   private awaitingSync: ((err?: Error) => void)[] = [];
   /** Commits made, and how many of the first of them are on disk (see whenAllDurable). */
   private commitCount = 0;
   private durableCount = 0;
-  /** The commits the fsync running now covers, and who waits for it (see whenAllDurable). */
+  /**
+   * The fsync running now, if any: the commits it covers, and who waits for it (the units
+   * of the batches it flushes, and whenAllDurable's readers).
+   */
   private runningSync: { covers: number; waiting: ((err?: Error) => void)[] } | null = null;
   private syncFailure: Error | null = null;
   private readonly checkpointer: Checkpointer | null = null;
@@ -152,7 +154,7 @@ export class Writer {
 
   /** Waits for queued units to finish, then refuses new ones. */
   async close(): Promise<void> {
-    while (this.running || this.scheduled || this.queue.length || this.syncing) {
+    while (this.running || this.scheduled || this.queue.length || this.runningSync) {
       await new Promise((r) => setTimeout(r, 5));
     }
     this.closed = true;
@@ -292,7 +294,7 @@ export class Writer {
     if (this.walPath === null) return done();
     if (this.syncFailure) return done(this.syncFailure);
     this.awaitingSync.push(done);
-    if (!this.syncing) this.syncWal();
+    if (!this.runningSync) this.syncWal();
   }
 
   /**
@@ -320,16 +322,15 @@ export class Writer {
   private syncWal(): void {
     const waiting = this.awaitingSync;
     this.awaitingSync = [];
-    this.syncing = true;
     // Every commit made so far is in the WAL file this fsync flushes.
     const sync = { covers: this.commitCount, waiting };
     this.runningSync = sync;
     this.walFd ??= openSync(this.walPath!, 'r');
     this.syncFile(this.walFd, (err) => {
-      this.syncing = false;
       this.runningSync = null;
-      if (!err) this.durableCount = Math.max(this.durableCount, sync.covers);
-      if (err) {
+      if (!err) {
+        this.durableCount = Math.max(this.durableCount, sync.covers);
+      } else {
         // The kernel may have dropped the dirty pages: nothing written since can be
         // trusted to be on disk, so the writer fails every unit from now on.
         this.syncFailure = err;
