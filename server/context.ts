@@ -1,6 +1,7 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import { createCache, createSizedCache, type Cache } from './core/cache.js';
+import { cacheSize, createCache, createSizedCache, type Cache } from './core/cache.js';
+import { ClientTxnIndex } from './events/client-txns.js';
 import type { StateMap } from './events/state-map.js';
 import { KeyedQueue } from './events/room-queue.js';
 import { RoomHeads } from './events/room-heads.js';
@@ -95,6 +96,8 @@ export interface Ctx {
   roomQueue: KeyedQueue;
   /** What each room's next local event builds on (events/room-heads.ts). */
   roomHeads: RoomHeads;
+  /** The client transaction ids of local sends, for retries (events/client-txns.ts). */
+  clientTxns: ClientTxnIndex;
   /** Wakes long-polling /sync requests after commits (sync/notifier.ts). */
   notifier: Notifier;
   /** Run inside each event's writer unit, after its row (server/events/event-hooks.ts). */
@@ -119,6 +122,14 @@ export interface CtxHandle {
   close(): Promise<void>;
 }
 
+function sameDatabase(a: Config, b: Config): boolean {
+  return (
+    a.database.engine === 'sqlite' &&
+    b.database.engine === 'sqlite' &&
+    a.database.path === b.database.path
+  );
+}
+
 /** Opens the database (migrating it), and builds the context around it. */
 export function createContext(opts: {
   config: Config;
@@ -127,6 +138,12 @@ export function createContext(opts: {
   random?: Random;
   /** The writer's WAL fsync (fdatasync); replaced only by tests that hold or fail it. */
   walSync?: (fd: number, cb: (err: Error | null) => void) => void;
+  /**
+   * The context this one replaces on the same database (server/main.ts reloadConfig): its
+   * sends still in progress commit after this context has started, so the two share the
+   * index of transaction ids.
+   */
+  replacing?: Ctx;
 }): CtxHandle {
   const { config, log } = opts;
   if (config.database.engine !== 'sqlite') throw new Error('only SQLite is supported');
@@ -185,19 +202,15 @@ export function createContext(opts: {
     // Buckets of recently seen clients and accounts: a cache like the others, scaled alike.
     roomQueue: new KeyedQueue(),
     roomHeads: new RoomHeads(),
+    clientTxns:
+      opts.replacing && sameDatabase(opts.replacing.config, config)
+        ? opts.replacing.clientTxns
+        : new ClientTxnIndex(cacheSize(config.caches, 'client_txns', 100_000, 1_000), clock.now()),
     notifier: new Notifier(),
     eventHooks: EVENT_HOOKS,
     historicalEventHooks: HISTORICAL_EVENT_HOOKS,
     federation,
-    rateLimiter: new RateLimiter(
-      clock,
-      Math.max(
-        1_000,
-        Math.round(
-          50_000 * (config.caches.perCacheFactors.rate_limiter ?? config.caches.globalFactor),
-        ),
-      ),
-    ),
+    rateLimiter: new RateLimiter(clock, cacheSize(config.caches, 'rate_limiter', 50_000, 1_000)),
   };
   return {
     ctx,

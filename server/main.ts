@@ -115,7 +115,7 @@ export async function startServer(opts: {
   const reloadConfig = async (): Promise<Ctx> => {
     const { config: nextConfig, warnings: nextWarnings } = loadConfigFile(opts.configPath);
     for (const w of nextWarnings) log.warn(w);
-    const nextHandle = createContext({ config: nextConfig, log });
+    const nextHandle = createContext({ config: nextConfig, log, replacing: handle.ctx });
     nextHandle.ctx.reloadConfig = reloadConfig;
     if (isFederationPaused(handle.ctx)) setFederationPaused(nextHandle.ctx, true);
     const old = { handle, app, sender };

@@ -23,6 +23,9 @@ export async function purgeRoom(ctx: Ctx, roomId: string): Promise<string[]> {
   return ctx.roomQueue.run(roomId, () =>
     ctx.writer.transaction('admin_purge_room', async (tx) => {
       const newestEvent = await events.getMaxStreamOrdering(tx);
+      // Before the events: their rows find the room's transaction ids.
+      const sentWithTxn = await events.deleteRoomClientTxns(tx, roomId);
+      tx.onCommit(() => ctx.clientTxns.forgetEvents(sentWithTxn));
       const groups = await events.deleteRoomEvents(tx, roomId);
       await events.holdStreamOrdering(tx, newestEvent);
       const aliases = await rooms.deleteRoomRows(tx, roomId);

@@ -12,14 +12,19 @@ export interface CacheFactors {
 
 export type Cache<K extends NonNullable<unknown>, V extends NonNullable<unknown>> = LRUCache<K, V>;
 
+/** `baseSize` scaled by the cache's factor (its own, else the global one), at least `min`. */
+export function cacheSize(factors: CacheFactors, name: string, baseSize: number, min = 1): number {
+  const factor = factors.perCacheFactors[name] ?? factors.globalFactor;
+  return Math.max(min, Math.round(baseSize * factor));
+}
+
 export function createCache<K extends NonNullable<unknown>, V extends NonNullable<unknown>>(
   factors: CacheFactors,
   name: string,
   baseSize: number,
   ttlMs?: number,
 ): Cache<K, V> {
-  const factor = factors.perCacheFactors[name] ?? factors.globalFactor;
-  return boundedLru<K, V>(Math.max(1, Math.round(baseSize * factor)), ttlMs);
+  return boundedLru<K, V>(cacheSize(factors, name, baseSize), ttlMs);
 }
 
 /**
@@ -49,9 +54,8 @@ export function createSizedCache<K extends NonNullable<unknown>, V extends NonNu
   baseSize: number,
   sizeOf: (value: V) => number,
 ): Cache<K, V> {
-  const factor = factors.perCacheFactors[name] ?? factors.globalFactor;
   return new LRUCache<K, V>({
-    maxSize: Math.max(1, Math.round(baseSize * factor)),
+    maxSize: cacheSize(factors, name, baseSize),
     sizeCalculation: (v) => Math.max(1, sizeOf(v)),
   });
 }

@@ -4,6 +4,7 @@ import type { Ctx } from '../context.js';
 import { authEventsNeeded, checkEventAuth, type AuthEvent } from './auth/check.js';
 import { buildLocalEvent } from './build.js';
 import { runEventHooks } from './event-hooks.js';
+import { txnKeyString } from './client-txns.js';
 import { referencedEventIds, type Pdu } from './event-format.js';
 import { parsedStateEvents, rememberParsed, type RoomHead } from './room-heads.js';
 import type { RoomVersion } from './room-versions.js';
@@ -135,10 +136,6 @@ export async function sendLocalEvent(ctx: Ctx, ev: LocalEvent): Promise<Persiste
 /** Sends in flight (sequenced, not yet committed) by transaction key, for retries. */
 const inFlightTxns = new WeakMap<Ctx, Map<string, Promise<PersistedEvent>>>();
 
-function txnKeyString(k: { userId: string; deviceId: string; scope: string; txnId: string }) {
-  return JSON.stringify([k.userId, k.deviceId, k.scope, k.txnId]);
-}
-
 /**
  * In the room's queue: builds and authorizes the event on the room head, advances the
  * head and queues the writer unit. Returns the commit to wait for, wrapped so the queue
@@ -157,7 +154,7 @@ async function sequenceLocalEvent(
     // committed: the entry is dropped only after the commit.
     const pending = inFlight.get(txnKeyStr!);
     if (pending) return { committed: pending };
-    const earlier = await store.getTxnEvent(ctx.db, txnKey);
+    const earlier = await ctx.clientTxns.lookup(ctx.db, txnKey, ctx.clock.now());
     if (earlier) return { committed: loadPersisted(ctx, earlier) };
   }
   const base = await ctx.roomHeads.get(ctx.db, ev.roomId, (g) => loadStateGroup(ctx, g));
@@ -256,13 +253,7 @@ async function sequenceLocalEvent(
       if (isState) {
         await store.setCurrentStateEntry(tx, ev.roomId, ev.type, ev.stateKey!, built.eventId);
       }
-      if (txnKey) {
-        await store.insertTxnEvent(tx, {
-          ...txnKey,
-          eventId: built.eventId,
-          createdTs: ctx.clock.now(),
-        });
-      }
+      if (txnKey) await ctx.clientTxns.record(tx, txnKey, built.eventId, ctx.clock.now());
       await runEventHooks(ctx, tx, {
         eventId: built.eventId,
         roomId: ev.roomId,

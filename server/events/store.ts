@@ -370,26 +370,11 @@ export async function setCurrentStateEntry(
   );
 }
 
-// --- client transaction ids (send idempotency per device)
+// --- client transaction ids (send idempotency per device: events/client-txns.ts)
 //
-// client_txns (migration 0028) is WITHOUT ROWID and keyed by (user, device, scope, txn
-// id): one B-tree, so a send's row costs its commit one page and the lookup one descent.
-// The reverse direction (event -> txn id) is on the event's row (EventTxn).
-
-export async function getTxnEvent(
-  q: Queryable,
-  t: { userId: string; deviceId: string; scope: string; txnId: string },
-): Promise<string | undefined> {
-  return (
-    await q.get<{ event_id: string }>(
-      'SELECT event_id FROM client_txns WHERE user_id = ? AND device_id = ? AND scope = ? AND txn_id = ?',
-      t.userId,
-      t.deviceId,
-      t.scope,
-      t.txnId,
-    )
-  )?.event_id;
-}
+// client_txns (migration 0029) is appended in arrival order and has no index: the lookup
+// is in memory. The reverse direction (event -> txn id, for /sync) is on the event's row
+// (EventTxn).
 
 export async function insertTxnEvent(
   q: Queryable,
@@ -403,7 +388,7 @@ export async function insertTxnEvent(
   },
 ): Promise<void> {
   await q.run(
-    `INSERT OR IGNORE INTO client_txns (user_id, device_id, scope, txn_id, event_id, created_ts)
+    `INSERT INTO client_txns (user_id, device_id, scope, txn_id, event_id, created_ts)
      VALUES (?, ?, ?, ?, ?, ?)`,
     t.userId,
     t.deviceId,
@@ -412,6 +397,53 @@ export async function insertTxnEvent(
     t.eventId,
     t.createdTs,
   );
+}
+
+export interface ClientTxnRow {
+  user_id: string;
+  device_id: string;
+  scope: string;
+  txn_id: string;
+  event_id: string;
+  created_ts: number;
+}
+
+/** The newest `limit` transaction ids recorded after `afterTs`, newest first. */
+export function listClientTxnsAfter(
+  q: Queryable,
+  afterTs: number,
+  limit: number,
+): Promise<ClientTxnRow[]> {
+  return q.all<ClientTxnRow>(
+    `SELECT user_id, device_id, scope, txn_id, event_id, created_ts FROM client_txns
+     WHERE created_ts > ? ORDER BY id DESC LIMIT ?`,
+    afterTs,
+    limit,
+  );
+}
+
+/**
+ * Deletes the rows before the first one recorded after `upToTs` (all of them if there is
+ * none): a range at the head of the table, found by reading only that range.
+ */
+export async function deleteClientTxnsUpTo(q: Queryable, upToTs: number): Promise<void> {
+  await q.run(
+    `DELETE FROM client_txns WHERE id < coalesce(
+       (SELECT id FROM client_txns WHERE created_ts > ? ORDER BY id LIMIT 1),
+       (SELECT max(id) + 1 FROM client_txns))`,
+    upToTs,
+  );
+}
+
+/** Deletes the transaction ids of a room's events; returns those events' ids. */
+export async function deleteRoomClientTxns(q: Queryable, roomId: string): Promise<Set<string>> {
+  const inRoom = 'SELECT event_id FROM events WHERE room_id = ?';
+  const rows = await q.all<{ event_id: string }>(
+    `SELECT event_id FROM client_txns WHERE event_id IN (${inRoom})`,
+    roomId,
+  );
+  await q.run(`DELETE FROM client_txns WHERE event_id IN (${inRoom})`, roomId);
+  return new Set(rows.map((r) => r.event_id));
 }
 
 /** The JSON of every event of a room's current state, in one query. */
@@ -462,9 +494,9 @@ export async function getRoomsWithMembership(
 
 /**
  * Deletes every row of a room's events, DAG, auth chains, state groups, current state,
- * forward extremities, client transaction ids and the room itself (the search index rows
- * go with the events, by migration 0010/0023's triggers); returns the state group ids
- * deleted, for caches to drop.
+ * forward extremities and the room itself (the search index rows go with the events, by
+ * migration 0010/0023's triggers; the client transaction ids go first, by
+ * deleteRoomClientTxns); returns the state group ids deleted, for caches to drop.
  */
 export async function deleteRoomEvents(q: Queryable, roomId: string): Promise<number[]> {
   const inRoom = 'SELECT event_id FROM events WHERE room_id = ?';
@@ -474,17 +506,6 @@ export async function deleteRoomEvents(q: Queryable, roomId: string): Promise<nu
   for (const table of ['event_json', 'event_edges', 'event_auth', 'event_auth_chain']) {
     await q.run(`DELETE FROM ${table} WHERE event_id IN (${inRoom})`, roomId);
   }
-  // client_txns has no event-id index (a send would pay a random page for it): its rows
-  // are found by the (user, device) prefix of its key, from the room's events that were
-  // sent through a transaction, before those events go.
-  await q.run(
-    `DELETE FROM client_txns
-     WHERE (user_id, device_id) IN
-       (SELECT sender, txn_device_id FROM events WHERE room_id = ? AND txn_id IS NOT NULL)
-       AND event_id IN (${inRoom})`,
-    roomId,
-    roomId,
-  );
   const groups = (
     await q.all<{ id: number }>('SELECT id FROM state_groups WHERE room_id = ?', roomId)
   ).map((g) => g.id);
