@@ -25,7 +25,7 @@ export async function purgeRoom(ctx: Ctx, roomId: string): Promise<string[]> {
       const newestEvent = await events.getMaxStreamOrdering(tx);
       // Before the events: their rows find the room's transaction ids.
       const sentWithTxn = await events.deleteRoomClientTxns(tx, roomId);
-      tx.onCommit(() => ctx.clientTxns.forgetEvents(sentWithTxn));
+      tx.onCommit(() => ctx.clientTxns.forgetRows(sentWithTxn));
       const groups = await events.deleteRoomEvents(tx, roomId);
       await events.holdStreamOrdering(tx, newestEvent);
       const aliases = await rooms.deleteRoomRows(tx, roomId);

@@ -1,3 +1,4 @@
+import { hash } from 'node:crypto';
 import type { Queryable, Tx } from '../db/sql.js';
 import * as store from './store.js';
 
@@ -6,16 +7,19 @@ import * as store from './store.js';
  * send with the same device, endpoint and txn id gets the first send's event instead of a
  * second event.
  *
- * The lookup is this in-memory index; the table `client_txns` (migration 0029) only keeps
- * the rows across restarts, appended in arrival order with no index, so a send's row costs
- * its group commit a share of the table's last page rather than a page at its device's
- * place in a B-tree (29% of a commit's WAL pages when it was keyed: 0029's comment). The
- * index is loaded from the table on first use after a start.
+ * The rows are in `client_txns` (migration 0029), appended in arrival order with no index,
+ * so a send's row costs its group commit a share of the table's last page rather than a
+ * page at its device's place in a B-tree (29% of a commit's WAL pages when it was keyed:
+ * 0029's comment). The lookup is this in-memory index, loaded from the table on first use
+ * after a start: a 96-bit digest of the key -> the row's id. A hit is checked against the
+ * row itself (its key and age), so neither a digest collision nor an entry whose row is
+ * gone can give a wrong answer, and the index holds about 80 bytes per send, not the key
+ * and event id (about 550).
  *
  * A transaction id is remembered for a day (like Synapse, and like this server's to-device
- * txn ids), and at most `maxEntries` of them (the oldest go first), so the index is bounded
- * however busy the server is. A retry comes seconds or minutes after its request; one a
- * day later is taken for a new request.
+ * txn ids), and the index for at most `maxEntries` sends (the oldest go first), so it is
+ * bounded however busy the server is. A retry comes seconds or minutes after its request;
+ * one a day later is taken for a new request.
  */
 
 export const RETENTION_MS = 24 * 60 * 60 * 1000;
@@ -30,18 +34,19 @@ export interface TxnKey {
   txnId: string;
 }
 
-interface Entry {
-  eventId: string;
-  ts: number;
-}
-
+/** The key as one string (also the key of the sends still in flight: events/persist.ts). */
 export function txnKeyString(k: TxnKey): string {
   return JSON.stringify([k.userId, k.deviceId, k.scope, k.txnId]);
 }
 
+/** 96 bits of the key's SHA-256, as 16 characters of base64. */
+function digest(keyString: string): string {
+  return hash('sha256', keyString, 'buffer').toString('base64', 0, 12);
+}
+
 export class ClientTxnIndex {
-  /** Key -> the event and when it was sent; in insertion order, so the oldest is first. */
-  private entries = new Map<string, Entry>();
+  /** Digest of the key -> the row's id; in insertion order, so the oldest is first. */
+  private rows = new Map<string, number>();
   private loaded: Promise<void> | null = null;
   private lastPruneTs: number;
 
@@ -60,8 +65,17 @@ export class ClientTxnIndex {
       this.loaded = null;
       throw err;
     }));
-    const entry = this.entries.get(txnKeyString(key));
-    return entry && entry.ts > now - RETENTION_MS ? entry.eventId : undefined;
+    const id = this.rows.get(digest(txnKeyString(key)));
+    if (id === undefined) return undefined;
+    const row = await store.getClientTxn(db, id);
+    return row &&
+      row.user_id === key.userId &&
+      row.device_id === key.deviceId &&
+      row.scope === key.scope &&
+      row.txn_id === key.txnId &&
+      row.created_ts > now - RETENTION_MS
+      ? row.event_id
+      : undefined;
   }
 
   /**
@@ -70,35 +84,32 @@ export class ClientTxnIndex {
    * hour, the unit also deletes the rows that have aged out.
    */
   async record(tx: Tx, key: TxnKey, eventId: string, now: number): Promise<void> {
-    await store.insertTxnEvent(tx, { ...key, eventId, createdTs: now });
+    const id = await store.insertClientTxn(tx, { ...key, eventId, createdTs: now });
     if (now - this.lastPruneTs >= PRUNE_EVERY_MS) {
       // Set now, so the other sends of this group commit do not prune again; should this
       // unit roll back, the rows wait for the next hour.
       this.lastPruneTs = now;
       await store.deleteClientTxnsUpTo(tx, now - RETENTION_MS);
     }
-    tx.onCommit(() => this.add(txnKeyString(key), { eventId, ts: now }, now));
+    const d = digest(txnKeyString(key));
+    tx.onCommit(() => this.add(d, id));
   }
 
-  /** Drops the transaction ids of events that are gone (a purged room: admin/room-purge.ts). */
-  forgetEvents(eventIds: ReadonlySet<string>): void {
-    if (!eventIds.size) return;
-    for (const [k, e] of this.entries) if (eventIds.has(e.eventId)) this.entries.delete(k);
+  /** Drops the entries of deleted rows (a purged room: admin/room-purge.ts). */
+  forgetRows(ids: ReadonlySet<number>): void {
+    if (!ids.size) return;
+    for (const [d, id] of this.rows) if (ids.has(id)) this.rows.delete(d);
   }
 
-  /** How many transaction ids are remembered (for tests). */
+  /** How many sends the index holds (for tests). */
   get size(): number {
-    return this.entries.size;
+    return this.rows.size;
   }
 
-  private add(key: string, entry: Entry, now: number): void {
-    this.entries.delete(key);
-    this.entries.set(key, entry);
-    const cutoff = now - RETENTION_MS;
-    for (const [k, e] of this.entries) {
-      if (this.entries.size <= this.maxEntries && e.ts > cutoff) break;
-      this.entries.delete(k);
-    }
+  private add(d: string, id: number): void {
+    this.rows.delete(d);
+    this.rows.set(d, id);
+    if (this.rows.size > this.maxEntries) this.rows.delete(this.rows.keys().next().value!);
   }
 
   /**
@@ -108,15 +119,22 @@ export class ClientTxnIndex {
    */
   private async load(db: Queryable, now: number): Promise<void> {
     const rows = await store.listClientTxnsAfter(db, now - RETENTION_MS, this.maxEntries);
-    const meanwhile = this.entries;
-    this.entries = new Map();
+    const meanwhile = this.rows;
+    this.rows = new Map();
     for (let i = rows.length - 1; i >= 0; i--) {
       const r = rows[i]!;
-      this.entries.set(
-        txnKeyString({ userId: r.user_id, deviceId: r.device_id, scope: r.scope, txnId: r.txn_id }),
-        { eventId: r.event_id, ts: r.created_ts },
+      this.rows.set(
+        digest(
+          txnKeyString({
+            userId: r.user_id,
+            deviceId: r.device_id,
+            scope: r.scope,
+            txnId: r.txn_id,
+          }),
+        ),
+        r.id,
       );
     }
-    for (const [k, e] of meanwhile) this.add(k, e, now);
+    for (const [d, id] of meanwhile) this.add(d, id);
   }
 }

@@ -376,7 +376,8 @@ export async function setCurrentStateEntry(
 // is in memory. The reverse direction (event -> txn id, for /sync) is on the event's row
 // (EventTxn).
 
-export async function insertTxnEvent(
+/** Appends a send's transaction id; returns its row's id. */
+export async function insertClientTxn(
   q: Queryable,
   t: {
     userId: string;
@@ -386,8 +387,8 @@ export async function insertTxnEvent(
     eventId: string;
     createdTs: number;
   },
-): Promise<void> {
-  await q.run(
+): Promise<number> {
+  const r = await q.run(
     `INSERT INTO client_txns (user_id, device_id, scope, txn_id, event_id, created_ts)
      VALUES (?, ?, ?, ?, ?, ?)`,
     t.userId,
@@ -397,15 +398,24 @@ export async function insertTxnEvent(
     t.eventId,
     t.createdTs,
   );
+  return r.lastInsertRowid;
 }
 
 export interface ClientTxnRow {
+  id: number;
   user_id: string;
   device_id: string;
   scope: string;
   txn_id: string;
   event_id: string;
   created_ts: number;
+}
+
+export function getClientTxn(q: Queryable, id: number): Promise<ClientTxnRow | undefined> {
+  return q.get<ClientTxnRow>(
+    'SELECT id, user_id, device_id, scope, txn_id, event_id, created_ts FROM client_txns WHERE id = ?',
+    id,
+  );
 }
 
 /** The newest `limit` transaction ids recorded after `afterTs`, newest first. */
@@ -415,7 +425,7 @@ export function listClientTxnsAfter(
   limit: number,
 ): Promise<ClientTxnRow[]> {
   return q.all<ClientTxnRow>(
-    `SELECT user_id, device_id, scope, txn_id, event_id, created_ts FROM client_txns
+    `SELECT id, user_id, device_id, scope, txn_id, event_id, created_ts FROM client_txns
      WHERE created_ts > ? ORDER BY id DESC LIMIT ?`,
     afterTs,
     limit,
@@ -435,15 +445,14 @@ export async function deleteClientTxnsUpTo(q: Queryable, upToTs: number): Promis
   );
 }
 
-/** Deletes the transaction ids of a room's events; returns those events' ids. */
-export async function deleteRoomClientTxns(q: Queryable, roomId: string): Promise<Set<string>> {
-  const inRoom = 'SELECT event_id FROM events WHERE room_id = ?';
-  const rows = await q.all<{ event_id: string }>(
-    `SELECT event_id FROM client_txns WHERE event_id IN (${inRoom})`,
+/** Deletes the transaction ids of a room's events; returns the ids of the rows deleted. */
+export async function deleteRoomClientTxns(q: Queryable, roomId: string): Promise<Set<number>> {
+  const rows = await q.all<{ id: number }>(
+    'SELECT id FROM client_txns WHERE event_id IN (SELECT event_id FROM events WHERE room_id = ?)',
     roomId,
   );
-  await q.run(`DELETE FROM client_txns WHERE event_id IN (${inRoom})`, roomId);
-  return new Set(rows.map((r) => r.event_id));
+  for (const { id } of rows) await q.run('DELETE FROM client_txns WHERE id = ?', id);
+  return new Set(rows.map((r) => r.id));
 }
 
 /** The JSON of every event of a room's current state, in one query. */

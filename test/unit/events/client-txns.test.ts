@@ -151,6 +151,7 @@ describe('migration 0029', () => {
     ]);
     expect(await store.listClientTxnsAfter(q, 20, 10)).toEqual([
       {
+        id: 3,
         user_id: '@b:x',
         device_id: 'DEVB',
         scope: 'send/!s:x/m.room.message',
@@ -260,7 +261,9 @@ describe('sends with a transaction id', () => {
     const a = await sendTxn(gone, 'a');
     await sendTxn(gone, 'b', 'DEV2');
     const keptEvent = await sendTxn(kept, 'c');
+    const before = s.ctx.clientTxns.size;
     await purgeRoom(s.ctx, gone);
+    expect(s.ctx.clientTxns.size).toBe(before - 2);
     const rows = await tableRows();
     expect(rows.map((r) => r.event_id)).toContain(keptEvent.eventId);
     expect(rows.map((r) => r.event_id)).not.toContain(a.eventId);
@@ -340,6 +343,18 @@ describe('ClientTxnIndex', () => {
     release();
     await loading;
     expect(await index.lookup(s.ctx.db, key('meanwhile'), now)).toBe('$meanwhile');
+  });
+
+  it('answers from the row: an entry whose row is gone is no answer', async () => {
+    const index = new ClientTxnIndex(100, now);
+    await record(index, 'gone');
+    expect(await index.lookup(s.ctx.db, key('gone'), now)).toBe('$gone');
+    const entries = index.size;
+    await s.ctx.writer.transaction('test', (tx) =>
+      tx.run("DELETE FROM client_txns WHERE event_id = '$gone'"),
+    );
+    expect(index.size).toBe(entries);
+    expect(await index.lookup(s.ctx.db, key('gone'), now)).toBeUndefined();
   });
 
   it('a context replacing another on the same database shares its index', () => {
