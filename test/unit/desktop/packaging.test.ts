@@ -55,9 +55,9 @@ describe('desktop packaging', () => {
   test('every native dependency is rebuilt for Electron and unpacked from the asar', () => {
     expect(builder.npmRebuild).toBe(true);
     const natives = Object.keys(pkg.dependencies).filter((d) =>
-      ['better-sqlite3', 'sharp', '@node-rs/bcrypt'].includes(d),
+      ['better-sqlite3', 'sharp', '@node-rs/bcrypt', 'sodium-native'].includes(d),
     );
-    expect(natives).toHaveLength(3);
+    expect(natives).toHaveLength(4);
     for (const d of natives) {
       const top = d.startsWith('@') ? d.split('/')[0]! : d;
       expect(
