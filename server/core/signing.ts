@@ -1,5 +1,6 @@
 import { createPrivateKey, createPublicKey, sign, verify, type KeyObject } from 'node:crypto';
 import { createRequire } from 'node:module';
+import type * as SodiumNative from 'sodium-native';
 import { canonicalJsonWithout } from './canonical-json.js';
 import { decodeBase64, encodeBase64 } from './base64.js';
 import type { Random } from './clock.js';
@@ -99,7 +100,7 @@ export function signJson<T extends Record<string, unknown>>(
   return addSignature(obj, serverName, key, signPayload(signingPayload(obj), key));
 }
 
-type Sodium = typeof import('sodium-native');
+type Sodium = typeof SodiumNative;
 let sodium: Sodium | null | undefined;
 
 /**

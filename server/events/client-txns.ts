@@ -34,13 +34,21 @@ export interface TxnKey {
   txnId: string;
 }
 
-/** The key as one string (also the key of the sends still in flight: events/persist.ts). */
-export function txnKeyString(k: TxnKey): string {
-  return JSON.stringify([k.userId, k.deviceId, k.scope, k.txnId]);
+/** A key with its forms that the index and the sends in flight (events/persist.ts) use. */
+export interface TxnRef {
+  key: TxnKey;
+  /** The key as one string. */
+  keyString: string;
+  /** 96 bits of the key string's SHA-256, as 16 characters of base64. */
+  digest: string;
 }
 
-/** 96 bits of the key's SHA-256, as 16 characters of base64. */
-function digest(keyString: string): string {
+export function txnRef(key: TxnKey): TxnRef {
+  const keyString = JSON.stringify([key.userId, key.deviceId, key.scope, key.txnId]);
+  return { key, keyString, digest: digestOf(keyString) };
+}
+
+function digestOf(keyString: string): string {
   return hash('sha256', keyString, 'buffer').toString('base64', 0, 12);
 }
 
@@ -59,15 +67,16 @@ export class ClientTxnIndex {
   }
 
   /** The event a transaction id was sent as, if it is remembered. */
-  async lookup(db: Queryable, key: TxnKey, now: number): Promise<string | undefined> {
+  async lookup(db: Queryable, txn: TxnRef, now: number): Promise<string | undefined> {
     // A failed read is tried again by the next lookup.
     await (this.loaded ??= this.load(db, now).catch((err: unknown) => {
       this.loaded = null;
       throw err;
     }));
-    const id = this.rows.get(digest(txnKeyString(key)));
+    const id = this.rows.get(txn.digest);
     if (id === undefined) return undefined;
     const row = await store.getClientTxn(db, id);
+    const { key } = txn;
     return row &&
       row.user_id === key.userId &&
       row.device_id === key.deviceId &&
@@ -83,16 +92,15 @@ export class ClientTxnIndex {
    * from then on finds it; until then the send is in flight: events/persist.ts). Once an
    * hour, the unit also deletes the rows that have aged out.
    */
-  async record(tx: Tx, key: TxnKey, eventId: string, now: number): Promise<void> {
-    const id = await store.insertClientTxn(tx, { ...key, eventId, createdTs: now });
+  async record(tx: Tx, txn: TxnRef, eventId: string, now: number): Promise<void> {
+    const id = await store.insertClientTxn(tx, { ...txn.key, eventId, createdTs: now });
     if (now - this.lastPruneTs >= PRUNE_EVERY_MS) {
       // Set now, so the other sends of this group commit do not prune again; should this
       // unit roll back, the rows wait for the next hour.
       this.lastPruneTs = now;
       await store.deleteClientTxnsUpTo(tx, now - RETENTION_MS);
     }
-    const d = digest(txnKeyString(key));
-    tx.onCommit(() => this.add(d, id));
+    tx.onCommit(() => this.add(txn.digest, id));
   }
 
   /** Drops the entries of deleted rows (a purged room: admin/room-purge.ts). */
@@ -123,17 +131,13 @@ export class ClientTxnIndex {
     this.rows = new Map();
     for (let i = rows.length - 1; i >= 0; i--) {
       const r = rows[i]!;
-      this.rows.set(
-        digest(
-          txnKeyString({
-            userId: r.user_id,
-            deviceId: r.device_id,
-            scope: r.scope,
-            txnId: r.txn_id,
-          }),
-        ),
-        r.id,
-      );
+      const ref = txnRef({
+        userId: r.user_id,
+        deviceId: r.device_id,
+        scope: r.scope,
+        txnId: r.txn_id,
+      });
+      this.rows.set(ref.digest, r.id);
     }
     for (const [d, id] of meanwhile) this.add(d, id);
   }

@@ -4,7 +4,7 @@ import type { Ctx } from '../context.js';
 import { authEventsNeeded, checkEventAuth, type AuthEvent } from './auth/check.js';
 import { buildLocalEvent } from './build.js';
 import { runEventHooks } from './event-hooks.js';
-import { txnKeyString } from './client-txns.js';
+import { txnRef } from './client-txns.js';
 import { referencedEventIds, type Pdu } from './event-format.js';
 import { parsedStateEvents, rememberParsed, type RoomHead } from './room-heads.js';
 import type { RoomVersion } from './room-versions.js';
@@ -145,16 +145,16 @@ async function sequenceLocalEvent(
   ctx: Ctx,
   ev: LocalEvent,
 ): Promise<{ committed: Promise<PersistedEvent> }> {
-  const txnKey = ev.txn ? { userId: ev.sender, ...ev.txn } : null;
+  const txn = ev.txn ? txnRef({ userId: ev.sender, ...ev.txn }) : null;
   let inFlight = inFlightTxns.get(ctx);
   if (!inFlight) inFlightTxns.set(ctx, (inFlight = new Map()));
-  const txnKeyStr = txnKey ? txnKeyString(txnKey) : null;
-  if (txnKey) {
+  const txnKeyStr = txn?.keyString ?? null;
+  if (txn) {
     // Inside the room's queue, so a retry racing the first request finds it in flight or
     // committed: the entry is dropped only after the commit.
     const pending = inFlight.get(txnKeyStr!);
     if (pending) return { committed: pending };
-    const earlier = await ctx.clientTxns.lookup(ctx.db, txnKey, ctx.clock.now());
+    const earlier = await ctx.clientTxns.lookup(ctx.db, txn, ctx.clock.now());
     if (earlier) return { committed: loadPersisted(ctx, earlier) };
   }
   const base = await ctx.roomHeads.get(ctx.db, ev.roomId, (g) => loadStateGroup(ctx, g));
@@ -253,7 +253,7 @@ async function sequenceLocalEvent(
       if (isState) {
         await store.setCurrentStateEntry(tx, ev.roomId, ev.type, ev.stateKey!, built.eventId);
       }
-      if (txnKey) await ctx.clientTxns.record(tx, txnKey, built.eventId, ctx.clock.now());
+      if (txn) await ctx.clientTxns.record(tx, txn, built.eventId, ctx.clock.now());
       await runEventHooks(ctx, tx, {
         eventId: built.eventId,
         roomId: ev.roomId,

@@ -13,7 +13,7 @@ import { createContext } from '../../../server/context.js';
 import { silentLogger } from '../../../server/core/logger.js';
 import type { Queryable, SqlValue } from '../../../server/db/sql.js';
 import { sqliteQueryable } from '../../../server/db/sqlite.js';
-import { ClientTxnIndex, RETENTION_MS } from '../../../server/events/client-txns.js';
+import { ClientTxnIndex, RETENTION_MS, txnRef } from '../../../server/events/client-txns.js';
 import { createTestServer, type TestServer } from '../../helpers/server.js';
 
 /**
@@ -225,7 +225,7 @@ describe('sends with a transaction id', () => {
     expect(
       await s.ctx.clientTxns.lookup(
         s.ctx.db,
-        { userId: ALICE, deviceId: 'DEV', scope: scopeOf(roomId), txnId: 'one' },
+        txnRef({ userId: ALICE, deviceId: 'DEV', scope: scopeOf(roomId), txnId: 'one' }),
         now,
       ),
     ).toBe(first.eventId);
@@ -270,7 +270,7 @@ describe('sends with a transaction id', () => {
     const lookup = (roomId: string, txnId: string, deviceId = 'DEV') =>
       s.ctx.clientTxns.lookup(
         s.ctx.db,
-        { userId: ALICE, deviceId, scope: scopeOf(roomId), txnId },
+        txnRef({ userId: ALICE, deviceId, scope: scopeOf(roomId), txnId }),
         now,
       );
     expect(await lookup(gone, 'a')).toBeUndefined();
@@ -307,7 +307,8 @@ describe('ClientTxnIndex', () => {
     s = await createTestServer({}, { clock: { now: () => now } });
   });
   afterAll(() => s.close());
-  const key = (txnId: string) => ({ userId: '@u:x', deviceId: 'D', scope: 'send/!r:x/m', txnId });
+  const key = (txnId: string) =>
+    txnRef({ userId: '@u:x', deviceId: 'D', scope: 'send/!r:x/m', txnId });
   const record = (index: ClientTxnIndex, txnId: string) =>
     s.ctx.writer.transaction('test', (tx) => index.record(tx, key(txnId), `$${txnId}`, now));
 
