@@ -14,8 +14,8 @@ import { REPO_ROOT } from '../helpers/cli.js';
 
 const flags = serverNodeFlags(REPO_ROOT);
 
-test('bin/node-flags.json lists the V8 young-generation cap', () => {
-  expect(flags).toContain('--max-semi-space-size=8');
+test('bin/node-flags.json lists the V8 young-generation cap and old-generation growth', () => {
+  expect(flags).toEqual(['--max-semi-space-size=8', '--heap-growing-percent=50']);
 });
 
 test("the hearth command's #! line carries the same flags", () => {
