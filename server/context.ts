@@ -140,8 +140,8 @@ export function createContext(opts: {
   walSync?: (fd: number, cb: (err: Error | null) => void) => void;
   /**
    * The context this one replaces on the same database (server/main.ts reloadConfig): its
-   * sends still in progress commit after this context has started, so the two share the
-   * index of transaction ids.
+   * sends still in flight commit after this context has started, so the two share the
+   * transaction ids, in flight and committed.
    */
   replacing?: Ctx;
 }): CtxHandle {

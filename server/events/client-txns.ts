@@ -1,5 +1,6 @@
 import { hash } from 'node:crypto';
 import type { Queryable, Tx } from '../db/sql.js';
+import type { PersistedEvent } from './persist.js';
 import * as store from './store.js';
 
 /**
@@ -15,6 +16,9 @@ import * as store from './store.js';
  * row itself (its key and age), so neither a digest collision nor an entry whose row is
  * gone can give a wrong answer, and the index holds about 80 bytes per send, not the key
  * and event id (about 550).
+ *
+ * Before that, from its sequencing until its commit is durable, a send is in flight here
+ * (`track`), so a retry racing the first request waits for its answer.
  *
  * A transaction id is remembered for a day (like Synapse, and like this server's to-device
  * txn ids), and the index for at most `maxEntries` sends (the oldest go first), so it is
@@ -34,10 +38,10 @@ export interface TxnKey {
   txnId: string;
 }
 
-/** A key with its forms that the index and the sends in flight (events/persist.ts) use. */
+/** A key with the forms of it that the index uses. */
 export interface TxnRef {
   key: TxnKey;
-  /** The key as one string. */
+  /** The key as one string (of the sends in flight). */
   keyString: string;
   /** 96 bits of the key string's SHA-256, as 16 characters of base64. */
   digest: string;
@@ -53,6 +57,8 @@ function digestOf(keyString: string): string {
 }
 
 export class ClientTxnIndex {
+  /** Sends sequenced and not yet durable, by key string (events/persist.ts). */
+  private pending = new Map<string, Promise<PersistedEvent>>();
   /** Digest of the key -> the row's id; in insertion order, so the oldest is first. */
   private rows = new Map<string, number>();
   private loaded: Promise<void> | null = null;
@@ -66,7 +72,22 @@ export class ClientTxnIndex {
     this.lastPruneTs = now;
   }
 
-  /** The event a transaction id was sent as, if it is remembered. */
+  /** The send of this transaction id that is in flight, if one is. */
+  inFlight(txn: TxnRef): Promise<PersistedEvent> | undefined {
+    return this.pending.get(txn.keyString);
+  }
+
+  /**
+   * Holds a send as in flight until it settles: answered once durable (by then `record`
+   * has entered it in the index, at its commit) or failed.
+   */
+  track(txn: TxnRef, committed: Promise<PersistedEvent>): void {
+    this.pending.set(txn.keyString, committed);
+    const done = () => void this.pending.delete(txn.keyString);
+    committed.then(done, done);
+  }
+
+  /** The event a committed transaction id was sent as, if it is remembered. */
   async lookup(db: Queryable, txn: TxnRef, now: number): Promise<string | undefined> {
     // A failed read is tried again by the next lookup.
     await (this.loaded ??= this.load(db, now).catch((err: unknown) => {

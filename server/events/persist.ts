@@ -133,9 +133,6 @@ export async function sendLocalEvent(ctx: Ctx, ev: LocalEvent): Promise<Persiste
   return committed;
 }
 
-/** Sends in flight (sequenced, not yet committed) by transaction key, for retries. */
-const inFlightTxns = new WeakMap<Ctx, Map<string, Promise<PersistedEvent>>>();
-
 /**
  * In the room's queue: builds and authorizes the event on the room head, advances the
  * head and queues the writer unit. Returns the commit to wait for, wrapped so the queue
@@ -146,13 +143,10 @@ async function sequenceLocalEvent(
   ev: LocalEvent,
 ): Promise<{ committed: Promise<PersistedEvent> }> {
   const txn = ev.txn ? txnRef({ userId: ev.sender, ...ev.txn }) : null;
-  let inFlight = inFlightTxns.get(ctx);
-  if (!inFlight) inFlightTxns.set(ctx, (inFlight = new Map()));
-  const txnKeyStr = txn?.keyString ?? null;
   if (txn) {
     // Inside the room's queue, so a retry racing the first request finds it in flight or
-    // committed: the entry is dropped only after the commit.
-    const pending = inFlight.get(txnKeyStr!);
+    // committed: the first stays in flight until its commit is durable.
+    const pending = ctx.clientTxns.inFlight(txn);
     if (pending) return { committed: pending };
     const earlier = await ctx.clientTxns.lookup(ctx.db, txn, ctx.clock.now());
     if (earlier) return { committed: loadPersisted(ctx, earlier) };
@@ -278,17 +272,11 @@ async function sequenceLocalEvent(
       throw err;
     }
   });
-  if (txnKeyStr) inFlight.set(txnKeyStr, committed);
-  committed.then(
-    () => {
-      if (txnKeyStr) inFlight.delete(txnKeyStr);
-    },
-    () => {
-      if (txnKeyStr) inFlight.delete(txnKeyStr);
-      // The batch has settled: every good unit before this one is committed.
-      ctx.roomHeads.drop(head);
-    },
-  );
+  if (txn) ctx.clientTxns.track(txn, committed);
+  committed.catch(() => {
+    // The batch has settled: every good unit before this one is committed.
+    ctx.roomHeads.drop(head);
+  });
   return { committed };
 }
 

@@ -243,6 +243,13 @@ describe('sends with a transaction id', () => {
     ).toEqual(new Map([[other.eventId, 'one']]));
   });
 
+  it('a retry racing the first request (still in flight) gets its event', async () => {
+    const roomId = await makeRoom();
+    const [a, b] = await Promise.all([sendTxn(roomId, 'race'), sendTxn(roomId, 'race')]);
+    expect(b.eventId).toBe(a.eventId);
+    expect(await messagesIn(roomId)).toBe(1);
+  });
+
   it('a retry after a restart answers the first event (the index is loaded from the table)', async () => {
     const roomId = await makeRoom();
     const first = await sendTxn(roomId, 'before-restart');
