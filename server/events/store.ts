@@ -448,10 +448,10 @@ export async function deleteClientTxnsUpTo(q: Queryable, upToTs: number): Promis
 /** Deletes the transaction ids of a room's events; returns the ids of the rows deleted. */
 export async function deleteRoomClientTxns(q: Queryable, roomId: string): Promise<Set<number>> {
   const rows = await q.all<{ id: number }>(
-    'SELECT id FROM client_txns WHERE event_id IN (SELECT event_id FROM events WHERE room_id = ?)',
+    `DELETE FROM client_txns WHERE event_id IN (SELECT event_id FROM events WHERE room_id = ?)
+     RETURNING id`,
     roomId,
   );
-  for (const { id } of rows) await q.run('DELETE FROM client_txns WHERE id = ?', id);
   return new Set(rows.map((r) => r.id));
 }
 
