@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import type { Queryable, RunResult, SqlValue } from './sql.js';
+import { deleteOldest } from '../core/map-order.js';
 
 export type SqliteDb = Database.Database;
 
@@ -41,7 +42,7 @@ export function sqliteQueryable(
       // Bounded: SQL built with a variable number of placeholders (IN lists) would
       // otherwise prepare and keep a statement per length for the life of the process.
       if (statements.size >= MAX_CACHED_STATEMENTS) {
-        statements.delete(statements.keys().next().value!);
+        deleteOldest(statements);
       }
       s = db.prepare(sql);
       statements.set(sql, s);

@@ -2,6 +2,7 @@ import { hash } from 'node:crypto';
 import type { Queryable, Tx } from '../db/sql.js';
 import type { PersistedEvent } from './persist.js';
 import * as store from './store.js';
+import { deleteOldest } from '../core/map-order.js';
 
 /**
  * Client transaction ids of local sends (spec: "Transaction identifiers"): a retry of a
@@ -138,7 +139,7 @@ export class ClientTxnIndex {
   private add(d: string, id: number): void {
     this.rows.delete(d);
     this.rows.set(d, id);
-    if (this.rows.size > this.maxEntries) this.rows.delete(this.rows.keys().next().value!);
+    if (this.rows.size > this.maxEntries) deleteOldest(this.rows);
   }
 
   /**

@@ -7,6 +7,7 @@ import { roomVersion, type RoomVersion } from './room-versions.js';
 import { resolveStateGroups, storeFetch } from './state-res/index.js';
 import type { StateMap } from './state-map.js';
 import * as store from './store.js';
+import { deleteOldest } from '../core/map-order.js';
 
 /**
  * A room's head: what the next local event builds on (its forward extremity, depth and
@@ -206,7 +207,7 @@ export async function parsedStateEvents(
  */
 export function rememberParsed(head: RoomHead, id: string, parsed: ParsedStateEvent): void {
   if (head.parsed.size >= MAX_PARSED_PER_ROOM) {
-    head.parsed.delete(head.parsed.keys().next().value!);
+    deleteOldest(head.parsed);
   }
   head.parsed.set(id, parsed);
 }

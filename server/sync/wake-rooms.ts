@@ -1,4 +1,5 @@
 import type { Ctx } from '../context.js';
+import { deleteOldest } from '../core/map-order.js';
 
 /**
  * Which rooms have events in a window of the events stream, for incremental /sync: a
@@ -60,7 +61,7 @@ export async function eventsWindow(
         .map((r) => r.state_key!),
     ),
   };
-  if (windows.size >= KEPT_WINDOWS) windows.delete(windows.keys().next().value!);
+  if (windows.size >= KEPT_WINDOWS) deleteOldest(windows);
   windows.set(key, summary);
   return summary;
 }
