@@ -121,7 +121,7 @@ export async function countMediaUsers(q: Queryable, f: UsageFilter): Promise<num
 export async function listRoomMediaUrls(q: Queryable, roomId: string): Promise<string[]> {
   const rows = await q.all<{ url: string }>(
     `SELECT DISTINCT t.value AS url
-     FROM events e JOIN event_json j ON j.event_id = e.event_id, json_tree(j.json, '$.content') t
+     FROM events e JOIN event_json j ON j.stream_ordering = e.stream_ordering, json_tree(j.json, '$.content') t
      WHERE e.room_id = ? AND t.type = 'text' AND t.value LIKE 'mxc://%'
        AND t.key IN ('url', 'thumbnail_url', 'avatar_url')`,
     roomId,

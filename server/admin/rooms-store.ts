@@ -29,11 +29,11 @@ export interface AdminRoomRow {
 /** A current state event's content field, for room `r`. */
 function stateField(type: string, path: string): string {
   return `(SELECT json_extract(j.json, '${path}') FROM current_state c
-      JOIN event_json j ON j.event_id = c.event_id
+      JOIN event_json_by_id j ON j.event_id = c.event_id
       WHERE c.room_id = r.room_id AND c.type = '${type}' AND c.state_key = '')`;
 }
 
-const JOINED = `FROM current_state c JOIN event_json j ON j.event_id = c.event_id
+const JOINED = `FROM current_state c JOIN event_json_by_id j ON j.event_id = c.event_id
       WHERE c.room_id = r.room_id AND c.type = 'm.room.member'
         AND json_extract(j.json, '$.content.membership') = 'join'`;
 
@@ -174,7 +174,7 @@ export async function isForgottenByAllLocal(
 /** The user ids joined to the room now. */
 export async function listJoinedMembers(q: Queryable, roomId: string): Promise<string[]> {
   const rows = await q.all<{ state_key: string }>(
-    `SELECT c.state_key FROM current_state c JOIN event_json j ON j.event_id = c.event_id
+    `SELECT c.state_key FROM current_state c JOIN event_json_by_id j ON j.event_id = c.event_id
      WHERE c.room_id = ? AND c.type = 'm.room.member'
        AND json_extract(j.json, '$.content.membership') = 'join'
      ORDER BY c.state_key`,

@@ -18,13 +18,12 @@ import type { SqliteDb } from './sqlite.js';
  */
 
 /**
- * Raise when a migration makes older code unable to use the database. 28: client
- * transaction ids moved to client_txns and the events' own rows (0028); older code would
- * fail to record them and drop `unsigned.transaction_id` from /sync. Since then messages
- * also have no `event_auth` rows (events/store.ts insertAuthChain), which older code would
- * read as an empty auth chain.
+ * Raise when a migration makes older code unable to use the database. 30: event JSON is
+ * keyed by stream position (0030), and older code reads and writes it by event id. (28:
+ * client transaction ids moved to client_txns and the events' own rows; older code would
+ * fail to record them and drop `unsigned.transaction_id` from /sync.)
  */
-export const SCHEMA_COMPAT_VERSION = 28;
+export const SCHEMA_COMPAT_VERSION = 30;
 
 export const MIGRATIONS_DIR = join(fileURLToPath(new URL('.', import.meta.url)), 'migrations');
 

@@ -166,7 +166,12 @@ export async function insertEvent(
     e.txn?.deviceId ?? null,
     e.txn?.txnId ?? null,
   );
-  await q.run('INSERT INTO event_json (event_id, json) VALUES (?, ?)', e.eventId, e.json);
+  // Keyed by the event's position (migration 0030): appended, with no index of its own.
+  await q.run(
+    'INSERT INTO event_json (stream_ordering, json) VALUES (?, ?)',
+    r.lastInsertRowid,
+    e.json,
+  );
   return r.lastInsertRowid;
 }
 
@@ -187,7 +192,7 @@ export function getRoomOldestEvents(
   limit: number,
 ): Promise<{ event_id: string; depth: number; json: string }[]> {
   return q.all(
-    `SELECT e.event_id, e.depth, j.json FROM events e JOIN event_json j ON j.event_id = e.event_id
+    `SELECT e.event_id, e.depth, j.json FROM events e JOIN event_json j ON j.stream_ordering = e.stream_ordering
      WHERE e.room_id = ? AND e.outlier = 0
        AND (e.rejected_reason IS NULL OR e.rejected_reason = '${SOFT_FAILED}')
      ORDER BY e.stream_ordering LIMIT ?`,
@@ -209,7 +214,7 @@ export async function getEventJsonMany(
   for (let i = 0; i < eventIds.length; i += 500) {
     const chunk = eventIds.slice(i, i + 500);
     const rows = await q.all<{ event_id: string; json: string }>(
-      `SELECT event_id, json FROM event_json WHERE event_id IN (${chunk.map(() => '?').join(',')})`,
+      `SELECT event_id, json FROM event_json_by_id WHERE event_id IN (${chunk.map(() => '?').join(',')})`,
       ...chunk,
     );
     for (const r of rows) out.set(r.event_id, r.json);
@@ -218,8 +223,9 @@ export async function getEventJsonMany(
 }
 
 export async function getEventJson(q: Queryable, eventId: string): Promise<string | undefined> {
-  return (await q.get<{ json: string }>('SELECT json FROM event_json WHERE event_id = ?', eventId))
-    ?.json;
+  return (
+    await q.get<{ json: string }>('SELECT json FROM event_json_by_id WHERE event_id = ?', eventId)
+  )?.json;
 }
 
 /**
@@ -461,7 +467,7 @@ export function getCurrentStateJson(
   roomId: string,
 ): Promise<{ event_id: string; json: string }[]> {
   return q.all<{ event_id: string; json: string }>(
-    `SELECT c.event_id, j.json FROM current_state c JOIN event_json j ON j.event_id = c.event_id
+    `SELECT c.event_id, j.json FROM current_state c JOIN event_json_by_id j ON j.event_id = c.event_id
      WHERE c.room_id = ? ORDER BY c.type, c.state_key`,
     roomId,
   );
@@ -475,7 +481,7 @@ export async function getCurrentStateEventJson(
   stateKey: string,
 ): Promise<{ event_id: string; json: string } | undefined> {
   return q.get<{ event_id: string; json: string }>(
-    `SELECT c.event_id, j.json FROM current_state c JOIN event_json j ON j.event_id = c.event_id
+    `SELECT c.event_id, j.json FROM current_state c JOIN event_json_by_id j ON j.event_id = c.event_id
      WHERE c.room_id = ? AND c.type = ? AND c.state_key = ?`,
     roomId,
     type,
@@ -490,7 +496,7 @@ export async function getRoomsWithMembership(
   membership: string,
 ): Promise<string[]> {
   const rows = await q.all<{ room_id: string }>(
-    `SELECT c.room_id FROM current_state c JOIN event_json j ON j.event_id = c.event_id
+    `SELECT c.room_id FROM current_state c JOIN event_json_by_id j ON j.event_id = c.event_id
      WHERE c.type = 'm.room.member' AND c.state_key = ? AND json_extract(j.json, '$.content.membership') = ?
      ORDER BY c.room_id`,
     userId,
@@ -509,10 +515,11 @@ export async function getRoomsWithMembership(
  */
 export async function deleteRoomEvents(q: Queryable, roomId: string): Promise<number[]> {
   const inRoom = 'SELECT event_id FROM events WHERE room_id = ?';
-  // event_edges is no longer written (an event's prev_events are read from its JSON; no
-  // query ever read the table, and its two indexes keyed by random event ids cost each
-  // event about 1.5 pages in its commit); rows written before are purged with their room.
-  for (const table of ['event_json', 'event_edges', 'event_auth', 'event_auth_chain']) {
+  await q.run(
+    'DELETE FROM event_json WHERE stream_ordering IN (SELECT stream_ordering FROM events WHERE room_id = ?)',
+    roomId,
+  );
+  for (const table of ['event_auth', 'event_auth_chain']) {
     await q.run(`DELETE FROM ${table} WHERE event_id IN (${inRoom})`, roomId);
   }
   const groups = (

@@ -70,7 +70,7 @@ export function getChildren(
   }
   // The servable, unredacted rows `r` of the requested range and filters, in page order.
   const page = (where: string) => `JOIN events e ON e.event_id = r.event_id
-     JOIN event_json j ON j.event_id = e.event_id
+     JOIN event_json j ON j.stream_ordering = e.stream_ordering
      WHERE ${where} ${LIVE_CHILD} AND r.stream_ordering > ? AND r.stream_ordering <= ?
        ${filters.join(' ')}
      ORDER BY r.stream_ordering ${a.dir === 'b' ? 'DESC' : 'ASC'} LIMIT ?`;
@@ -143,7 +143,7 @@ export function getRowsByOrdering(
 ): Promise<ServedEventRow[]> {
   return inChunks(orderings, (chunk) =>
     q.all<ServedEventRow>(
-      `SELECT ${SERVED_EVENT_COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
+      `SELECT ${SERVED_EVENT_COLUMNS} FROM events e JOIN event_json j ON j.stream_ordering = e.stream_ordering
        WHERE e.stream_ordering IN (${marks(chunk)}) AND e.room_id = ? AND ${SERVED_EVENT}`,
       ...chunk,
       roomId,
@@ -166,7 +166,7 @@ export async function getReplacements(
     q.all<ServedEventRow & { parent_id: string }>(
       `SELECT r.relates_to_id AS parent_id, ${SERVED_EVENT_COLUMNS}
        FROM event_relations r JOIN events e ON e.event_id = r.event_id
-       JOIN event_json j ON j.event_id = e.event_id
+       JOIN event_json j ON j.stream_ordering = e.stream_ordering
        JOIN events o ON o.event_id = r.relates_to_id
        WHERE r.relates_to_id IN (${marks(ids)}) AND r.room_id = ? AND r.rel_type = 'm.replace'
          AND ${LIVE_CHILD} AND e.state_key IS NULL

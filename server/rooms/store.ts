@@ -107,7 +107,7 @@ export async function getUsersJoinedToAny(
   if (!userIds.length || !roomIds.length) return new Set();
   const rows = await q.all<{ user_id: string }>(
     `SELECT DISTINCT c.state_key AS user_id FROM current_state c
-     JOIN event_json j ON j.event_id = c.event_id
+     JOIN event_json_by_id j ON j.event_id = c.event_id
      WHERE c.type = 'm.room.member' AND c.state_key IN (SELECT value FROM json_each(?))
        AND c.room_id IN (SELECT value FROM json_each(?))
        AND json_extract(j.json, '$.content.membership') = 'join'`,

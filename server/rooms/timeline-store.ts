@@ -19,7 +19,7 @@ export function getTimelineRows(
   r: { roomId: string; after: number; upTo: number; dir: 'b' | 'f'; limit: number },
 ): Promise<TimelineRow[]> {
   return q.all<TimelineRow>(
-    `SELECT ${SERVED_EVENT_COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
+    `SELECT ${SERVED_EVENT_COLUMNS} FROM events e JOIN event_json j ON j.stream_ordering = e.stream_ordering
      WHERE e.room_id = ? AND e.stream_ordering > ? AND e.stream_ordering <= ? AND ${SERVED_EVENT}
      ORDER BY e.stream_ordering ${r.dir === 'b' ? 'DESC' : 'ASC'} LIMIT ?`,
     r.roomId,
@@ -36,7 +36,7 @@ export function getTimelineRow(
   eventId: string,
 ): Promise<TimelineRow | undefined> {
   return q.get<TimelineRow>(
-    `SELECT ${SERVED_EVENT_COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
+    `SELECT ${SERVED_EVENT_COLUMNS} FROM events e JOIN event_json j ON j.stream_ordering = e.stream_ordering
      WHERE e.event_id = ? AND e.room_id = ? AND ${SERVED_EVENT}`,
     eventId,
     roomId,
@@ -54,7 +54,7 @@ export async function getTimelineRowsByIds(
     const ids = eventIds.slice(i, i + 500);
     out.push(
       ...(await q.all<TimelineRow>(
-        `SELECT ${SERVED_EVENT_COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
+        `SELECT ${SERVED_EVENT_COLUMNS} FROM events e JOIN event_json j ON j.stream_ordering = e.stream_ordering
          WHERE e.event_id IN (${ids.map(() => '?').join(',')}) AND e.room_id = ? AND ${SERVED_EVENT}`,
         ...ids,
         roomId,
@@ -83,7 +83,7 @@ export async function getLastJoinOrdering(
   userId: string,
 ): Promise<number | null> {
   const row = await q.get<{ m: number | null }>(
-    `SELECT MAX(e.stream_ordering) AS m FROM events e JOIN event_json j ON j.event_id = e.event_id
+    `SELECT MAX(e.stream_ordering) AS m FROM events e JOIN event_json j ON j.stream_ordering = e.stream_ordering
      WHERE e.room_id = ? AND e.type = 'm.room.member' AND e.state_key = ? AND ${SERVED_EVENT}
        AND json_extract(j.json, '$.content.membership') = 'join'`,
     roomId,
@@ -102,7 +102,7 @@ export function getRowsByTimestamp(
 ): Promise<TimelineRow[]> {
   const order = r.dir === 'f' ? 'ASC' : 'DESC';
   return q.all<TimelineRow>(
-    `SELECT ${SERVED_EVENT_COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
+    `SELECT ${SERVED_EVENT_COLUMNS} FROM events e JOIN event_json j ON j.stream_ordering = e.stream_ordering
      WHERE e.room_id = ? AND e.origin_server_ts ${r.dir === 'f' ? '>=' : '<='} ? AND ${SERVED_EVENT}
      ORDER BY e.origin_server_ts ${order}, e.stream_ordering ${order} LIMIT ? OFFSET ?`,
     r.roomId,
@@ -147,7 +147,7 @@ export async function getServedRowsByIds(
   for (let i = 0; i < eventIds.length; i += 500) {
     const ids = eventIds.slice(i, i + 500);
     const rows = await q.all<TimelineRow>(
-      `SELECT ${SERVED_EVENT_COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
+      `SELECT ${SERVED_EVENT_COLUMNS} FROM events e JOIN event_json j ON j.stream_ordering = e.stream_ordering
        WHERE e.event_id IN (${ids.map(() => '?').join(',')}) AND ${SERVED_EVENT}`,
       ...ids,
     );

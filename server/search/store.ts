@@ -102,7 +102,7 @@ export function getRecentHits(
 ): Promise<SearchHit[]> {
   return q.all<SearchHit>(
     `SELECT ${SERVED_EVENT_COLUMNS}, -bm25(event_search) AS relevance
-     FROM ${MATCHES} JOIN event_json j ON j.event_id = e.event_id ${IN_SCOPE}
+     FROM ${MATCHES} JOIN event_json j ON j.stream_ordering = e.stream_ordering ${IN_SCOPE}
        AND s.rowid < ?
      ORDER BY s.rowid DESC LIMIT ?`,
     ...scopeParams(scope),
@@ -119,7 +119,7 @@ export function getRankedHits(
 ): Promise<SearchHit[]> {
   return q.all<SearchHit>(
     `SELECT ${SERVED_EVENT_COLUMNS}, -bm25(event_search) AS relevance
-     FROM ${MATCHES} JOIN event_json j ON j.event_id = e.event_id ${IN_SCOPE}
+     FROM ${MATCHES} JOIN event_json j ON j.stream_ordering = e.stream_ordering ${IN_SCOPE}
      ORDER BY relevance DESC, s.rowid DESC LIMIT ? OFFSET ?`,
     ...scopeParams(scope),
     page.limit,

@@ -84,7 +84,7 @@ async function readMemberships(
   // Besides served events: invites, knocks and leaves in rooms this server is not in,
   // kept as outliers (federation/membership/remote-memberships.ts).
   const rows = await ctx.db.all<SyncEventRow>(
-    `SELECT ${SERVED_EVENT_COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
+    `SELECT ${SERVED_EVENT_COLUMNS} FROM events e JOIN event_json j ON j.stream_ordering = e.stream_ordering
      WHERE e.type = 'm.room.member' AND e.state_key = ? AND e.stream_ordering > ?
        AND e.stream_ordering <= ? AND (${SERVED_EVENT} OR ${REMOTE_MEMBERSHIP_EVENT})
      ORDER BY e.stream_ordering`,

@@ -35,11 +35,11 @@ export function getVisibleDirectoryUsers(q: Queryable, userId: string): Promise<
   return q.all<DirectoryUser>(
     `WITH joined AS (
        SELECT c.room_id, c.state_key AS user_id FROM current_state c
-       JOIN event_json j ON j.event_id = c.event_id
+       JOIN event_json_by_id j ON j.event_id = c.event_id
        WHERE c.type = 'm.room.member' AND json_extract(j.json, '$.content.membership') = 'join'
      ),
      open_rooms AS (
-       SELECT c.room_id FROM current_state c JOIN event_json j ON j.event_id = c.event_id
+       SELECT c.room_id FROM current_state c JOIN event_json_by_id j ON j.event_id = c.event_id
        WHERE c.state_key = '' AND (
          (c.type = 'm.room.join_rules' AND json_extract(j.json, '$.content.join_rule') = 'public')
          OR (c.type = 'm.room.history_visibility'

@@ -46,10 +46,10 @@ export async function isJoinedWithUserOf(
   ourServer: string,
 ): Promise<boolean> {
   const row = await q.get<{ one: number }>(
-    `SELECT 1 AS one FROM current_state c JOIN event_json j ON j.event_id = c.event_id
+    `SELECT 1 AS one FROM current_state c JOIN event_json_by_id j ON j.event_id = c.event_id
      WHERE c.type = 'm.room.member' AND c.state_key = ? AND ${JOINED}
        AND EXISTS (
-         SELECT 1 FROM current_state l JOIN event_json lj ON lj.event_id = l.event_id
+         SELECT 1 FROM current_state l JOIN event_json_by_id lj ON lj.event_id = l.event_id
          WHERE l.room_id = c.room_id AND l.type = 'm.room.member'
            AND substr(l.state_key, instr(l.state_key, ':') + 1) = ?
            AND json_extract(lj.json, '$.content.membership') = 'join')
@@ -68,7 +68,7 @@ export async function listJoinedMembersOfServer(
   others: boolean,
 ): Promise<string[]> {
   const rows = await q.all<{ user_id: string }>(
-    `SELECT c.state_key AS user_id FROM current_state c JOIN event_json j ON j.event_id = c.event_id
+    `SELECT c.state_key AS user_id FROM current_state c JOIN event_json_by_id j ON j.event_id = c.event_id
      WHERE c.room_id = ? AND c.type = 'm.room.member' AND ${JOINED}
        AND (substr(c.state_key, instr(c.state_key, ':') + 1) = ?) != ?`,
     roomId,
@@ -90,9 +90,9 @@ export async function listServersSharingOtherRooms(
 ): Promise<Set<string>> {
   const rows = await q.all<{ server: string }>(
     `SELECT DISTINCT substr(o.state_key, instr(o.state_key, ':') + 1) AS server
-     FROM current_state c JOIN event_json j ON j.event_id = c.event_id
+     FROM current_state c JOIN event_json_by_id j ON j.event_id = c.event_id
      JOIN current_state o ON o.room_id = c.room_id AND o.type = 'm.room.member'
-     JOIN event_json oj ON oj.event_id = o.event_id
+     JOIN event_json_by_id oj ON oj.event_id = o.event_id
      WHERE c.type = 'm.room.member' AND c.state_key = ? AND c.room_id != ? AND ${JOINED}
        AND json_extract(oj.json, '$.content.membership') = 'join'
        AND substr(o.state_key, instr(o.state_key, ':') + 1) != ?`,

@@ -293,7 +293,7 @@ export async function getJoinedMembersOfRooms(
   if (!roomIds.length) return new Set();
   const rows = await q.all<{ user_id: string }>(
     `SELECT DISTINCT c.state_key AS user_id FROM current_state c
-     JOIN event_json j ON j.event_id = c.event_id
+     JOIN event_json_by_id j ON j.event_id = c.event_id
      WHERE c.room_id IN (SELECT value FROM json_each(?)) AND c.type = 'm.room.member'
        AND json_extract(j.json, '$.content.membership') = 'join'`,
     JSON.stringify(roomIds),
@@ -315,7 +315,7 @@ export function getMembershipChangesInRooms(
   return q.all(
     `SELECT e.room_id, e.state_key AS user_id,
        json_extract(j.json, '$.content.membership') AS membership
-     FROM events e JOIN event_json j ON j.event_id = e.event_id
+     FROM events e JOIN event_json j ON j.stream_ordering = e.stream_ordering
      WHERE e.room_id IN (SELECT value FROM json_each(?)) AND e.stream_ordering > ?
        AND e.stream_ordering <= ? AND e.type = 'm.room.member' AND e.state_key IS NOT NULL
        AND e.outlier = 0 AND e.rejected_reason IS NULL

@@ -32,9 +32,9 @@ export async function getEventsWithRejection(
   await forChunks(ids, async (chunk) => {
     out.push(
       ...(await q.all<StoredEventRow>(
-        `SELECT j.event_id, j.json, e.rejected_reason FROM event_json j
-         LEFT JOIN events e ON e.event_id = j.event_id
-         WHERE j.event_id IN (${placeholders(chunk.length)})`,
+        `SELECT e.event_id, j.json, e.rejected_reason FROM events e
+         JOIN event_json j ON j.stream_ordering = e.stream_ordering
+         WHERE e.event_id IN (${placeholders(chunk.length)})`,
         ...chunk,
       )),
     );

@@ -31,7 +31,7 @@ export async function getServableEvents(
     const chunk = eventIds.slice(i, i + 500);
     out.push(
       ...(await q.all<ServableEventRow>(
-        `SELECT ${COLUMNS} FROM events e JOIN event_json j ON j.event_id = e.event_id
+        `SELECT ${COLUMNS} FROM events e JOIN event_json j ON j.stream_ordering = e.stream_ordering
          WHERE e.event_id IN (${chunk.map(() => '?').join(',')})`,
         ...chunk,
       )),
@@ -52,7 +52,7 @@ export async function hasMemberOfServer(
 ): Promise<boolean> {
   const suffix = `:${serverName}`;
   const row = await q.get<{ one: number }>(
-    `SELECT 1 AS one FROM current_state c JOIN event_json j ON j.event_id = c.event_id
+    `SELECT 1 AS one FROM current_state c JOIN event_json_by_id j ON j.event_id = c.event_id
      WHERE c.room_id = ? AND c.type = 'm.room.member'
        AND substr(c.state_key, -length(?)) = ?
        AND json_extract(j.json, '$.content.membership') IN (${memberships.map(() => '?').join(',')})

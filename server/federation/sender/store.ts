@@ -297,7 +297,7 @@ export async function listRemoteJoinedServers(
   // The server test comes before the JSON one, so rooms of local users only read no JSON.
   const rows = await q.all<{ server: string }>(
     `SELECT DISTINCT ${MEMBER_SERVER} AS server
-     FROM current_state c JOIN event_json j ON j.event_id = c.event_id
+     FROM current_state c JOIN event_json_by_id j ON j.event_id = c.event_id
      WHERE c.room_id = ? AND c.type = 'm.room.member' AND ${MEMBER_SERVER} != ?
        AND json_extract(j.json, '$.content.membership') = 'join'
      ORDER BY server`,
@@ -312,7 +312,7 @@ export async function listServersSharingRooms(q: Queryable, ourServer: string): 
   const rows = await q.all<{ server: string }>(
     `WITH joined AS (
        SELECT c.room_id, ${MEMBER_SERVER} AS server
-       FROM current_state c JOIN event_json j ON j.event_id = c.event_id
+       FROM current_state c JOIN event_json_by_id j ON j.event_id = c.event_id
        WHERE c.type = 'm.room.member' AND json_extract(j.json, '$.content.membership') = 'join')
      SELECT DISTINCT server FROM joined
      WHERE server != ? AND room_id IN (SELECT room_id FROM joined WHERE server = ?)
@@ -331,11 +331,11 @@ export async function listServersSharingRoomsWithUser(
 ): Promise<string[]> {
   const rows = await q.all<{ server: string }>(
     `SELECT DISTINCT ${MEMBER_SERVER} AS server
-     FROM current_state c JOIN event_json j ON j.event_id = c.event_id
+     FROM current_state c JOIN event_json_by_id j ON j.event_id = c.event_id
      WHERE c.type = 'm.room.member' AND ${MEMBER_SERVER} != ?
        AND json_extract(j.json, '$.content.membership') = 'join'
        AND c.room_id IN (
-         SELECT m.room_id FROM current_state m JOIN event_json mj ON mj.event_id = m.event_id
+         SELECT m.room_id FROM current_state m JOIN event_json_by_id mj ON mj.event_id = m.event_id
          WHERE m.type = 'm.room.member' AND m.state_key = ?
            AND json_extract(mj.json, '$.content.membership') = 'join')
      ORDER BY server`,

@@ -479,7 +479,7 @@ describe('restricted rooms', () => {
     // The join on both sides names alice as authoriser and carries A's signature.
     for (const s of [a, b]) {
       const row = await s.ctx.db.get<{ json: string }>(
-        `SELECT j.json FROM current_state c JOIN event_json j ON j.event_id = c.event_id
+        `SELECT j.json FROM current_state c JOIN event_json_by_id j ON j.event_id = c.event_id
          WHERE c.room_id = ? AND c.type = 'm.room.member' AND c.state_key = ?`,
         roomId,
         carol.userId,
