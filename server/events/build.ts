@@ -1,4 +1,4 @@
-import { canonicalJson, CanonicalJsonError } from '../core/canonical-json.js';
+import { CanonicalJsonError } from '../core/canonical-json.js';
 import { errors, MatrixError } from '../core/errors.js';
 import type { Ctx } from '../context.js';
 import {
@@ -42,6 +42,8 @@ export interface BuiltEvent {
   eventId: string;
   roomId: string;
   pdu: Pdu;
+  /** `JSON.stringify(pdu)`, as stored (events/store.ts insertPdu): made once here. */
+  json: string;
 }
 
 /**
@@ -110,7 +112,11 @@ export function buildEvent(
     if (err instanceof CanonicalJsonError) throw errors.badJson(`Invalid content: ${err.message}`);
     throw err;
   }
-  if (Buffer.byteLength(canonicalJson(pdu)) > MAX_PDU_BYTES) {
+  // The stored form has the canonical form's length: the same values, escaped the same
+  // way and without whitespace (canonicalJson encodes strings with JSON.stringify, and the
+  // hashes above refused every value it cannot encode); only the key order differs.
+  const json = JSON.stringify(pdu);
+  if (Buffer.byteLength(json) > MAX_PDU_BYTES) {
     throw new MatrixError('M_TOO_LARGE', `Events are ${MAX_PDU_BYTES} bytes at most`, 413);
   }
   // Measured just above, on the canonical JSON every room version accepts.
@@ -118,5 +124,5 @@ export function buildEvent(
   if (problems.length) throw errors.invalidParam(`Invalid event: ${problems.join('; ')}`);
   const eventId = eventIdFromReference(pdu as unknown as EventJson, referenceHash, version);
   const roomId = draft.roomId ?? `!${encodeBase64Url(referenceHash)}`;
-  return { eventId, roomId, pdu };
+  return { eventId, roomId, pdu, json };
 }

@@ -2,7 +2,7 @@ import { randomString } from '../core/clock.js';
 import { errors, MatrixError } from '../core/errors.js';
 import type { Ctx } from '../context.js';
 import { authEventsNeeded, checkEventAuth, type AuthEvent } from './auth/check.js';
-import { buildLocalEvent } from './build.js';
+import { buildLocalEvent, type BuiltEvent } from './build.js';
 import { runEventHooks } from './event-hooks.js';
 import { txnRef } from './client-txns.js';
 import { referencedEventIds, type Pdu } from './event-format.js';
@@ -103,7 +103,7 @@ async function createRoomOnce(
       });
       const state = new Map([[stateKeyId('m.room.create', ''), built.eventId]]);
       const group = await storeStateGroup(ctx, tx, { roomId: built.roomId, prev: null, state });
-      const streamOrdering = await writeEvent(tx, built.roomId, built.eventId, built.pdu, group);
+      const streamOrdering = await writeEvent(tx, built, group);
       await store.setCurrentStateEntry(tx, built.roomId, 'm.room.create', '', built.eventId);
       await runEventHooks(ctx, tx, {
         eventId: built.eventId,
@@ -238,9 +238,7 @@ async function sequenceLocalEvent(
       head.stateGroup = group;
       const streamOrdering = await writeEvent(
         tx,
-        ev.roomId,
-        built.eventId,
-        built.pdu,
+        built,
         group,
         ev.txn && { deviceId: ev.txn.deviceId, txnId: ev.txn.txnId },
       );
@@ -292,17 +290,17 @@ async function loadPersisted(ctx: Ctx, eventId: string): Promise<PersistedEvent>
  */
 async function writeEvent(
   tx: Parameters<typeof store.insertEvent>[0],
-  roomId: string,
-  eventId: string,
-  pdu: Pdu,
+  built: BuiltEvent,
   stateGroup: number,
   txn?: store.EventTxn | undefined,
 ): Promise<number> {
+  const { eventId, roomId, pdu } = built;
   const prevIds = referencedEventIds(pdu.prev_events);
   const streamOrdering = await store.insertPdu(tx, {
     eventId,
     roomId,
     pdu,
+    json: built.json,
     rejectedReason: null,
     stateGroup,
     txn,

@@ -96,6 +96,8 @@ export function insertPdu(
     stateGroup: number | null;
     streamOrdering?: number;
     txn?: EventTxn | undefined;
+    /** `JSON.stringify(pdu)` when the caller has it already (events/build.ts). */
+    json?: string | undefined;
   },
 ): Promise<number> {
   return insertEvent(q, {
@@ -109,7 +111,7 @@ export function insertPdu(
     outlier: e.outlier ?? false,
     rejectedReason: e.rejectedReason,
     stateGroup: e.stateGroup,
-    json: JSON.stringify(e.pdu),
+    json: e.json ?? JSON.stringify(e.pdu),
     ...(e.streamOrdering !== undefined ? { streamOrdering: e.streamOrdering } : {}),
     txn: e.txn,
   });

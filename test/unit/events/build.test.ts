@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { canonicalJson } from '../../../server/core/canonical-json.js';
 import { buildLocalEvent } from '../../../server/events/build.js';
 import { computeEventId } from '../../../server/events/hashes.js';
 import { roomVersion } from '../../../server/events/room-versions.js';
@@ -84,6 +85,31 @@ describe('buildLocalEvent', () => {
     );
     expect(v11.pdu.redacts).toBeUndefined();
     expect(v11.pdu.content.redacts).toBe('$x');
+  });
+
+  it("keeps the stored JSON, whose length is the canonical form's: 65,536 bytes pass, one more does not", () => {
+    const version = roomVersion('10')!;
+    // Multi-byte characters, escapes and a line separator: bytes, not characters, count.
+    const content = (n: number) => ({
+      msgtype: 'm.text',
+      body: 'é"\\\u2028\n'.repeat(20) + 'x'.repeat(n),
+    });
+    const at = (n: number) =>
+      buildLocalEvent(
+        s.ctx,
+        version,
+        draft({ content: content(n), originServerTs: 1_700_000_000_000 }),
+      );
+    const small = at(0);
+    expect(small.json).toBe(JSON.stringify(small.pdu));
+    const bytes = Buffer.byteLength(canonicalJson(small.pdu));
+    expect(Buffer.byteLength(small.json)).toBe(bytes);
+    const full = at(65_536 - bytes);
+    expect(Buffer.byteLength(canonicalJson(full.pdu))).toBe(65_536);
+    expect(Buffer.byteLength(full.json)).toBe(65_536);
+    expect(() => at(65_537 - bytes)).toThrow(
+      expect.objectContaining({ errcode: 'M_TOO_LARGE', status: 413 }),
+    );
   });
 
   it('refuses what the event format cannot hold', () => {
