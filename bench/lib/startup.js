@@ -232,13 +232,15 @@ export async function benchImports({ runs, configPath, log }) {
  * In one process: the time to import the built server, then the time its startServer()
  * takes (config, database open and migrate, buildApp, listen) on an existing data dir, and
  * the RSS at each step. Uses an internal API, so it may need updating when that changes.
+ * Logs at 'error' only: the server's log goes to stdout, and a warning written after the
+ * result line (the set-up link of a server not yet set up) took the result's place.
  */
 async function benchInProcess({ runs, configPath, main }) {
   const script = `const rss = () => process.memoryUsage().rss;
 const r0 = rss(); const t0 = performance.now();
 const { startServer } = await import(${JSON.stringify(main[1])});
 const t1 = performance.now(); const r1 = rss();
-const server = await startServer({ configPath: ${JSON.stringify(configPath)}, logLevel: 'warn' });
+const server = await startServer({ configPath: ${JSON.stringify(configPath)}, logLevel: 'error' });
 const t2 = performance.now(); const r2 = rss();
 await server.close();
 const out = { importMs: t1 - t0, startMs: t2 - t1, rssAtBoot: r0, rssAfterImport: r1, rssAfterStart: r2 };
