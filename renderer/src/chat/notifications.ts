@@ -21,12 +21,22 @@ export async function askNotificationPermission(): Promise<NotificationPermissio
   return Notification.requestPermission();
 }
 
-/** What a notification says for a message: sender and body, or a neutral line. */
-function describe(event: MatrixEvent, room: Room): { title: string; body: string } {
+/**
+ * What a notification says for a message: sender and body, or a neutral line. A direct
+ * chat's is titled by its sender alone. Its room name is no help there, and may still be
+ * the one from before the partner joined: js-sdk names a room again only after the whole
+ * sync answer is applied, and the join and the first message often come in one answer.
+ */
+function describe(
+  event: MatrixEvent,
+  room: Room,
+  isDirect: boolean,
+): { title: string; body: string } {
   const sender = room.getMember(event.getSender() ?? '')?.name ?? event.getSender() ?? '';
   const content = event.getContent();
   const body = typeof content.body === 'string' ? content.body : 'New message';
-  const title = room.name && room.name !== sender ? `${sender} in ${room.name}` : sender;
+  const title =
+    !isDirect && room.name && room.name !== sender ? `${sender} in ${room.name}` : sender;
   return { title, body: body.length > 200 ? body.slice(0, 199) + '…' : body };
 }
 
@@ -49,7 +59,7 @@ export function watchNotifications(
     const mention = actions?.tweaks?.highlight === true;
     // A muted room has no notify action: it stays quiet even when it is a DM.
     if (!actions?.notify || !(mention || isDirect)) return;
-    const { title, body } = describe(event, room);
+    const { title, body } = describe(event, room, isDirect);
     const n = new Notification(title, { body, tag: event.getId() ?? undefined });
     n.onclick = () => {
       window.focus();

@@ -454,7 +454,10 @@ describe.runIf(chromiumAvailable())('chat client shell', { timeout: 90_000 }, ()
     expect(await seriousAxeViolations(p, 'nav.chat-sidebar')).toEqual([]);
     await party.click();
     await p.waitForURL(/#\/room\//);
-    expect(await p.getByRole('navigation', { name: 'Rooms and people' }).isVisible()).toBe(false);
+    // The URL changes before the panes are drawn again: wait for the list to go.
+    const list = p.getByRole('navigation', { name: 'Rooms and people' });
+    await list.waitFor({ state: 'hidden', timeout: 5_000 });
+    expect(await list.isVisible()).toBe(false);
     const back = p.getByRole('button', { name: 'Back to room list' });
     expect(await back.isVisible()).toBe(true);
     await screenshot(p, 'chat-narrow-room-dark');
