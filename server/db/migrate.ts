@@ -7,7 +7,7 @@ import type { SqliteDb } from './sqlite.js';
  * Forward-only schema migrations, applied at start: on an existing database each in its own
  * transaction (an upgrade that fails keeps the migrations before the failing one); on a
  * fresh one all in a single transaction, one commit and so one fsync instead of one per
- * migration (28 of them, 15–25 ms of a first start on this machine's disk, more on a
+ * migration (28 of them when measured: 15–25 ms of a first start on this machine's disk, more on a
  * laptop's), and a first start that fails leaves no half-made schema.
  *
  * Files are `migrations/NNNN_what.sql`; NNNN is the schema version the file brings the
