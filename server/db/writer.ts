@@ -131,6 +131,15 @@ export class Writer {
     };
   }
 
+  /**
+   * How many commits the writer has made. It moves right after each COMMIT, before the
+   * commit's callbacks or anything else run; since nothing else writes the database, a
+   * value read while it stays the same is still the stored one (sync/stream-positions.ts).
+   */
+  get commits(): number {
+    return this.commitCount;
+  }
+
   /** Queues `fn` as a named unit; resolves with its result after its commit is durable. */
   transaction<T>(name: string, fn: (tx: Tx) => Promise<T>, opts?: UnitOptions): Promise<T> {
     const outer = this.inUnit?.getStore();
@@ -233,6 +242,8 @@ export class Writer {
       for (const u of batch) u.reject(err);
       return;
     }
+    // Counted before anything else runs: readers key what they hold on it (commits).
+    this.commitCount++;
     // Nothing may run between the COMMIT and these (no await): see Tx.onCommit.
     for (const [i, o] of outcomes.entries()) {
       for (const f of o.committed) {
@@ -245,7 +256,6 @@ export class Writer {
     }
     const ms = this.clock.now() - started;
     this.stats.commits++;
-    this.commitCount++;
     if (this.walPath === null) this.durableCount = this.commitCount;
     this.checkpointer?.afterCommit();
     this.log.debug({ units: batch.map((u) => u.name), ms }, 'commit');

@@ -6,7 +6,7 @@ import type { Ctx } from '../context.js';
 import { errors, MatrixError } from '../core/errors.js';
 import { isUserOf, parseUserId } from '../core/ids.js';
 import { getRoomsWithMembership } from '../events/store.js';
-import { positionThisTurn } from '../sync/stream-positions.js';
+import { positionAtCommit } from '../sync/stream-positions.js';
 import {
   NEVER_SEEN,
   SYNC_ONLINE_TIMEOUT_MS,
@@ -387,9 +387,9 @@ export async function presencePosition(ctx: Ctx): Promise<number | null> {
   return presenceStreamPosition(ctx);
 }
 
-/** The newest position of the presence stream, shared by the /sync passes of a turn. */
+/** The newest position of the presence stream, read once per commit (sync/stream-positions.ts). */
 function presenceStreamPosition(ctx: Ctx): Promise<number> {
-  return positionThisTurn(ctx, 'presence', () => store.getPresenceStreamId(ctx.db));
+  return positionAtCommit(ctx, 'presence', () => store.getPresenceStreamId(ctx.db));
 }
 
 /** An `m.presence` event as /sync sends it. */

@@ -48,7 +48,7 @@ import { formatStreamToken, parseStreamToken, type StreamToken } from './token.j
 import { resolveFilterParam } from './user-filters.js';
 import { membershipEventsOfUser, type Membership } from './wake-memberships.js';
 import { eventsWindow, roomsWithEventsIn } from './wake-rooms.js';
-import { positionThisTurn } from './stream-positions.js';
+import { positionAtCommit } from './stream-positions.js';
 import { WaitCancel } from './notifier.js';
 
 /**
@@ -151,12 +151,11 @@ async function syncUntilChange(
   // What the last pass read of the user's own streams, for the next (see carriedUserPart).
   let held: UserPart | undefined;
   for (;;) {
-    // Taken before `to` is read (synchronously with it, or with its read earlier in this
-    // turn at the same generation): waitForChange reads positions again only when a
-    // notification came after it.
+    // Taken before `to` is read: waitForChange reads positions again only when a
+    // notification came after it. `to` is the position at the writer's latest commit (read
+    // once per commit, stream-positions.ts), so it holds every commit notified before.
     const generation = ctx.notifier.generation;
-    // Shared by the passes of this turn (stream-positions.ts); waitForChange reads afresh.
-    const to = await positionThisTurn(ctx, 'events', () => store.getMaxStreamOrdering(ctx.db));
+    const to = await positionAtCommit(ctx, 'events', () => store.getMaxStreamOrdering(ctx.db));
     const scope: SyncScope = {
       userId: requester.userId,
       deviceId: requester.deviceId,
@@ -218,9 +217,9 @@ async function waitForChange(
     // Presence time-outs are persisted by whoever looks; a change wakes its watchers.
     await expireStalePresence(ctx);
     if (ctx.notifier.generation !== seen.generation) {
-      // Shared within the turn (stream-positions.ts): a commit notified since the pass
-      // read `seen` has moved the notifier's generation, so this reads the database again.
-      const now = await positionThisTurn(ctx, 'events', () => store.getMaxStreamOrdering(ctx.db));
+      // A commit notified since the pass read `seen` has moved the notifier's generation;
+      // the position is that of the latest commit (stream-positions.ts).
+      const now = await positionAtCommit(ctx, 'events', () => store.getMaxStreamOrdering(ctx.db));
       // The device-list stream too: a key change notifies rooms, and may have come between.
       if (now > seen.to || (await deviceListPosition(ctx)) > seen.deviceListsAt) stop.cancel();
     }
@@ -404,8 +403,8 @@ async function readUserPart(
  * - memberships: no m.room.member event in (held.to, to] (the window's scan, shared by
  *   every pass of one wake-up; a window too long to scan does not count as unchanged).
  *   Anyone's membership counts, not only the user's: presence reads who shares a room;
- * - account data, receipts, to-device: their stream positions (shared per turn, read
- *   again after every notification: stream-positions.ts) equal those of the held part,
+ * - account data, receipts, to-device: their stream positions (read once per commit:
+ *   stream-positions.ts) equal those of the held part,
  *   and what each read returns is fixed by those positions, `since` and the rooms;
  * - typing (in memory): its position, once the held rooms' expired notices are dropped;
  * - presence: its position, once time-outs are persisted (as getPresenceSince does).

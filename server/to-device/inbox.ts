@@ -1,6 +1,6 @@
 import type { Ctx } from '../context.js';
 import { createCache, type Cache } from '../core/cache.js';
-import { positionThisTurn } from '../sync/stream-positions.js';
+import { positionAtCommit } from '../sync/stream-positions.js';
 import * as store from './store.js';
 
 /**
@@ -38,11 +38,11 @@ export interface ToDeviceDelta {
 }
 
 /**
- * The newest position of the to-device stream, shared by the /sync passes of one turn of
- * the event loop (sync/stream-positions.ts).
+ * The newest position of the to-device stream, read once per commit and shared by the
+ * /sync passes until the next (sync/stream-positions.ts).
  */
 export function toDevicePosition(ctx: Ctx): Promise<number> {
-  return positionThisTurn(ctx, 'to_device', () => store.getToDeviceStreamId(ctx.db));
+  return positionAtCommit(ctx, 'to_device', () => store.getToDeviceStreamId(ctx.db));
 }
 
 /**

@@ -1,6 +1,6 @@
 import type { Requester } from '../accounts/requester.js';
 import type { Ctx } from '../context.js';
-import { positionThisTurn } from '../sync/stream-positions.js';
+import { positionAtCommit } from '../sync/stream-positions.js';
 import { errors, MatrixError } from '../core/errors.js';
 import type { Tx } from '../db/sql.js';
 import * as store from './store.js';
@@ -107,11 +107,11 @@ export interface AccountDataDelta {
 }
 
 /**
- * The newest position of the account-data stream, shared by the /sync passes of one turn
- * of the event loop (sync/stream-positions.ts).
+ * The newest position of the account-data stream, read once per commit and shared by the
+ * /sync passes until the next (sync/stream-positions.ts).
  */
 export function accountDataPosition(ctx: Ctx): Promise<number> {
-  return positionThisTurn(ctx, 'account_data', () => store.getAccountDataStreamId(ctx.db));
+  return positionAtCommit(ctx, 'account_data', () => store.getAccountDataStreamId(ctx.db));
 }
 
 /**

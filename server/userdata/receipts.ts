@@ -6,7 +6,7 @@ import type { Queryable } from '../db/sql.js';
 import * as events from '../events/store.js';
 import { sendReceiptToServers } from '../federation/outgoing-edus.js';
 import { assertJoined } from '../rooms/room-state.js';
-import { positionThisTurn } from '../sync/stream-positions.js';
+import { positionAtCommit } from '../sync/stream-positions.js';
 import { updateAccountData } from './account-data.js';
 import * as store from './store.js';
 
@@ -218,11 +218,11 @@ export function currentReceiptStreamId(ctx: Ctx): Promise<number> {
 }
 
 /**
- * currentReceiptStreamId shared by the /sync passes of one turn of the event loop
- * (sync/stream-positions.ts).
+ * currentReceiptStreamId, read once per commit and shared by the /sync passes until the
+ * next (sync/stream-positions.ts).
  */
 export function receiptPosition(ctx: Ctx): Promise<number> {
-  return positionThisTurn(ctx, 'receipts', () => currentReceiptStreamId(ctx));
+  return positionAtCommit(ctx, 'receipts', () => currentReceiptStreamId(ctx));
 }
 
 /**

@@ -1,5 +1,5 @@
 import type { Ctx } from '../../context.js';
-import { positionThisTurn } from '../../sync/stream-positions.js';
+import { positionAtCommit } from '../../sync/stream-positions.js';
 import { deviceListDelta, type DeviceListDelta } from './device-list-delta.js';
 import { keyCountsOf } from './key-counts.js';
 import * as store from './store.js';
@@ -13,8 +13,9 @@ import * as store from './store.js';
  *   that count to decide how many keys to upload, and "absent" is not "none left");
  * - device_unused_fallback_key_types: always present (the spec marks it required; its
  *   presence tells clients the server supports fallback keys).
- * The device's key counts come from memory (key-counts.ts), the stream position is shared
- * by the passes of a turn; the window's reads only when something moved (see the delta).
+ * The device's key counts come from memory (key-counts.ts), the stream position is read
+ * once per commit (sync/stream-positions.ts); the window's reads only when something moved
+ * (see the delta).
  */
 
 export interface E2eeSyncFields {
@@ -23,9 +24,9 @@ export interface E2eeSyncFields {
   device_unused_fallback_key_types: string[];
 }
 
-/** The newest position of the device-list stream, shared by the /sync passes of a turn. */
+/** The newest position of the device-list stream, read once per commit. */
 export function deviceListPosition(ctx: Ctx): Promise<number> {
-  return positionThisTurn(ctx, 'device_lists', () => store.getDeviceListStreamId(ctx.db));
+  return positionAtCommit(ctx, 'device_lists', () => store.getDeviceListStreamId(ctx.db));
 }
 
 /**
