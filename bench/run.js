@@ -681,7 +681,7 @@ function summaryTable(r) {
   if (r.wakeup) {
     const w = r.wakeup;
     rows.push([
-      `Wakeup: ${w.clients} /sync long-polls woken by one send (median of rounds)`,
+      `Wakeup: ${w.clients} /sync long-polls woken by one send (median of rounds; ${w.warmupRoundsPerBlock} warm-up rounds per block not counted)`,
       `p99 ${fmtLatency(w.hearth.medianP99Ms)} (p50 ${fmtLatency(w.hearth.medianP50Ms)}, max ${fmtLatency(w.hearth.medianMaxMs)})`,
       `p99 ${fmtLatency(w.bare.medianP99Ms)} (bare node:http, p50 ${fmtLatency(w.bare.medianP50Ms)}, max ${fmtLatency(w.bare.medianMaxMs)})`,
       `${w.p99Ratio.toFixed(1)}x the baseline's p99`,

@@ -2,21 +2,29 @@
 // '<json options>'`. N long-polls, one keep-alive connection each (raw-client.js), all held
 // by the server; then one trigger request (a message send), and the time from just before
 // the trigger is written to each long-poll's complete answer. Each round re-polls with the
-// `next_batch` of the previous answer, as a client does. Round 0 is a warm-up (connections
-// opened, code JIT-compiled) and is not reported. Every loop is bounded: the rounds, and
-// each request by timeoutMs. Prints one JSON line.
+// `next_batch` of the previous answer, as a client does. The first `warmupRounds` rounds
+// (connections opened, code JIT-compiled on both sides) are reported apart, as `warmup`,
+// and not counted. Every loop is bounded: the rounds, and each request by timeoutMs. Prints
+// one JSON line.
 //
 // Options: port, pollers ([{ token, since? }]: a poller without `since` first asks
 // initialPath for one), pollPrefix (the poll's path up to its since value), initialPath,
 // trigger ({ pathPrefix, token, txnPrefix }: a PUT whose path ends in txnPrefix and the
-// round, a transaction id the caller keeps unique across runs), rounds,
+// round, a transaction id the caller keeps unique across runs), rounds (warm-up included),
+// warmupRounds (default 1),
 // settleMs (how long after writing the polls the trigger waits, so the server has parked
 // them all), timeoutMs.
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { firstTokens, longPollConnections, nextBatch } from './long-poll-clients.js';
 
-const o = { rounds: 6, settleMs: 500, timeoutMs: 60_000, ...JSON.parse(process.argv[2]) };
+const o = {
+  rounds: 6,
+  warmupRounds: 1,
+  settleMs: 500,
+  timeoutMs: 60_000,
+  ...JSON.parse(process.argv[2]),
+};
 const { request: rawRequest, conns, triggerConn } = longPollConnections(o);
 const request = (method, path, token, body) =>
   rawRequest(method, path, token, body === undefined ? undefined : JSON.stringify(body));
@@ -82,5 +90,10 @@ for (let round = 0; round < o.rounds; round++) {
 }
 for (const c of [...conns, triggerConn]) c.close();
 process.stdout.write(
-  `${JSON.stringify({ clients: o.pollers.length, initialMs, rounds: rounds.slice(1) })}\n`,
+  `${JSON.stringify({
+    clients: o.pollers.length,
+    initialMs,
+    warmup: rounds.slice(0, o.warmupRounds),
+    rounds: rounds.slice(o.warmupRounds),
+  })}\n`,
 );
