@@ -10,7 +10,7 @@
 import { fileURLToPath } from 'node:url';
 import { makeDevices, startE2eeServers, tokenFor } from './e2ee-keys.js';
 import { runJsonChild } from './procs.js';
-import { median, performance, round } from './util.js';
+import { median, performance, round, roundTimes } from './util.js';
 
 const CLIENT = fileURLToPath(new URL('./e2ee-todevice-client.js', import.meta.url));
 const POLL_TIMEOUT_MS = 30_000;
@@ -98,14 +98,7 @@ export async function benchToDevice({
       delivered: xs.reduce((n, x) => n + x.answered - x.missing, 0),
       expected: xs.length * devices.length,
       errors: xs.reduce((n, x) => n + x.errors, 0),
-      rounds: xs.map((x) => ({
-        ...x,
-        p50: round(x.p50, 2),
-        p99: round(x.p99, 2),
-        max: round(x.max, 2),
-        min: round(x.min, 2),
-        triggerMs: round(x.triggerMs, 2),
-      })),
+      rounds: xs.map(roundTimes),
     });
     const h = summary(runs.hearth);
     const b = summary(runs.bare);

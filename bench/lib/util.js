@@ -41,6 +41,18 @@ export function round(x, digits = 1) {
   return Math.round(x * f) / f;
 }
 
+/** A long-poll round's record with its times rounded to 0.01 ms (wakeup, todevice). */
+export function roundTimes(r) {
+  return {
+    ...r,
+    p50: round(r.p50, 2),
+    p99: round(r.p99, 2),
+    max: round(r.max, 2),
+    min: round(r.min, 2),
+    triggerMs: round(r.triggerMs, 2),
+  };
+}
+
 /** A port that was free a moment ago on 127.0.0.1 (the kernel picks it). */
 export function freePort() {
   return new Promise((resolve, reject) => {

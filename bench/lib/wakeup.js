@@ -16,7 +16,7 @@ import {
 } from './matrix-setup.js';
 import { runJsonChild, stop } from './procs.js';
 import { LIFTED_ROOM_LIMITS, makeInstance, startBaseline, startHearth } from './servers.js';
-import { median, performance, round } from './util.js';
+import { median, performance, round, roundTimes } from './util.js';
 
 const CLIENT = fileURLToPath(new URL('./wakeup-client.js', import.meta.url));
 const LONGPOLL_SERVER = fileURLToPath(new URL('./longpoll-server.js', import.meta.url));
@@ -106,14 +106,6 @@ export async function benchWakeup({ template, tmp, clients, rounds, settleMs, cp
         logRound(r, 'round');
       }
     }
-    const rounded = (x) => ({
-      ...x,
-      p50: round(x.p50, 2),
-      p99: round(x.p99, 2),
-      max: round(x.max, 2),
-      min: round(x.min, 2),
-      triggerMs: round(x.triggerMs, 2),
-    });
     // The figures are of the counted rounds; a missing message or an error counts wherever
     // it happened, warm-up rounds included.
     const summary = (xs, warm) => ({
@@ -125,8 +117,8 @@ export async function benchWakeup({ template, tmp, clients, rounds, settleMs, cp
       early: xs.reduce((n, x) => n + x.early, 0),
       missing: [...xs, ...warm].reduce((n, x) => n + x.missing, 0),
       errors: [...xs, ...warm].reduce((n, x) => n + x.errors, 0),
-      rounds: xs.map(rounded),
-      warmupRounds: warm.map(rounded),
+      rounds: xs.map(roundTimes),
+      warmupRounds: warm.map(roundTimes),
     });
     const h = summary(runs.hearth, warmups.hearth);
     const b = summary(runs.bare, warmups.bare);
