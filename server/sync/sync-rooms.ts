@@ -5,7 +5,7 @@ import type { Pdu } from '../events/event-format.js';
 import { roomVersion, type RoomVersion } from '../events/room-versions.js';
 import * as eventStore from '../events/store.js';
 import { serveParsedEvents, serveParsedRows, type ServedMeta } from '../rooms/serve-events.js';
-import { openRoomView } from '../rooms/visibility.js';
+import { knownVisible, openRoomView } from '../rooms/visibility.js';
 import { isLoadedState, loadStateGroup } from '../events/state-groups.js';
 import { createCache, createSizedCache, type Cache } from '../core/cache.js';
 import { redactionState } from '../rooms/timeline-store.js';
@@ -101,17 +101,34 @@ export async function roomTimelineAndState(
   scope: SyncScope,
   w: RoomWindow,
 ): Promise<RoomTimelineAndState> {
-  const view = await roomView(ctx, scope.userId, w.roomId, w.joinedAt);
   const key = shareKey(scope, w);
+  let view: View | undefined;
   let core: SectionCore | undefined;
   if (key !== null) {
     const known = sharedCoresOf(ctx).get(key);
     const { epoch, settled } = redactionState();
-    if (known && settled && known.epoch === epoch && (await everyVisible(view, known.rows))) {
-      core = known;
+    if (known && settled && known.epoch === epoch) {
+      // For a joined room memory most often tells (a woken long-poll), as the user's view
+      // of the room would (whose last join is then `joinedAt`); else that view does.
+      const { joinedAt } = w;
+      if (
+        joinedAt !== undefined &&
+        known.rows.every((row) => knownVisible(ctx, scope.userId, joinedAt, row))
+      ) {
+        core = known;
+      } else {
+        view = await roomView(ctx, scope.userId, w.roomId, w.joinedAt);
+        if (await everyVisible(view, known.rows)) core = known;
+      }
     }
   }
-  core ??= await buildSectionCore(ctx, scope, w, view, key);
+  core ??= await buildSectionCore(
+    ctx,
+    scope,
+    w,
+    view ?? (await roomView(ctx, scope.userId, w.roomId, w.joinedAt)),
+    key,
+  );
   return personalise(ctx, scope, core);
 }
 
@@ -183,7 +200,12 @@ async function buildSectionCore(
 ): Promise<SectionCore> {
   // Taken before anything is read: a redaction marked after this moves it.
   const { epoch, settled } = redactionState();
-  const { events, limited } = await loadTimeline(ctx, w, scope.filter.room.timeline, view.canSee);
+  const { events, limited, hidden } = await loadTimeline(
+    ctx,
+    w,
+    scope.filter.room.timeline,
+    view.canSee,
+  );
   const startPos = events.length ? events[0]!.row.stream_ordering - 1 : w.to;
   // The state sent is relative to the start of the timeline, or its end with use_state_after.
   const base = await groupAt(ctx, w.roomId, scope.useStateAfter ? w.to : startPos, true);
@@ -270,7 +292,9 @@ async function buildSectionCore(
     rows: events.map((e) => e.row),
     epoch,
   };
-  if (key !== null && settled && !limited) {
+  // Not kept when the user may not see some event of the window: those who may would be
+  // answered without it (they check only that they may see every event of a core).
+  if (key !== null && settled && !limited && !hidden) {
     // Shared by other answers from now on: nothing may change them.
     for (const ev of [...core.timelineEvents, ...core.stateEvents]) Object.freeze(ev);
     sharedCoresOf(ctx).set(key, core);
@@ -342,16 +366,18 @@ async function roomView(
 
 /**
  * The newest events of the window that pass the timeline filter, oldest first; `limited`
- * when older matching events in the window were left out.
+ * when older matching events in the window were left out, `hidden` when the user may not
+ * see some matching event that was read (history visibility).
  */
 async function loadTimeline(
   ctx: Ctx,
   w: RoomWindow,
   filter: RoomEventFilter,
   canSee: View['canSee'],
-): Promise<{ events: Loaded[]; limited: boolean }> {
+): Promise<{ events: Loaded[]; limited: boolean; hidden: boolean }> {
   const limit = eventLimit(filter);
   const out: Loaded[] = [];
+  let hidden = false;
   let upTo = w.to;
   // Most events pass the filter: the first read is of just enough events to fill the
   // timeline and tell whether it is limited; later reads, when the filter or the history
@@ -366,11 +392,14 @@ async function loadTimeline(
     for (const { row, pdu } of events) {
       const content = row.redacted_by ? {} : pdu.content;
       if (!eventMatchesFilter({ ...filterable(pdu, w.roomId), content }, filter)) continue;
-      if (!(await canSee(row))) continue;
-      if (out.length === limit) return { events: out.reverse(), limited: true };
+      if (!(await canSee(row))) {
+        hidden = true;
+        continue;
+      }
+      if (out.length === limit) return { events: out.reverse(), limited: true, hidden };
       out.push({ row, pdu });
     }
-    if (read.length < batch) return { events: out.reverse(), limited: false };
+    if (read.length < batch) return { events: out.reverse(), limited: false, hidden };
     upTo = read[read.length - 1]!.stream_ordering - 1;
     batch = Math.max(limit + 1, 50);
   }

@@ -96,3 +96,40 @@ test("one member's event_fields do not cut the events another member is answered
   const bobWhole = (await timelineOf(s, bob.token, b0))[roomId].timeline.events;
   expect(bobWhole[0].content.body).toBe('full');
 });
+
+test('a member who was away for part of a shared window is not answered what they could not see', async () => {
+  const s = server();
+  const { alice, bob, roomId } = await setUp(s, 'away');
+  const send = (txn: string, body: string) =>
+    s.req('PUT', `/_matrix/client/v3/rooms/${roomId}/send/m.room.message/${txn}`, {
+      token: alice.token,
+      body: { msgtype: 'm.text', body },
+    });
+  await s.req('PUT', `/_matrix/client/v3/rooms/${roomId}/state/m.room.history_visibility/`, {
+    token: alice.token,
+    body: { history_visibility: 'joined' },
+  });
+  const seen = (await send('w0', 'both there')).json().event_id as string;
+  // Both take their token at the same events position: their windows are one shared window.
+  const [a0, b0] = [await since(s, alice.token), await since(s, bob.token)];
+  expect(a0.split('_')[0]).toBe(b0.split('_')[0]);
+  await s.req('POST', `/_matrix/client/v3/rooms/${roomId}/leave`, { token: bob.token, body: {} });
+  const secret = (await send('w1', 'while bob was away')).json().event_id as string;
+  await s.req('POST', `/_matrix/client/v3/join/${roomId}`, { token: bob.token, body: {} });
+  const after = (await send('w2', 'bob is back')).json().event_id as string;
+  // Alice reads the window first: it is kept for the others who read it.
+  const ids = (events: { event_id: string }[]) => events.map((e) => e.event_id);
+  const hers = (await timelineOf(s, alice.token, a0))[roomId].timeline.events;
+  expect(ids(hers)).toContain(secret);
+  // Bob reads the room's history first, so what he may see of its states is known in memory.
+  const history = await s.req('GET', `/_matrix/client/v3/rooms/${roomId}/messages?dir=b&limit=50`, {
+    token: bob.token,
+  });
+  expect(ids(history.json().chunk)).toEqual(expect.arrayContaining([after, seen]));
+  expect(ids(history.json().chunk)).not.toContain(secret);
+  const his = (await timelineOf(s, bob.token, b0))[roomId].timeline.events;
+  expect(ids(his)).toContain(after);
+  expect(ids(his)).not.toContain(secret);
+  // And Alice, reading the same window again, still gets all of it.
+  expect(ids((await timelineOf(s, alice.token, a0))[roomId].timeline.events)).toContain(secret);
+});
