@@ -331,15 +331,25 @@ export async function trackSync(
  * often: it runs at most once a second and reads only users not offline.
  */
 export async function expireStalePresence(ctx: Ctx): Promise<void> {
-  if (!ctx.config.presence.enabled) return;
+  if (!sweepDue(ctx)) return;
   const live = liveOf(ctx);
   const now = ctx.clock.now();
-  if (now - live.lastSweep < SWEEP_INTERVAL_MS) return;
   live.lastSweep = now;
   for (const row of await store.getPresenceNotOffline(ctx.db, Number.MAX_SAFE_INTEGER)) {
     if (!visiblyDiffers(row, settleLive(ctx, row.userId, row, now))) continue;
     await updatePresence(ctx, row.userId, (cur) => cur);
   }
+}
+
+/**
+ * Whether expireStalePresence would sweep now. Every /sync pass asks, and it is due at
+ * most once a second: callers on that path check this first and skip the call (an async
+ * function's promise and frame each time) when it is not.
+ */
+export function sweepDue(ctx: Ctx): boolean {
+  return (
+    ctx.config.presence.enabled && ctx.clock.now() - liveOf(ctx).lastSweep >= SWEEP_INTERVAL_MS
+  );
 }
 
 /** Per server: how many parked long-polls hold the sweep, and its timer while any do. */
@@ -383,7 +393,7 @@ export function holdPresenceSweep(ctx: Ctx): () => void {
  */
 export async function presencePosition(ctx: Ctx): Promise<number | null> {
   if (!ctx.config.presence.enabled) return null;
-  await expireStalePresence(ctx);
+  if (sweepDue(ctx)) await expireStalePresence(ctx);
   return presenceStreamPosition(ctx);
 }
 

@@ -3,6 +3,7 @@ import type { Requester } from '../accounts/requester.js';
 import type { Ctx } from '../context.js';
 import {
   expireStalePresence,
+  sweepDue,
   getPresenceSince,
   holdPresenceSweep,
   presencePosition,
@@ -47,7 +48,7 @@ import * as store from './sync-store.js';
 import { formatStreamToken, parseStreamToken, type StreamToken } from './token.js';
 import { resolveFilterParam } from './user-filters.js';
 import { membershipEventsOfUser, type Membership } from './wake-memberships.js';
-import { eventsWindow, roomsWithEventsIn } from './wake-rooms.js';
+import { eventsWindow, knownEventsWindow } from './wake-rooms.js';
 import { positionAtCommit } from './stream-positions.js';
 import { WaitCancel } from './notifier.js';
 
@@ -215,7 +216,7 @@ async function waitForChange(
   try {
     const woken = ctx.notifier.wait(keys, remaining, stop);
     // Presence time-outs are persisted by whoever looks; a change wakes its watchers.
-    await expireStalePresence(ctx);
+    if (sweepDue(ctx)) await expireStalePresence(ctx);
     if (ctx.notifier.generation !== seen.generation) {
       // A commit notified since the pass read `seen` has moved the notifier's generation;
       // the position is that of the latest commit (stream-positions.ts).
@@ -404,8 +405,8 @@ async function readUserPart(
  *   every pass of one wake-up; a window too long to scan does not count as unchanged).
  *   Anyone's membership counts, not only the user's: presence reads who shares a room;
  * - account data, receipts, to-device: their stream positions (read once per commit:
- *   stream-positions.ts) equal those of the held part,
- *   and what each read returns is fixed by those positions, `since` and the rooms;
+ *   stream-positions.ts) equal those of the held part, and what each read returns is
+ *   fixed by those positions, `since` and the rooms;
  * - typing (in memory): its position, once the held rooms' expired notices are dropped;
  * - presence: its position, once time-outs are persisted (as getPresenceSince does).
  * A stream that moved, or a membership change, means a full read. The to-device
@@ -418,7 +419,9 @@ async function carriedUserPart(
 ): Promise<UserPart | null> {
   if (!held || a.since === null || a.fullState || held.to > a.to) return null;
   if (held.to < a.to) {
-    const window = await eventsWindow(ctx, held.to, a.to);
+    // From memory when kept (the window of the send that woke this pass, most often).
+    const known = knownEventsWindow(ctx, held.to, a.to);
+    const window = known === undefined ? await eventsWindow(ctx, held.to, a.to) : known;
     if (!window || window.members.size > 0) return null;
   }
   const { streams } = held.userData;
@@ -502,10 +505,12 @@ async function syncOnce(
     ).map(({ type, content }) => ({ type, content }));
   // Rooms with events in the window; with lazy-loaded members a quiet room may still owe
   // the device member events (lazy-members.ts), so it is read as before.
-  const active =
-    since === null || a.fullState || filter.room.state.lazyLoadMembers
-      ? null
-      : await roomsWithEventsIn(ctx, since, a.to);
+  let active: ReadonlySet<string> | null = null;
+  if (since !== null && !a.fullState && !filter.room.state.lazyLoadMembers) {
+    // From memory when kept (the window of the send that woke this pass, most often).
+    const known = knownEventsWindow(ctx, since, a.to);
+    active = (known === undefined ? await eventsWindow(ctx, since, a.to) : known)?.rooms ?? null;
+  }
   const watchRooms: string[] = [];
   const joinedParts = new Map<string, (counts: UnreadCounts) => object>();
   for (const [roomId, m] of now) {

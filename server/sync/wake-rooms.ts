@@ -34,19 +34,31 @@ const EMPTY: WindowSummary = { rooms: new Set(), members: new Set() };
 /** Per server (keyed by its ctx, so test servers in one process stay apart). */
 const kept = new WeakMap<Ctx, Map<string, WindowSummary>>();
 
+/**
+ * eventsWindow's answer when it needs no read: the window is empty, too long to scan
+ * (null), or kept; undefined when it would have to be read.
+ */
+export function knownEventsWindow(
+  ctx: Ctx,
+  from: number,
+  to: number,
+): WindowSummary | null | undefined {
+  if (to <= from) return EMPTY;
+  if (to - from > MAX_SCANNED_WINDOW) return null;
+  return kept.get(ctx)?.get(`${from}:${to}`);
+}
+
 /** What the events in (from, to] touched, or null when the window is too long to scan. */
 export async function eventsWindow(
   ctx: Ctx,
   from: number,
   to: number,
 ): Promise<WindowSummary | null> {
-  if (to <= from) return EMPTY;
-  if (to - from > MAX_SCANNED_WINDOW) return null;
+  const known = knownEventsWindow(ctx, from, to);
+  if (known !== undefined) return known;
   let windows = kept.get(ctx);
   if (!windows) kept.set(ctx, (windows = new Map()));
   const key = `${from}:${to}`;
-  const held = windows.get(key);
-  if (held) return held;
   // stream_ordering is the rowid: this is a range scan of the window alone.
   const rows = await ctx.db.all<{ room_id: string; type: string; state_key: string | null }>(
     'SELECT room_id, type, state_key FROM events WHERE stream_ordering > ? AND stream_ordering <= ?',
@@ -64,13 +76,4 @@ export async function eventsWindow(
   if (windows.size >= KEPT_WINDOWS) deleteOldest(windows);
   windows.set(key, summary);
   return summary;
-}
-
-/** The rooms with events in (from, to], or null when the window is too long to scan. */
-export async function roomsWithEventsIn(
-  ctx: Ctx,
-  from: number,
-  to: number,
-): Promise<ReadonlySet<string> | null> {
-  return (await eventsWindow(ctx, from, to))?.rooms ?? null;
 }

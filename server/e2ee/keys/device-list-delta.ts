@@ -1,5 +1,5 @@
 import type { Ctx } from '../../context.js';
-import { eventsWindow } from '../../sync/wake-rooms.js';
+import { eventsWindow, knownEventsWindow } from '../../sync/wake-rooms.js';
 import * as store from './store.js';
 import { getUsersJoinedToAny } from '../../rooms/store.js';
 
@@ -38,10 +38,16 @@ export interface DeviceListWindow {
   deviceLists: { after: number; upTo: number };
 }
 
+/** The delta of a window that names nobody; shared, so never modified. */
+export const NOBODY: DeviceListDelta = Object.freeze({
+  changed: Object.freeze([]) as unknown as string[],
+  left: Object.freeze([]) as unknown as string[],
+});
+
 /** The changed and left users of a window (see above). */
 export async function deviceListDelta(ctx: Ctx, w: DeviceListWindow): Promise<DeviceListDelta> {
   const { userId } = w;
-  if (await nothingMoved(ctx, w)) return { changed: [], left: [] };
+  if (await nothingMoved(ctx, w)) return NOBODY;
   const nowRooms = [...w.joinedNow];
   const changed = new Set<string>();
   const leftCandidates = new Set<string>();
@@ -106,9 +112,26 @@ export async function deviceListDelta(ctx: Ctx, w: DeviceListWindow): Promise<De
  * once spares a woken long-poll its empty reads and their allocations.
  */
 async function nothingMoved(ctx: Ctx, w: DeviceListWindow): Promise<boolean> {
+  if (!sameRoomsAndKeys(w)) return false;
+  const window = await eventsWindow(ctx, w.events.after, w.events.upTo);
+  return window !== null && window.members.size === 0;
+}
+
+/**
+ * nothingMoved from memory alone: true only when it is certain (the events window is
+ * kept, wake-rooms.ts). A woken long-poll's pass asks this first, and skips the delta's
+ * awaits when it holds.
+ */
+export function certainlyNobody(ctx: Ctx, w: DeviceListWindow): boolean {
+  if (!sameRoomsAndKeys(w)) return false;
+  const window = knownEventsWindow(ctx, w.events.after, w.events.upTo);
+  return window !== undefined && window !== null && window.members.size === 0;
+}
+
+/** No device-list change in the window, and the same joined rooms at both ends. */
+function sameRoomsAndKeys(w: DeviceListWindow): boolean {
   if (w.deviceLists.upTo > w.deviceLists.after) return false;
   if (w.joinedNow.size !== w.joinedAtSince.size) return false;
   for (const r of w.joinedNow) if (!w.joinedAtSince.has(r)) return false;
-  const window = await eventsWindow(ctx, w.events.after, w.events.upTo);
-  return window !== null && window.members.size === 0;
+  return true;
 }

@@ -1,7 +1,12 @@
 import type { Ctx } from '../../context.js';
 import { positionAtCommit } from '../../sync/stream-positions.js';
-import { deviceListDelta, type DeviceListDelta } from './device-list-delta.js';
-import { keyCountsOf } from './key-counts.js';
+import {
+  certainlyNobody,
+  deviceListDelta,
+  NOBODY,
+  type DeviceListDelta,
+} from './device-list-delta.js';
+import { keyCountsOf, type KeyCounts } from './key-counts.js';
 import * as store from './store.js';
 
 /**
@@ -24,6 +29,30 @@ export interface E2eeSyncFields {
   device_unused_fallback_key_types: string[];
 }
 
+/**
+ * The key counts as /sync sends them, made once per KeyCounts (key-counts.ts makes a new
+ * one whenever the device's keys change) and shared by the answers: never modified.
+ */
+function countFields(counts: KeyCounts): {
+  oneTimeKeysCount: Record<string, number>;
+  fallbackTypes: string[];
+} {
+  let made = madeFields.get(counts);
+  if (!made) {
+    made = Object.freeze({
+      oneTimeKeysCount: Object.freeze({ signed_curve25519: 0, ...counts.oneTimeKeys }),
+      fallbackTypes: Object.freeze([...counts.unusedFallbackTypes]) as unknown as string[],
+    });
+    madeFields.set(counts, made);
+  }
+  return made;
+}
+
+const madeFields = new WeakMap<
+  KeyCounts,
+  { oneTimeKeysCount: Record<string, number>; fallbackTypes: string[] }
+>();
+
 /** The newest position of the device-list stream, read once per commit. */
 export function deviceListPosition(ctx: Ctx): Promise<number> {
   return positionAtCommit(ctx, 'device_lists', () => store.getDeviceListStreamId(ctx.db));
@@ -45,20 +74,23 @@ export async function e2eeSyncFields(
   },
 ): Promise<{ streamId: number; fields: E2eeSyncFields }> {
   const upTo = await deviceListPosition(ctx);
-  const counts = await keyCountsOf(ctx, a.userId, a.deviceId);
+  const { oneTimeKeysCount, fallbackTypes } = countFields(
+    await keyCountsOf(ctx, a.userId, a.deviceId),
+  );
   const fields: E2eeSyncFields = {
-    device_one_time_keys_count: { signed_curve25519: 0, ...counts.oneTimeKeys },
-    device_unused_fallback_key_types: [...counts.unusedFallbackTypes],
+    device_one_time_keys_count: oneTimeKeysCount,
+    device_unused_fallback_key_types: fallbackTypes,
   };
   if (a.since) {
-    fields.device_lists = await deviceListDelta(ctx, {
+    const w = {
       userId: a.userId,
       joinedNow: a.joinedNow,
       joinedAtSince: a.joinedAtSince,
       events: { after: a.since.events, upTo: a.eventsUpTo },
       // A token from before a restore may be past the stream's end: nothing is new to it.
       deviceLists: { after: a.since.deviceLists, upTo: Math.max(upTo, a.since.deviceLists) },
-    });
+    };
+    fields.device_lists = certainlyNobody(ctx, w) ? NOBODY : await deviceListDelta(ctx, w);
   }
   // The token never goes backwards, even for a token past the stream's end.
   return { streamId: Math.max(upTo, a.since?.deviceLists ?? 0), fields };
