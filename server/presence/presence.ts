@@ -99,16 +99,7 @@ async function updatePresence(
   userId: string,
   change: (current: PresenceRecord, now: number) => PresenceRecord,
 ): Promise<void> {
-  const plan = (held: PresenceRecord | undefined) => {
-    const now = ctx.clock.now();
-    const before = held ?? NEVER_SEEN;
-    const after = settleLive(ctx, userId, change(before, now), now);
-    const bump = !held || visiblyDiffers(before, after);
-    const stale =
-      after.lastActiveTs - before.lastActiveTs >= TIMESTAMP_WRITE_INTERVAL_MS ||
-      after.lastSyncTs - before.lastSyncTs >= TIMESTAMP_WRITE_INTERVAL_MS;
-    return { after, bump, write: bump || stale };
-  };
+  const plan = (held: PresenceRecord | undefined) => planPresence(ctx, userId, change, held);
   // Most syncs change nothing worth writing: decide on a copy of the stored row first.
   if (!plan(await storedRecord(ctx, userId)).write) return;
   const live = liveOf(ctx);
@@ -140,6 +131,38 @@ async function updatePresence(
     else live.writing.delete(userId);
     live.stored.delete(userId);
   }
+}
+
+/** What `change` makes of the stored row `held`, and whether it is to be written. */
+function planPresence(
+  ctx: Ctx,
+  userId: string,
+  change: (current: PresenceRecord, now: number) => PresenceRecord,
+  held: PresenceRecord | undefined,
+): { after: PresenceRecord; bump: boolean; write: boolean } {
+  const now = ctx.clock.now();
+  const before = held ?? NEVER_SEEN;
+  const after = settleLive(ctx, userId, change(before, now), now);
+  const bump = !held || visiblyDiffers(before, after);
+  const stale =
+    after.lastActiveTs - before.lastActiveTs >= TIMESTAMP_WRITE_INTERVAL_MS ||
+    after.lastSyncTs - before.lastSyncTs >= TIMESTAMP_WRITE_INTERVAL_MS;
+  return { after, bump, write: bump || stale };
+}
+
+/**
+ * updatePresence, or nothing (no promise, no await) when the copy of the stored row in
+ * memory shows that `change` writes nothing: the end of each /sync asks, and almost never
+ * writes.
+ */
+function updatePresenceIfNeeded(
+  ctx: Ctx,
+  userId: string,
+  change: (current: PresenceRecord, now: number) => PresenceRecord,
+): Promise<void> | undefined {
+  const held = liveOf(ctx).stored.get(userId);
+  if (held && !planPresence(ctx, userId, change, held.row).write) return undefined;
+  return updatePresence(ctx, userId, change);
 }
 
 /**
@@ -307,7 +330,7 @@ export async function trackSync(
     live.syncEnded.set(userId, now);
     if (setPresence === 'online') live.onlineDevices.get(userId)?.set(deviceId, now);
     // The offline timeout runs from the end of the last sync; this write is throttled.
-    void updatePresence(ctx, userId, (cur, now) => ({ ...cur, lastSyncTs: now })).catch((err) =>
+    updatePresenceIfNeeded(ctx, userId, (cur, now) => ({ ...cur, lastSyncTs: now }))?.catch((err) =>
       ctx.log.error({ err, userId }, 'could not note the end of a sync'),
     );
   };

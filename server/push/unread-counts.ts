@@ -1,5 +1,5 @@
 import type { Ctx } from '../context.js';
-import { getReadPositionsInRooms } from '../userdata/receipts.js';
+import { getReadPositionsInRooms, knownReadPositions } from '../userdata/receipts.js';
 import * as store from './store.js';
 import { MAIN_THREAD } from './thread.js';
 import {
@@ -49,6 +49,27 @@ export async function getUnreadCountsInRooms(
     const entry =
       cachedUnreadEntry(ctx, roomId, userId, positions) ??
       (await countEntry(ctx, userId, roomId, positions));
+    out.set(roomId, countsJson(entry.threads, opts));
+  }
+  return out;
+}
+
+/**
+ * getUnreadCountsInRooms's answer when memory holds all of it (each room's read positions
+ * and its counts for them), without a read or an await; else undefined. What a woken
+ * long-poll asks first.
+ */
+export function knownUnreadCounts(
+  ctx: Ctx,
+  userId: string,
+  roomIds: readonly string[],
+  opts: { perThread: boolean },
+): Map<string, UnreadCounts> | undefined {
+  const out = new Map<string, UnreadCounts>();
+  for (const roomId of roomIds) {
+    const positions = knownReadPositions(ctx, userId, roomId);
+    const entry = positions && cachedUnreadEntry(ctx, roomId, userId, positions);
+    if (!entry) return undefined;
     out.set(roomId, countsJson(entry.threads, opts));
   }
   return out;

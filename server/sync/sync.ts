@@ -12,7 +12,11 @@ import {
 } from '../presence/presence.js';
 import type { PresenceState } from '../presence/state.js';
 import { isForgotten } from '../rooms/store.js';
-import { getUnreadCountsInRooms, type UnreadCounts } from '../push/unread-counts.js';
+import {
+  getUnreadCountsInRooms,
+  knownUnreadCounts,
+  type UnreadCounts,
+} from '../push/unread-counts.js';
 import { takeToDeviceMessages, toDevicePosition, type ToDeviceDelta } from '../to-device/inbox.js';
 import {
   deviceListPosition,
@@ -590,9 +594,11 @@ async function syncOnce(
     }
   }
   if (joinedParts.size) {
-    const counts = await getUnreadCountsInRooms(ctx, scope.userId, [...joinedParts.keys()], {
-      perThread: filter.room.timeline.unreadThreadNotifications,
-    });
+    const rooms = [...joinedParts.keys()];
+    const opts = { perThread: filter.room.timeline.unreadThreadNotifications };
+    const counts =
+      knownUnreadCounts(ctx, scope.userId, rooms, opts) ??
+      (await getUnreadCountsInRooms(ctx, scope.userId, rooms, opts));
     // In the order of the memberships, as when each room was answered in turn.
     for (const [roomId, part] of joinedParts)
       response.rooms.join[roomId] = part(counts.get(roomId)!);

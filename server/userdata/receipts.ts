@@ -230,6 +230,15 @@ export function receiptPosition(ctx: Ctx): Promise<number> {
  * room without a receipt). Kept in ctx.caches.readPositions until the user's next receipt
  * in the room; what is not kept is read in one query for all the rooms.
  */
+/** How far the user has read the room, when memory holds it (no read); else undefined. */
+export function knownReadPositions(
+  ctx: Ctx,
+  userId: string,
+  roomId: string,
+): ReadonlyMap<string, number> | undefined {
+  return ctx.caches.readPositions.get(readKey(userId, roomId));
+}
+
 export async function getReadPositionsInRooms(
   ctx: Ctx,
   userId: string,

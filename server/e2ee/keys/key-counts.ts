@@ -40,10 +40,10 @@ const keyOf = (userId: string, deviceId: string) => `${userId}\0${deviceId}`;
 
 /** The key counts of a device, from memory when nothing changed since they were read. */
 export async function keyCountsOf(ctx: Ctx, userId: string, deviceId: string): Promise<KeyCounts> {
+  const cached = knownKeyCounts(ctx, userId, deviceId);
+  if (cached) return cached;
   const c = cacheOf(ctx);
   const key = keyOf(userId, deviceId);
-  const cached = c.entries.get(key);
-  if (cached) return cached;
   const generation = c.generation;
   const oneTimeKeys: Record<string, number> = {};
   const fallback: string[] = [];
@@ -54,6 +54,11 @@ export async function keyCountsOf(ctx: Ctx, userId: string, deviceId: string): P
   const counts: KeyCounts = { oneTimeKeys, unusedFallbackTypes: fallback.sort() };
   if (c.generation === generation) c.entries.set(key, counts);
   return counts;
+}
+
+/** keyCountsOf's answer when it is in memory (no read, no await), else undefined. */
+export function knownKeyCounts(ctx: Ctx, userId: string, deviceId: string): KeyCounts | undefined {
+  return cacheOf(ctx).entries.get(keyOf(userId, deviceId));
 }
 
 /** Called inside a writer unit that changes the keys of `deviceIds` of `userId`. */

@@ -6,7 +6,7 @@ import {
   NOBODY,
   type DeviceListDelta,
 } from './device-list-delta.js';
-import { keyCountsOf, type KeyCounts } from './key-counts.js';
+import { keyCountsOf, knownKeyCounts, type KeyCounts } from './key-counts.js';
 import * as store from './store.js';
 
 /**
@@ -75,7 +75,7 @@ export async function e2eeSyncFields(
 ): Promise<{ streamId: number; fields: E2eeSyncFields }> {
   const upTo = await deviceListPosition(ctx);
   const { oneTimeKeysCount, fallbackTypes } = countFields(
-    await keyCountsOf(ctx, a.userId, a.deviceId),
+    knownKeyCounts(ctx, a.userId, a.deviceId) ?? (await keyCountsOf(ctx, a.userId, a.deviceId)),
   );
   const fields: E2eeSyncFields = {
     device_one_time_keys_count: oneTimeKeysCount,
