@@ -83,6 +83,20 @@ describe('canonicalJson: key order is by code point', () => {
     expect(canonicalJson(value)).toBe(expected);
   });
 
+  it.each([1, 2, 15, 16, 17, 40])('sorts %i keys given in any order', (n) => {
+    // Distinct ASCII keys, inserted reversed and rotated by half: the expected order is by
+    // code point, which for ASCII is the < order of strings.
+    const keys = Array.from(
+      { length: n },
+      (_, i) => `k${String((i * 7919) % 1000).padStart(3, '0')}`,
+    );
+    const reversed = [...keys].reverse();
+    const obj: Record<string, number> = {};
+    for (const k of [...reversed.slice(n >> 1), ...reversed.slice(0, n >> 1)]) obj[k] = 1;
+    const sorted = [...keys].sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
+    expect(canonicalJson(obj)).toBe(`{${sorted.map((k) => `"${k}":1`).join(',')}}`);
+  });
+
   it('differs from plain UTF-16 sort for astral keys', () => {
     const keys = ['\u{1F600}', '\uFFFD'];
     expect([...keys].sort()).toEqual(['\u{1F600}', '\uFFFD']);

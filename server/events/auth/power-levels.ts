@@ -93,9 +93,36 @@ export interface PowerLevels {
   privilegedCreators: boolean;
 }
 
-/** The power levels of the room whose state is `state` (spec m.room.power_levels defaults). */
+/**
+ * The power levels of the room whose state is `state` (spec m.room.power_levels defaults).
+ * Shared: the answer for a given power level event, create event and version is made once
+ * and given to every caller (each local event's authorization asks, with the room's parsed
+ * state events, the same objects from one event to the next), so nothing may modify it.
+ */
 export function currentPowerLevels(state: AuthState, v: RoomVersion): PowerLevels {
   const event = state('m.room.power_levels', '');
+  const create = state('m.room.create', '');
+  if (!event) return readPowerLevels(event, create, v);
+  const made = madeLevels.get(event);
+  if (made && made.content === event.content && made.create === create && made.v === v) {
+    return made.pl;
+  }
+  const pl = readPowerLevels(event, create, v);
+  madeLevels.set(event, { content: event.content, create, v, pl });
+  return pl;
+}
+
+/** By power level event: the levels read from it (see currentPowerLevels). */
+const madeLevels = new WeakMap<
+  AuthEvent,
+  { content: unknown; create: AuthEvent | undefined; v: RoomVersion; pl: PowerLevels }
+>();
+
+function readPowerLevels(
+  event: AuthEvent | undefined,
+  create: AuthEvent | undefined,
+  v: RoomVersion,
+): PowerLevels {
   const content = event?.content ?? {};
   const levels = { ...DEFAULTS };
   for (const key of LEVEL_KEYS) {
@@ -107,7 +134,7 @@ export function currentPowerLevels(state: AuthState, v: RoomVersion): PowerLevel
     levels,
     users: parseLevelMap(content.users, v),
     events: parseLevelMap(content.events, v),
-    creators: roomCreators(state('m.room.create', ''), v),
+    creators: roomCreators(create, v),
     privilegedCreators: v.privilegedCreators,
   };
 }
