@@ -308,7 +308,10 @@ async function personalise(
   scope: SyncScope,
   core: SectionCore,
 ): Promise<RoomTimelineAndState> {
+  const fields = scope.filter.eventFields;
   const own = core.timelineEvents.filter((e) => e.sender === scope.userId);
+  // Nothing of the user's own to add and no fields to cut: the same sections for everyone.
+  if (!own.length && !fields?.length) return plainSections(core, scope.useStateAfter);
   const txnIds = own.length
     ? await store.getTxnIdsOfDevice(
         ctx.db,
@@ -317,7 +320,6 @@ async function personalise(
         own.map((e) => e.event_id),
       )
     : undefined;
-  const fields = scope.filter.eventFields;
   const timelineEvents = core.timelineEvents.map((ev) => {
     const txnId = txnIds?.get(ev.event_id);
     const mine =
@@ -331,6 +333,37 @@ async function personalise(
     membersChanged: core.membersChanged,
   };
 }
+
+/**
+ * A core's sections as they are for every member without their own events in it and
+ * without event_fields: made once per core and each way of sending state, and shared by the
+ * answers (the long-polls one send wakes), so never modified.
+ */
+function plainSections(core: SectionCore, useStateAfter: boolean): RoomTimelineAndState {
+  let made = plainMade.get(core);
+  if (!made) plainMade.set(core, (made = {}));
+  const which = useStateAfter ? 'stateAfter' : 'state';
+  let section = made[which];
+  if (!section) {
+    const state = Object.freeze({ events: core.stateEvents });
+    section = Object.freeze({
+      timeline: Object.freeze({
+        events: core.timelineEvents,
+        limited: core.limited,
+        prev_batch: core.prevBatch,
+      }),
+      ...(useStateAfter ? { state_after: state } : { state }),
+      membersChanged: core.membersChanged,
+    }) as RoomTimelineAndState;
+    made[which] = section;
+  }
+  return section;
+}
+
+const plainMade = new WeakMap<
+  SectionCore,
+  { state?: RoomTimelineAndState; stateAfter?: RoomTimelineAndState }
+>();
 
 const MEMBER_PREFIX = 'm.room.member\u0000';
 
