@@ -248,7 +248,7 @@ export async function getReadPositionsInRooms(
   const out = new Map<string, ReadonlyMap<string, number>>();
   const missing: string[] = [];
   for (const roomId of roomIds) {
-    const known = cache.get(readKey(userId, roomId));
+    const known = knownReadPositions(ctx, userId, roomId);
     if (known) out.set(roomId, known);
     else missing.push(roomId);
   }
