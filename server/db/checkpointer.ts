@@ -1,5 +1,6 @@
-import { statSync } from 'node:fs';
+import { closeSync, openSync, readSync } from 'node:fs';
 import { createRequire } from 'node:module';
+import { endianness } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { Logger } from '../core/logger.js';
 
@@ -12,35 +13,70 @@ import type { Logger } from '../core/logger.js';
  * connection of its own in a worker thread instead: they copy what no reader still needs,
  * take no lock a commit waits for, and SQLite fsyncs the database file before it counts the
  * pages as copied, so durability is SQLite's own. Once everything is copied, the next commit
- * starts the WAL over from its beginning, so it stays near the threshold in size.
+ * starts the WAL over from its beginning.
  *
- * The worker starts the first time the WAL passes the threshold (a server that writes little
- * never pays for a thread). The size is looked at after every commit (one stat, a few µs
- * against a commit's hundreds), and while it stays past the threshold the worker runs again
- * as soon as it is done: under load, commits are large (a group commit of 50 sends writes
- * about 2.4 MB of WAL), and looking only every 32 commits let some 75 MB pile up between two
- * looks, which the writer then had to copy itself (see HARD_LIMIT_BYTES): 7–8% of the
- * server's time in the sends benchmark. Under writes that never pause, see HARD_LIMIT_BYTES.
+ * The worker starts the first time the WAL holds more than the threshold (a server that
+ * writes little never pays for a thread). How much it holds is looked at after every commit
+ * (walFill: one read of 136 bytes, a few µs against a commit's hundreds), and while the WAL
+ * holds more than the threshold that is not yet copied, the worker runs again as soon as it
+ * is done: under load, commits are large (a group commit of 50 sends writes about 2.4 MB of
+ * WAL), and looking only every 32 commits let some 75 MB pile up between two looks, which
+ * the writer then had to copy itself (see HARD_LIMIT_BYTES): 7–8% of the server's time in
+ * the sends benchmark. Under writes that never pause, see HARD_LIMIT_BYTES.
+ *
+ * The WAL file is not cut back when the WAL starts over (the writer's journal_size_limit is
+ * HARD_LIMIT_BYTES, not the threshold): writing over blocks the file already has costs the
+ * commit about half of what writing past its end does, where ext4 must allocate each block
+ * and the fsync must also write the file's new size (1.6 against 3.4 µs a 4 KiB frame here;
+ * most frames of a busy WAL cycle were past the cut). So the file's size says nothing of
+ * what the WAL holds, and the looks read that from the WAL index instead.
  */
 
-/**
- * WAL size past which a checkpoint runs (SQLite's default: 1000 pages of 4 KiB). The writer
- * sets journal_size_limit to it: when the WAL starts over, its file is cut back to this
- * size, so a file past it holds that much written since (a file of exactly this size may be
- * one that started over, so only a larger one asks for a checkpoint).
- */
+/** WAL content past which a checkpoint runs (SQLite's default: 1000 pages of 4 KiB). */
 export const THRESHOLD_BYTES = 4 * 1024 * 1024;
 /**
- * WAL size past which the writer checkpoints on its own connection after a commit. SQLite
+ * WAL length past which the writer checkpoints on its own connection after a commit. SQLite
  * starts the WAL over only once every page in it is copied, and under writes that never
  * pause, pages are added while the worker copies: the WAL would grow without end. The
  * writer's checkpoint copies what the worker has not yet while no commit runs, so the next
  * commit starts the WAL over. Its cost is that of the pages left since the worker's last
  * run, once per WAL cycle: with the worker running back to back, one run's worth out of a
  * cycle of HARD_LIMIT_BYTES, so a higher limit leaves less of the copying to the event
- * loop, at the price of a larger WAL file for a while.
+ * loop, at the price of a larger WAL file. It is also the size the WAL file is kept at
+ * (journal_size_limit): the file reaches it once writes come in bursts, and stays.
  */
-const HARD_LIMIT_BYTES = 8 * THRESHOLD_BYTES;
+export const HARD_LIMIT_BYTES = 8 * THRESHOLD_BYTES;
+
+/**
+ * How much the WAL holds, from its index (the `-shm` file; SQLite's "WAL-index format"):
+ * a 48-byte header kept twice (a writer changes the first copy, then the second; a reader
+ * that finds them different has read during a commit), whose mxFrame (offset 16) is the
+ * last valid frame and szPage (offset 14) the page size, then the checkpoint's nBackfill
+ * (offset 96), the frames already copied into the database. SQLite writes the index in the
+ * machine's own byte order.
+ */
+export interface WalFill {
+  /** Bytes of frames in the WAL (its length since it last started over). */
+  frames: number;
+  /** Of those, bytes not yet copied into the database. */
+  uncopied: number;
+}
+
+const WAL_INDEX_READ = 136;
+const WAL_FRAME_HEADER = 24;
+
+/** Reads the WAL's fill from an open `-shm` file; null when it cannot tell (mid-commit). */
+export function readWalFill(shmFd: number, buf = Buffer.alloc(WAL_INDEX_READ)): WalFill | null {
+  if (readSync(shmFd, buf, 0, WAL_INDEX_READ, 0) < WAL_INDEX_READ) return null;
+  if (buf.compare(buf, 48, 96, 0, 48) !== 0) return null;
+  const le = endianness() === 'LE';
+  const pageField = le ? buf.readUInt16LE(14) : buf.readUInt16BE(14);
+  // Page sizes of 65536 are stored as 1 (they do not fit 16 bits).
+  const frameBytes = (pageField === 1 ? 65536 : pageField) + WAL_FRAME_HEADER;
+  const mxFrame = le ? buf.readUInt32LE(16) : buf.readUInt32BE(16);
+  const backfilled = Math.min(le ? buf.readUInt32LE(96) : buf.readUInt32BE(96), mxFrame);
+  return { frames: mxFrame * frameBytes, uncopied: (mxFrame - backfilled) * frameBytes };
+}
 
 // The worker's code: a CommonJS script (eval), so it needs no file of its own in the build.
 const WORKER_SOURCE = `
@@ -72,9 +108,12 @@ export class Checkpointer {
   /** Resolves the pending close once the running checkpoint answers. */
   private onIdle: (() => void) | null = null;
 
+  private shmFd: number | null = null;
+  private readonly shmBuf = Buffer.alloc(WAL_INDEX_READ);
+
   constructor(
     private readonly dbPath: string,
-    private readonly walPath: string,
+    private readonly shmPath: string,
     private readonly log: Logger,
     /** Gives the checkpoints back to SQLite, should the worker fail. */
     private readonly fallBack: () => void,
@@ -85,17 +124,19 @@ export class Checkpointer {
   /** Called after each commit of the writer. */
   afterCommit(): void {
     if (this.closed) return;
-    let size: number;
+    let fill: WalFill | null;
     try {
-      size = statSync(this.walPath).size;
+      this.shmFd ??= openSync(this.shmPath, 'r');
+      fill = readWalFill(this.shmFd, this.shmBuf);
     } catch {
       return;
     }
-    if (size >= HARD_LIMIT_BYTES) {
+    if (!fill) return;
+    if (fill.frames >= HARD_LIMIT_BYTES) {
       // The worker's checkpoint holds the checkpoint lock: look again after the next commit.
       if (this.running) return;
       this.checkpointHere();
-    } else if (size > THRESHOLD_BYTES && !this.running) {
+    } else if (fill.uncopied > THRESHOLD_BYTES && !this.running) {
       this.run();
     }
   }
@@ -106,6 +147,8 @@ export class Checkpointer {
     if (this.running) await new Promise<void>((r) => (this.onIdle = r));
     await this.worker?.terminate();
     this.worker = null;
+    if (this.shmFd !== null) closeSync(this.shmFd);
+    this.shmFd = null;
   }
 
   private run(): void {

@@ -6,7 +6,7 @@ import type { Statement } from 'better-sqlite3';
 import type { SqliteDb } from './sqlite.js';
 import { sqliteQueryable } from './sqlite.js';
 import type { Tx } from './sql.js';
-import { Checkpointer, THRESHOLD_BYTES as CHECKPOINT_THRESHOLD_BYTES } from './checkpointer.js';
+import { Checkpointer, HARD_LIMIT_BYTES as WAL_FILE_BYTES } from './checkpointer.js';
 
 interface Unit {
   name: string;
@@ -112,10 +112,10 @@ export class Writer {
       db.pragma('synchronous = NORMAL');
       // Checkpoints run in a worker thread, not inside this connection's commits.
       db.pragma('wal_autocheckpoint = 0');
-      db.pragma(`journal_size_limit = ${CHECKPOINT_THRESHOLD_BYTES}`);
+      db.pragma(`journal_size_limit = ${WAL_FILE_BYTES}`);
       this.checkpointer = new Checkpointer(
         db.name,
-        this.walPath!,
+        `${db.name}-shm`,
         log,
         () => db.pragma('wal_autocheckpoint = 1000'),
         () => db.pragma('wal_checkpoint(PASSIVE)'),

@@ -1,9 +1,10 @@
-import { mkdtempSync, rmSync, statSync } from 'node:fs';
+import { closeSync, mkdtempSync, openSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 import { systemClock } from '../../server/core/clock.js';
 import { silentLogger } from '../../server/core/logger.js';
+import { HARD_LIMIT_BYTES, readWalFill, THRESHOLD_BYTES } from '../../server/db/checkpointer.js';
 import { openSqlite, type SqliteDb } from '../../server/db/sqlite.js';
 import { Writer } from '../../server/db/writer.js';
 
@@ -189,24 +190,73 @@ describe('Writer', () => {
     await small.close();
   });
 
-  it('checkpoints the WAL in a worker thread, and keeps it small however much is written', async () => {
+  it('checkpoints the WAL in a worker thread, and keeps it short however much is written', async () => {
     // SQLite's own checkpoint is off on the writer's connection (it would run inside a
     // commit, on the event loop): without the worker, the WAL would hold everything.
     expect(db.pragma('wal_autocheckpoint', { simple: true })).toBe(0);
     const blob = 'x'.repeat(64 * 1024);
     let biggestWal = 0;
-    for (let i = 0; i < 400; i++) {
-      await writer.transaction('big', (tx) =>
-        tx.run('INSERT INTO items (name) VALUES (?)', `${String(i).padStart(4, '0')}${blob}`),
-      );
-      biggestWal = Math.max(biggestWal, statSync(`${db.name}-wal`).size);
+    let startedOver = false;
+    let lastFrames = 0;
+    let lastSize = 0;
+    const cutBack: number[][] = [];
+    const shm = openSync(`${db.name}-shm`, 'r');
+    try {
+      for (let i = 0; i < 400; i++) {
+        await writer.transaction('big', (tx) =>
+          tx.run('INSERT INTO items (name) VALUES (?)', `${String(i).padStart(4, '0')}${blob}`),
+        );
+        const size = statSync(`${db.name}-wal`).size;
+        biggestWal = Math.max(biggestWal, size);
+        const fill = readWalFill(shm);
+        if (fill && fill.frames < lastFrames) {
+          startedOver = true;
+          // Not cut back when the WAL starts over: commits write over blocks the file has
+          // (checkpointer.ts says why).
+          if (size < Math.min(lastSize, HARD_LIMIT_BYTES)) cutBack.push([lastSize, size]);
+        }
+        if (fill) lastFrames = fill.frames;
+        lastSize = size;
+      }
+    } finally {
+      closeSync(shm);
     }
-    // 400 x 64 KiB = 25 MiB written; the database file received it, the WAL stayed small.
+    // 400 x 64 KiB = 25 MiB written; the database file received it, the WAL stayed short.
     await vi.waitFor(() => expect(statSync(db.name).size).toBeGreaterThan(16 * 1024 * 1024));
-    // Never started over, the WAL would reach about 60 MiB; it starts over at 16 MiB (later
-    // when the worker's checkpoint is slow to finish on a busy machine).
-    expect(biggestWal).toBeLessThan(40 * 1024 * 1024);
+    // Never started over, the WAL would reach about 60 MiB; it starts over once the worker
+    // has copied it (or at HARD_LIMIT_BYTES, when the worker is slow on a busy machine).
+    expect(startedOver).toBe(true);
+    expect(biggestWal).toBeLessThan(HARD_LIMIT_BYTES + 8 * 1024 * 1024);
+    expect(biggestWal).toBeGreaterThan(THRESHOLD_BYTES);
+    expect(cutBack).toEqual([]);
     expect(reader.prepare('SELECT count(*) AS n FROM items').get()).toEqual({ n: 400 });
+  });
+
+  it('reads how much the WAL holds, and how much of it is copied, from the WAL index', () => {
+    db.exec('PRAGMA wal_checkpoint(TRUNCATE)');
+    const shm = openSync(`${db.name}-shm`, 'r');
+    try {
+      const frame = 4096 + 24;
+      for (let i = 0; i < 50; i++) {
+        db.prepare('INSERT INTO items (name) VALUES (?)').run(`${i}`.padEnd(3000, 'x'));
+      }
+      const written = readWalFill(shm)!;
+      // The WAL file is its 32-byte header and the frames.
+      expect(written.frames).toBe(statSync(`${db.name}-wal`).size - 32);
+      expect(written.frames % frame).toBe(0);
+      expect(written.uncopied).toBe(written.frames);
+      const [ckpt] = db.pragma('wal_checkpoint(PASSIVE)') as { log: number }[];
+      expect(ckpt!.log * frame).toBe(written.frames);
+      expect(readWalFill(shm)).toEqual({ frames: written.frames, uncopied: 0 });
+      // The next commit starts the WAL over; the file keeps its size.
+      db.prepare('INSERT INTO items (name) VALUES (?)').run('after');
+      const after = readWalFill(shm)!;
+      expect(after.frames).toBeLessThan(written.frames);
+      expect(after.uncopied).toBe(after.frames);
+      expect(statSync(`${db.name}-wal`).size).toBe(written.frames + 32);
+    } finally {
+      closeSync(shm);
+    }
   });
 
   describe('durability', () => {
