@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import { encodeBase64Url } from '../core/base64.js';
 import { MatrixError } from '../core/errors.js';
 import type { Ctx } from '../context.js';
@@ -13,7 +13,7 @@ import * as store from './store.js';
  */
 
 export function hashToken(token: string): string {
-  return createHash('sha256').update(token).digest('hex');
+  return hash('sha256', token, 'hex');
 }
 
 export interface IssuedTokens {

@@ -122,8 +122,8 @@ export function sodiumOrNull(): Sodium | null {
 }
 
 /** The unpadded-base64 ed25519 signature of a signing payload (see signingPayload). */
-export function signPayload(payload: string, key: SigningKey): string {
-  const data = Buffer.from(payload);
+export function signPayload(payload: string | Buffer, key: SigningKey): string {
+  const data = typeof payload === 'string' ? Buffer.from(payload) : payload;
   const lib = sodiumOrNull();
   if (!lib) return encodeBase64(sign(null, data, key.privateKey));
   const sig = Buffer.allocUnsafe(64);

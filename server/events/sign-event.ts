@@ -1,6 +1,6 @@
 import { decodeBase64 } from '../core/base64.js';
 import { CanonicalJsonError } from '../core/canonical-json.js';
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import {
   addSignature,
   signingPayload,
@@ -49,7 +49,9 @@ export function signEventWithReference<T extends EventJson>(
   version: RoomVersion,
 ): SignedWithReference<T> {
   const prepared = prepareSigning(event, version);
-  return finishSigning(prepared, serverName, key, signPayload(prepared.payload, key));
+  // Encoded to UTF-8 once, for the signature and the reference hash alike.
+  const bytes = Buffer.from(prepared.payload);
+  return finishSigning(prepared, bytes, serverName, key, signPayload(bytes, key));
 }
 
 type SignedWithReference<T> = {
@@ -68,6 +70,7 @@ function prepareSigning<T extends EventJson>(event: T, version: RoomVersion) {
 
 function finishSigning<T extends EventJson>(
   p: ReturnType<typeof prepareSigning<T>>,
+  payloadBytes: Buffer,
   serverName: string,
   key: SigningKey,
   sig: string,
@@ -75,7 +78,7 @@ function finishSigning<T extends EventJson>(
   const signed = addSignature(p.redacted, serverName, key, sig);
   return {
     event: { ...p.hashed, signatures: signed.signatures },
-    referenceHash: createHash('sha256').update(p.payload, 'utf8').digest(),
+    referenceHash: hash('sha256', payloadBytes, 'buffer'),
   };
 }
 
