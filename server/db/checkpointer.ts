@@ -21,8 +21,9 @@ import type { Logger } from '../core/logger.js';
  * holds more than the threshold that is not yet copied, the worker runs again as soon as it
  * is done: under load, commits are large (a group commit of 50 sends writes about 2.4 MB of
  * WAL), and looking only every 32 commits let some 75 MB pile up between two looks, which
- * the writer then had to copy itself (see HARD_LIMIT_BYTES): 7–8% of the server's time in
- * the sends benchmark. Under writes that never pause, see HARD_LIMIT_BYTES.
+ * the writer then had to wait for (see HARD_LIMIT_BYTES): 7–8% of the server's time in the
+ * sends benchmark, when it copied them itself. Under writes that never pause, see
+ * HARD_LIMIT_BYTES.
  *
  * The WAL file is not cut back when the WAL starts over (the writer's journal_size_limit is
  * HARD_LIMIT_BYTES, not the threshold): writing over blocks the file already has costs the
@@ -35,15 +36,15 @@ import type { Logger } from '../core/logger.js';
 /** WAL content past which a checkpoint runs (SQLite's default: 1000 pages of 4 KiB). */
 export const THRESHOLD_BYTES = 4 * 1024 * 1024;
 /**
- * WAL length past which the writer checkpoints on its own connection after a commit. SQLite
- * starts the WAL over only once every page in it is copied, and under writes that never
- * pause, pages are added while the worker copies: the WAL would grow without end. The
- * writer's checkpoint copies what the worker has not yet while no commit runs, so the next
- * commit starts the WAL over. Its cost is that of the pages left since the worker's last
- * run, once per WAL cycle: with the worker running back to back, one run's worth out of a
- * cycle of HARD_LIMIT_BYTES, so a higher limit leaves less of the copying to the event
- * loop, at the price of a larger WAL file. It is also the size the WAL file is kept at
- * (journal_size_limit): the file reaches it once writes come in bursts, and stays.
+ * WAL length past which the writer pauses for a catch-up (beforeBatch). SQLite starts the
+ * WAL over only once every page in it is copied, and under writes that never pause, pages
+ * are added while the worker copies: the WAL would grow without end. So once the WAL is
+ * this long, the writer holds its next batch while the worker copies what is left, and
+ * its next commit starts the WAL over. The hold costs the writer the time of one worker
+ * run (its units wait; the rest of the server goes on), once per WAL cycle: a higher limit
+ * holds it less often, at the price of a larger WAL file. It is also the size the WAL file
+ * is kept at (journal_size_limit): the file reaches it once writes come in bursts, and
+ * stays.
  */
 export const HARD_LIMIT_BYTES = 8 * THRESHOLD_BYTES;
 
@@ -105,8 +106,10 @@ export class Checkpointer {
   private worker: Worker | null = null;
   private running = false;
   private closed = false;
-  /** Resolves the pending close once the running checkpoint answers. */
-  private onIdle: (() => void) | null = null;
+  /** Resolved once the running checkpoint answers (close, catchUp). */
+  private idleWaiters: (() => void)[] = [];
+  /** The WAL reached HARD_LIMIT_BYTES: the writer's next batch waits for a catch-up. */
+  private catchUpDue = false;
 
   private shmFd: number | null = null;
   private readonly shmBuf = Buffer.alloc(WAL_INDEX_READ);
@@ -117,34 +120,77 @@ export class Checkpointer {
     private readonly log: Logger,
     /** Gives the checkpoints back to SQLite, should the worker fail. */
     private readonly fallBack: () => void,
-    /** A PASSIVE checkpoint on the writer's connection, between two commits. */
+    /**
+     * A PASSIVE checkpoint on the writer's connection, between two commits: for what a
+     * catch-up could not copy.
+     */
     private readonly checkpointHere: () => void,
   ) {}
 
   /** Called after each commit of the writer. */
   afterCommit(): void {
     if (this.closed) return;
-    let fill: WalFill | null;
+    const fill = this.readFill();
+    if (!fill) return;
+    if (fill.frames >= HARD_LIMIT_BYTES) this.catchUpDue = true;
+    else if (fill.uncopied > THRESHOLD_BYTES && !this.running) this.run();
+  }
+
+  /**
+   * Null, or what the writer awaits before its next batch once the WAL has reached
+   * HARD_LIMIT_BYTES: a checkpoint in the worker while nothing is written, so it copies
+   * every frame, and the next commit starts the WAL over. The event loop goes on with
+   * everything but the writer's units meanwhile (a few ms once per WAL cycle), where copying
+   * on the writer's own connection held it for as long: 1.9% of the server's time in the
+   * sends benchmark. Frames a reader still needed are copied here afterwards.
+   */
+  beforeBatch(): Promise<void> | null {
+    if (!this.catchUpDue) return null;
+    this.catchUpDue = false;
+    return this.catchUp();
+  }
+
+  private async catchUp(): Promise<void> {
+    // One running now started before the last commits: the one after it copies them too.
+    if (this.running) await this.idle();
+    if (this.closed) return;
+    this.run();
+    await this.idle();
+    if (this.closed) return;
+    const fill = this.readFill();
+    if (!fill || fill.uncopied === 0) return;
+    try {
+      this.checkpointHere();
+    } catch (err) {
+      this.log.warn({ err }, 'WAL checkpoint failed');
+    }
+  }
+
+  private readFill(): WalFill | null {
     try {
       this.shmFd ??= openSync(this.shmPath, 'r');
-      fill = readWalFill(this.shmFd, this.shmBuf);
+      return readWalFill(this.shmFd, this.shmBuf);
     } catch {
-      return;
+      return null;
     }
-    if (!fill) return;
-    if (fill.frames >= HARD_LIMIT_BYTES) {
-      // The worker's checkpoint holds the checkpoint lock: look again after the next commit.
-      if (this.running) return;
-      this.checkpointHere();
-    } else if (fill.uncopied > THRESHOLD_BYTES && !this.running) {
-      this.run();
-    }
+  }
+
+  private idle(): Promise<void> {
+    if (!this.running) return Promise.resolve();
+    return new Promise((r) => this.idleWaiters.push(r));
+  }
+
+  private settled(): void {
+    this.running = false;
+    const waiters = this.idleWaiters;
+    this.idleWaiters = [];
+    for (const w of waiters) w();
   }
 
   /** Stops the worker (after the checkpoint it is running, if any). */
   async close(): Promise<void> {
     this.closed = true;
-    if (this.running) await new Promise<void>((r) => (this.onIdle = r));
+    await this.idle();
     await this.worker?.terminate();
     this.worker = null;
     if (this.shmFd !== null) closeSync(this.shmFd);
@@ -165,21 +211,17 @@ export class Checkpointer {
     });
     worker.unref();
     worker.on('message', (reply: CheckpointReply) => {
-      this.running = false;
       if (!reply.ok) this.log.warn({ error: reply.message }, 'WAL checkpoint failed');
       else this.log.debug({ ...reply.result }, 'WAL checkpoint');
-      this.onIdle?.();
-      this.onIdle = null;
+      this.settled();
     });
     worker.on('error', (err) => {
       // The writer goes on, with SQLite's own checkpoints on its connection again.
       this.log.error({ err }, 'the WAL checkpoint worker stopped');
       this.fallBack();
-      this.running = false;
       this.worker = null;
       this.closed = true;
-      this.onIdle?.();
-      this.onIdle = null;
+      this.settled();
     });
     return worker;
   }

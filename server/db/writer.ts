@@ -190,6 +190,9 @@ export class Writer {
   private async drain(): Promise<void> {
     this.running = true;
     try {
+      // Once per WAL cycle under load: the WAL starts over after this (checkpointer.ts).
+      const catchUp = this.checkpointer?.beforeBatch();
+      if (catchUp) await catchUp;
       const batch = this.queue.splice(0, this.maxBatch);
       await this.runBatch(batch);
     } finally {
