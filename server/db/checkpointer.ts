@@ -17,13 +17,12 @@ import type { Logger } from '../core/logger.js';
  *
  * The worker starts the first time the WAL holds more than the threshold (a server that
  * writes little never pays for a thread). How much it holds is looked at after every commit
- * (walFill: one read of 136 bytes, a few µs against a commit's hundreds), and while the WAL
+ * (readWalFill: one read of 136 bytes, a few µs against a commit's hundreds), and while the WAL
  * holds more than the threshold that is not yet copied, the worker runs again as soon as it
  * is done: under load, commits are large (a group commit of 50 sends writes about 2.4 MB of
  * WAL), and looking only every 32 commits let some 75 MB pile up between two looks, which
- * the writer then had to wait for (see HARD_LIMIT_BYTES): 7–8% of the server's time in the
- * sends benchmark, when it copied them itself. Under writes that never pause, see
- * HARD_LIMIT_BYTES.
+ * the writer then had to copy itself: 7–8% of the server's time in the sends benchmark.
+ * Under writes that never pause, see HARD_LIMIT_BYTES.
  *
  * The WAL file is not cut back when the WAL starts over (the writer's journal_size_limit is
  * HARD_LIMIT_BYTES, not the threshold): writing over blocks the file already has costs the
@@ -65,12 +64,13 @@ export interface WalFill {
 
 const WAL_INDEX_READ = 136;
 const WAL_FRAME_HEADER = 24;
+const LITTLE_ENDIAN = endianness() === 'LE';
 
 /** Reads the WAL's fill from an open `-shm` file; null when it cannot tell (mid-commit). */
 export function readWalFill(shmFd: number, buf = Buffer.alloc(WAL_INDEX_READ)): WalFill | null {
   if (readSync(shmFd, buf, 0, WAL_INDEX_READ, 0) < WAL_INDEX_READ) return null;
   if (buf.compare(buf, 48, 96, 0, 48) !== 0) return null;
-  const le = endianness() === 'LE';
+  const le = LITTLE_ENDIAN;
   const pageField = le ? buf.readUInt16LE(14) : buf.readUInt16BE(14);
   // Page sizes of 65536 are stored as 1 (they do not fit 16 bits).
   const frameBytes = (pageField === 1 ? 65536 : pageField) + WAL_FRAME_HEADER;

@@ -1,7 +1,7 @@
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterEach, beforeEach, expect, it, vi } from 'vitest';
+import { afterEach, beforeEach, expect, it, vi, type Mock } from 'vitest';
 import { silentLogger } from '../../server/core/logger.js';
 import {
   Checkpointer,
@@ -19,7 +19,7 @@ import { openSqlite, type SqliteDb } from '../../server/db/sqlite.js';
 let dir: string;
 let db: SqliteDb;
 let shm: number;
-let here: ReturnType<typeof vi.fn>;
+let here: Mock<() => void>;
 let checkpointer: Checkpointer;
 
 beforeEach(() => {
@@ -31,7 +31,9 @@ beforeEach(() => {
   db.pragma(`journal_size_limit = ${HARD_LIMIT_BYTES}`);
   db.exec('CREATE TABLE items (value TEXT)');
   shm = openSync(`${path}-shm`, 'r');
-  here = vi.fn(() => db.pragma('wal_checkpoint(PASSIVE)'));
+  here = vi.fn(() => {
+    db.pragma('wal_checkpoint(PASSIVE)');
+  });
   checkpointer = new Checkpointer(path, `${path}-shm`, silentLogger(), () => {}, here);
 });
 
