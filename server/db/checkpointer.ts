@@ -215,14 +215,19 @@ export class Checkpointer {
       else this.log.debug({ ...reply.result }, 'WAL checkpoint');
       this.settled();
     });
-    worker.on('error', (err) => {
-      // The writer goes on, with SQLite's own checkpoints on its connection again.
+    // The writer goes on, with SQLite's own checkpoints on its connection again. An exit
+    // without an error (not close()'s) is taken the same way: a catch-up must not wait for
+    // an answer that will never come.
+    const stopped = (err: unknown) => {
+      if (this.closed) return;
       this.log.error({ err }, 'the WAL checkpoint worker stopped');
       this.fallBack();
       this.worker = null;
       this.closed = true;
       this.settled();
-    });
+    };
+    worker.on('error', stopped);
+    worker.on('exit', (code) => stopped(new Error(`exited with code ${code}`)));
     return worker;
   }
 }

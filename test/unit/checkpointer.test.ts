@@ -1,5 +1,6 @@
 import { closeSync, mkdtempSync, openSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
+import type { Worker } from 'node:worker_threads';
 import { join } from 'node:path';
 import { afterEach, beforeEach, expect, it, vi, type Mock } from 'vitest';
 import { silentLogger } from '../../server/core/logger.js';
@@ -20,6 +21,7 @@ let dir: string;
 let db: SqliteDb;
 let shm: number;
 let here: Mock<() => void>;
+let fallBack: Mock<() => void>;
 let checkpointer: Checkpointer;
 
 beforeEach(() => {
@@ -34,7 +36,8 @@ beforeEach(() => {
   here = vi.fn(() => {
     db.pragma('wal_checkpoint(PASSIVE)');
   });
-  checkpointer = new Checkpointer(path, `${path}-shm`, silentLogger(), () => {}, here);
+  fallBack = vi.fn();
+  checkpointer = new Checkpointer(path, `${path}-shm`, silentLogger(), fallBack, here);
 });
 
 afterEach(async () => {
@@ -92,4 +95,19 @@ it('copies on the writer connection what a reader kept the worker from copying',
   } finally {
     reader.close();
   }
+});
+
+it('a worker that stops answers the waiting catch-up and hands checkpoints back to SQLite', async () => {
+  writeUntil(HARD_LIMIT_BYTES);
+  const wait = checkpointer.beforeBatch();
+  const { worker } = checkpointer as unknown as { worker: Worker };
+  await worker.terminate();
+  await wait;
+  expect(fallBack).toHaveBeenCalledTimes(1);
+  expect(here).not.toHaveBeenCalled();
+  // No worker any more: later commits past the limit ask for no wait.
+  db.prepare('INSERT INTO items (value) VALUES (?)').run('more');
+  checkpointer.afterCommit();
+  expect(readWalFill(shm)!.frames).toBeGreaterThanOrEqual(HARD_LIMIT_BYTES);
+  expect(checkpointer.beforeBatch()).toBeNull();
 });
